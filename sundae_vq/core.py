@@ -101,12 +101,15 @@ def show_images(images:Tensor, # (b, 3, H, W) in [-1, 1]
     return fig
 
 # %% ../nbs/00_core.ipynb #c018
+def _umask() -> int:
+    m = os.umask(0); os.umask(m); return m
+
 @contextlib.contextmanager
 def atomic_path(path:str|Path): # the file to (re)write
     "Yield a temporary path beside `path`; on success rename it over `path`, on error remove it."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.stem}.', suffix=f'.tmp{path.suffix}', dir=path.parent)
-    os.close(fd); tmp = Path(tmp)
+    os.close(fd); tmp = Path(tmp); os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
     try:
         yield tmp
         with open(tmp, 'rb+') as f: os.fsync(f.fileno())
