@@ -185,4 +185,4 @@ def load_model(folder:str|Path, name:str='model', cls=None, # model class; defau
     if missing or unexpected:
         raise ValueError(f"{wpath} does not match {cls.__name__}({cfg_cls.__name__}): missing {sorted(missing)}, unexpected {sorted(unexpected)}")
     model.metadata = info.get('metadata', {})
-    return model
+    return model.to(map_location)   # safetensors fills the tensors in place: move the module itself too
