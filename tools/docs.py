@@ -35,6 +35,20 @@ def vendor_js():
             with tarfile.open(next(Path(d).glob('*.tgz'))) as t: (VENDOR/name).write_bytes(t.extractfile(member).read())
 
 
+def import_cells(nbfile):
+    "Cells that mix imports with other code: nbdev re-runs every cell with an import while building the docs."
+    import ast, nbformat
+    bad = []
+    for i, c in enumerate(nbformat.read(nbfile, as_version=4).cells):
+        if c.cell_type != 'code' or re.search(r'^#\|\s*(export|exports|exporti|exec_doc|eval:\s*false)', c.source, re.M): continue
+        src = '\n'.join(l for l in c.source.splitlines() if not l.lstrip().startswith(('%', '!')))
+        try: tree = ast.parse(src)
+        except SyntaxError: continue
+        has_import = any(isinstance(n, (ast.Import, ast.ImportFrom)) for n in ast.walk(tree))
+        if has_import and any(isinstance(n, (ast.Expr, ast.Assign)) for n in ast.walk(tree)): bad.append(i)
+    return bad
+
+
 def process():
     "nbdev's own processing of every notebook into _proc/ (what Quarto renders on GitHub)."
     from nbdev.config import get_config
@@ -164,7 +178,12 @@ def main():
     ap.add_argument('--no-vendor', action='store_true', help='skip fetching the widget JavaScript from npm')
     a = ap.parse_args()
     import nbformat
-    cfg, proc = process()
+    from nbdev.config import get_config
+    problems = [f"{p.name}: cell {i} mixes imports with other code; put imports in a cell of their own (the docs build re-runs cells that import)"
+                for p in sorted(get_config().nbs_path.glob('*.ipynb')) if not p.name.startswith(('.', '_')) for i in import_cells(p)]
+    try: cfg, proc = process()
+    except Exception as e:
+        print('docs check failed:\n- ' + '\n- '.join(problems + [f"nbdev's processing failed: {e}"])); sys.exit(1)
     if not a.no_vendor: vendor_js()
     out = ROOT/cfg.doc_path.name
     shutil.rmtree(out, ignore_errors=True); (out/'vendor').mkdir(parents=True)
@@ -173,7 +192,6 @@ def main():
     order = sidebar_pages(cfg)
     nbs = {p: nbformat.read(proc/p, as_version=4) for p in order}
     pages = [(p, title_of(nbs[p]) or Path(p).stem) for p in order]
-    problems = []
     on_disk = sorted(p.relative_to(cfg.nbs_path).as_posix() for p in cfg.nbs_path.glob('*.ipynb') if not p.name.startswith(('.', '_')))
     if sorted(order) != on_disk: problems.append(f"sidebar.yml lists {sorted(order)} but nbs/ has {on_disk}")
     for p in order:
