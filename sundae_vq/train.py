@@ -290,7 +290,7 @@ def save(self:Trainer) -> Path|None:
     for o in self.out.glob('.ckpt-*'): shutil.rmtree(o, ignore_errors=True)   # left by a killed run
     tmp = Path(tempfile.mkdtemp(prefix=f'.{name}.', dir=self.out))
     try:
-        meta = dict(step=self.step, train_config=config_to_dict(self.config))
+        meta = dict(step=self.step, latent_shape=list(self.grid), train_config=config_to_dict(self.config))
         save_model(self.model, tmp, 'model', metadata=meta); save_model(self.ema, tmp, 'ema', metadata=meta)
         state = dict(step=self.step, optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(),
                      rng=rng_state(), rng_ranks=ranks if self.world > 1 else [], world=self.world)
