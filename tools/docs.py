@@ -181,6 +181,7 @@ def main():
     from nbdev.config import get_config
     problems = [f"{p.name}: cell {i} mixes imports with other code; put imports in a cell of their own (the docs build re-runs cells that import)"
                 for p in sorted(get_config().nbs_path.glob('*.ipynb')) if not p.name.startswith(('.', '_')) for i in import_cells(p)]
+    sidebar = get_config().nbs_path/'sidebar.yml'; had_sidebar = sidebar.exists()
     try: cfg, proc = process()
     except Exception as e:
         print('docs check failed:\n- ' + '\n- '.join(problems + [f"nbdev's processing failed: {e}"])); sys.exit(1)
@@ -190,6 +191,7 @@ def main():
     if VENDOR.exists():
         for f in VENDOR.glob('*.js'): shutil.copy(f, out/'vendor')
     order = sidebar_pages(cfg)
+    if not had_sidebar: sidebar.unlink()   # generated for this run (Quarto's build on GitHub makes its own)
     nbs = {p: nbformat.read(proc/p, as_version=4) for p in order}
     pages = [(p, title_of(nbs[p]) or Path(p).stem) for p in order]
     on_disk = sorted(p.relative_to(cfg.nbs_path).as_posix() for p in cfg.nbs_path.glob('*.ipynb') if not p.name.startswith(('.', '_')))
