@@ -206,8 +206,8 @@ def evaluate(samples:str|Path, reference:str|Path, vqgan:str|Path|None=None, ref
 
 # %% ../nbs/13_eval.ipynb #c031
 @call_parse
-def sundae_vq_eval(samples:str, # folder of sample images, or a .npy of sample codes (b, h, w)
-                   reference:str, # folder of real images, or a latent store (codes.npy + meta.json)
+def sundae_vq_eval(samples:str=None, # folder of sample images, or a .npy of sample codes (b, h, w); required
+                   reference:str=None, # folder of real images, or a latent store (codes.npy + meta.json); required
                    vqgan:str=None, # VQ-GAN to decode .npy samples for the image metrics
                    reference_images:str=None, # for a store: the image folder it was extracted from
                    cache:str='~/.cache/sundae_vq/fid', # where reference statistics are cached ('' for none)
@@ -215,6 +215,7 @@ def sundae_vq_eval(samples:str, # folder of sample images, or a .npy of sample c
                    batch_size:int=32, device:str=None,
                    out:str=None): # also write the figures to this JSON file
     "Evaluate samples against a reference: FID, precision/recall, density/coverage, uniqueness and copies."
+    if not samples or not reference: raise SystemExit("pass --samples (images folder or codes .npy) and --reference (images folder or latent store)")
     res = evaluate(samples, reference, vqgan, reference_images, cache or None, k, batch_size, device)
     for key, v in res.items(): print(f"{key:>18}: {v:.4f}" if isinstance(v, float) else f"{key:>18}: {v}")
     if out:
