@@ -14,7 +14,7 @@ from fastcore.script import call_parse
 from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import seeded, get_device, atomic_write
+from .core import seeded, get_device, atomic_write, atomic_path
 from .rotary import RotaryEmbedding, apply_rotary
 from .resample import Attention
 from .hourglass import Block, Hourglass, HourglassConfig, hourglass_preset, flops, vanilla_config
@@ -68,7 +68,7 @@ def device_name(device='cpu') -> str:
     "A readable name of the device (the GPU's name, or the CPU model and thread count)."
     dev = torch.device(device)
     if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
-    cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), None) \
+    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), None) \
           if Path('/proc/cpuinfo').exists() else None
     return f"{cpu or platform.processor() or 'CPU'}, {torch.get_num_threads()} thread(s)"
 
@@ -417,7 +417,8 @@ def plot_bench(res:dict, path:str|None=None):
             ax.bar([r['model'] for r in rows], [100 * r['share'] for r in rows]); ax.axhline(40, color='k', ls='--', label='goal 40%')
             ax.set(ylabel='% of matmul peak', title='4. forward utilisation'); ax.legend(fontsize=7)
     fig.suptitle(res.get('device', ''), fontsize=8); fig.tight_layout()
-    if path: fig.savefig(path)
+    if path:
+        with atomic_path(path) as t: fig.savefig(t)
     return fig
 
 # %% ../nbs/14_bench.ipynb #c050

@@ -82,6 +82,8 @@ class ImageFolder(Dataset):
         self.files = [p for p in files if split == 'all' or split_of(rel(p), valid_pct) == split]
         self.classes = sorted({rel(p).split('/')[0] for p in files if '/' in rel(p)})
         if labels and not self.classes: raise ValueError(f"labels=True needs one sub-folder per class under {str(root)!r}")
+        if labels and (loose := [rel(p) for p in self.files if '/' not in rel(p)]):
+            raise ValueError(f"labels=True, but {len(loose)} image(s) sit at the top of {str(root)!r} with no class sub-folder (e.g. {loose[0]!r}): move them into one")
     def __len__(self): return len(self.files)
     def label(self, i:int) -> int: return self.classes.index(self.files[i].relative_to(self.root).as_posix().split('/')[0])
     def __getitem__(self, i:int):

@@ -159,7 +159,7 @@ def bits_per_code(model:nn.Module, dataset, # the prior; items are codes (h, w) 
                   unroll:int=2, r_min:float=0., r_max:float=1., batch_size:int=64, seed:int=0, device=None) -> float:
     "The unrolled denoising loss over a dataset, in bits per code, with noise fixed by `seed`."
     dev = get_device(device) if device else next(model.parameters()).device
-    was = model.training; model.eval(); total, n = 0., 0
+    model = model.to(dev); was = model.training; model.eval(); total, n = 0., 0
     with seeded(seed):
         for i in range(0, len(dataset), batch_size):
             items = [dataset[j] for j in range(i, min(i + batch_size, len(dataset)))]

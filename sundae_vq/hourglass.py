@@ -65,6 +65,10 @@ class HourglassConfig:
     rotary_dim:int|None=None # channels rotated per head; None: all (dim_head)
     checkpoint:bool=False # gradient checkpointing of every block while training
 
+    def __post_init__(self):   # lists (from JSON or a user) become tuples, so equal configs compare equal
+        tup = lambda x: tuple(tup(o) for o in x) if isinstance(x, (list, tuple)) else x
+        self.depths, self.shorten = tup(self.depths), tup(self.shorten)
+
 # %% ../nbs/06_hourglass.ipynb #c010
 def levels(config:HourglassConfig) -> tuple[list, int]:
     "([(pre, post, (sh, sw)), ...] outermost first, innermost depth) of a config; errors say what to fix."

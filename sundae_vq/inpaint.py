@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from fastcore.script import call_parse, Param
 
 from .core import img2tensor, tensor2img, to_rgb, image_grid, atomic_path, get_device
-from .sampler import SamplerConfig, Samples, Chain, sample, load_models, decode_codes
+from .sampler import SamplerConfig, Samples, Chain, sample, load_models, decode_codes, check_out
 
 # %% auto #0
 __all__ = ['SIDES', 'latent_mask', 'as_mask', 'load_mask', 'rect_mask', 'brush_mask', 'outpaint_mask', 'random_mask',
@@ -98,7 +98,7 @@ def overlay_mask(image:Tensor, # (3, H, W) in [-1, 1]
                  mask:Tensor, # (H, W) bool, True = fill
                  f:int|None=None) -> Tensor: # with f, also tint the codes to resample
     "The image with the mask drawn over it: fill pixels red, resampled code blocks blue."
-    out = image.clone().float(); red, blue = torch.tensor([1., -1, -1]), torch.tensor([-1., -0.2, 1])
+    out = image.clone().float(); red, blue = out.new_tensor([1., -1, -1]), out.new_tensor([-1., -0.2, 1])   # on the image's device
     if f: lat = latent_mask(mask, f).repeat_interleave(f, 0).repeat_interleave(f, 1); out[:, lat] = 0.6 * out[:, lat] + 0.4 * blue[:, None]
     out[:, mask] = 0.4 * out[:, mask] + 0.6 * red[:, None]
     return out
@@ -187,6 +187,7 @@ def sundae_vq_inpaint(
 ):
     "Fill the white part of a mask in an image with a SUNDAE prior; save the candidates."
     if image is None or mask is None: raise ValueError("pass --image PATH and --mask PATH (white = fill, black = keep)")
+    check_out(out)
     for p in (image, mask):
         if not Path(p).exists(): raise FileNotFoundError(f"{p} not found")
     img, m = img2tensor(Image.open(image)), load_mask(mask)

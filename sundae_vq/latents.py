@@ -76,7 +76,7 @@ def _encode_batch(vqgan, ds, idx, names, prog, flip, device):
     xs, keep = [], []
     for i in idx:
         try: x, lab = _load(ds, i)
-        except Exception: prog['skipped'].append(names[i]); continue
+        except OSError: prog['skipped'].append(names[i]); continue   # unreadable or truncated (PIL raises OSError); other errors surface
         xs.append(x); keep.append((i, lab))
     if not xs: return None, keep
     x = torch.stack(xs); codes = vqgan.encode(x.to(device))

@@ -17,7 +17,7 @@ from .core import get_device, image_grid, load_model, atomic_path, show_images
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep', 'sample_steps', 'Chain', 'Samples', 'sample',
-           'load_models', 'latent_shape', 'decode_codes', 'sundae_vq_sample']
+           'load_models', 'latent_shape', 'decode_codes', 'check_out', 'sundae_vq_sample']
 
 # %% ../nbs/09_sampler.ipynb #c005
 SCHEDULES = ('linear', 'cosine')
@@ -180,7 +180,7 @@ def sample(model:nn.Module, n:int=16, # the prior; how many samples (ignored whe
     if codes is None:
         if shape is None or v is None: raise ValueError("pass shape=(h, w) (and a model with config.num_tokens), or starting codes=")
         codes = torch.randint(v, (n, *shape), generator=g, device=dev)
-    codes = codes.to(dev); fill = None if fill is None else fill.to(dev).bool()
+    codes = codes.to(dev, torch.long); fill = None if fill is None else fill.to(dev).bool()
     labels = _check_inputs(model, codes, labels, fill, len(codes))
     if labels is None and k: labels = torch.randint(k, (len(codes),), generator=g, device=dev)
     stopped = torch.full((len(codes),), cfg.steps, dtype=torch.long); trace = []
@@ -238,6 +238,16 @@ def decode_codes(vqgan, codes:Tensor, batch_size:int=16) -> Tensor:
     return torch.cat([vqgan.decode(c).clamp(-1, 1) for c in codes.split(batch_size)])
 
 # %% ../nbs/09_sampler.ipynb #c046
+def check_out(out:str, codes_ok:bool=False) -> str:
+    "The lower-case suffix of an output file name, or a clear error when Pillow (or `.npy`) cannot write it."
+    suffix = Path(out).suffix.lower()
+    if codes_ok and suffix == '.npy': return suffix
+    from PIL import Image
+    if suffix not in Image.registered_extensions():
+        raise ValueError(f"--out {out!r}: give an image file name such as samples.png" + (" (or codes.npy for the codes)" if codes_ok else ""))
+    return suffix
+
+# %% ../nbs/09_sampler.ipynb #c047
 @call_parse
 def sundae_vq_sample(
     out:str='samples.png', # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
@@ -260,7 +270,7 @@ def sundae_vq_sample(
     name:str=None, # file stem of the prior in the checkpoint folder (default 'ema' if saved, else 'model')
 ):
     "Sample images from a SUNDAE prior and save them as a grid (or their codes as .npy)."
-    as_codes = Path(out).suffix.lower() == '.npy'
+    as_codes = check_out(out, codes_ok=True) == '.npy'
     cfg = SamplerConfig(steps=steps, temperature=tuple(temperature), proportion=tuple(proportion), schedule=schedule,
                         top_k=top_k, min_steps=min_steps, early_stop=not no_early_stop)
     prior, vq = load_models(checkpoint, vqgan, name, device, need_vqgan=not as_codes)
@@ -271,6 +281,7 @@ def sundae_vq_sample(
     codes = torch.cat(codes)
     print(f"\n{n} samples in {secs:.2f} s; mean steps {torch.cat(stopped).float().mean():.1f} of {steps}")
     with atomic_path(out) as tmp:
-        if as_codes: np.save(tmp, codes.cpu().numpy())
+        if as_codes:
+            with open(tmp, 'wb') as f: np.save(f, codes.cpu().numpy())   # a file handle: np.save adds no suffix
         else: image_grid(decode_codes(vq, codes, batch_size), ncol=ncol).save(tmp)
     print(f"wrote {out}")   # (returns nothing: a console script's return value becomes its exit status)

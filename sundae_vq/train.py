@@ -248,7 +248,7 @@ def train_step(self:Trainer, codes:Tensor, labels:Tensor|None) -> Tensor: # → 
 def evaluate(self:Trainer) -> dict:
     "Unrolled loss and accuracy of the weights and of the EMA on the valid split."
     c = self.config; n = min(len(self.valid_ds), c.eval_batches * c.batch_size)
-    sums = torch.zeros(5, dtype=torch.float64)    # count, loss, acc, ema loss, ema acc
+    sums = torch.zeros(5, dtype=torch.float64, device=self.device)    # count, loss, acc, ema loss, ema acc (on the device: NCCL reduces no CPU tensors)
     self.model.eval()
     for i, lo in enumerate(range(0, n, c.batch_size)):
         m = min(c.batch_size, n - lo); a, z = lo + self.rank * m // self.world, lo + (self.rank + 1) * m // self.world
@@ -258,9 +258,9 @@ def evaluate(self:Trainer) -> dict:
         codes, labels = codes.to(self.device), None if labels is None else labels.to(self.device)
         with self.autocast():
             o, e = self.loss(codes, labels, noise), UnrolledLoss(self.ema, **self.loss.kw)(codes, labels, noise)
-        sums += torch.tensor([z - a, o['loss'] * (z - a), o['acc'] * (z - a), e['loss'] * (z - a), e['acc'] * (z - a)], dtype=torch.float64)
+        sums += torch.stack([torch.tensor(float(z - a), device=self.device), o['loss'] * (z - a), o['acc'] * (z - a), e['loss'] * (z - a), e['acc'] * (z - a)]).double()
     if self.world > 1: dist.all_reduce(sums)
-    return dict(zip(['valid_loss', 'valid_acc', 'valid_ema_loss', 'valid_ema_acc'], (sums[1:] / sums[0]).tolist()))
+    return dict(zip(['valid_loss', 'valid_acc', 'valid_ema_loss', 'valid_ema_acc'], (sums[1:] / sums[0]).cpu().tolist()))
 
 # %% ../nbs/08_train.ipynb #c041
 def latest_checkpoint(out:str|Path) -> Path|None:
