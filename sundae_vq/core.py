@@ -109,9 +109,10 @@ def atomic_path(path:str|Path): # the file to (re)write
     "Yield a temporary path beside `path`; on success rename it over `path`, on error remove it."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.stem}.', suffix=f'.tmp{path.suffix}', dir=path.parent)
-    os.close(fd); tmp = Path(tmp); os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; use the usual mode
+    os.close(fd); tmp = Path(tmp)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp (and some writers, e.g. safetensors) make 0600: use the usual mode
         with open(tmp, 'rb+') as f: os.fsync(f.fileno())
         os.replace(tmp, path)
     finally: tmp.unlink(missing_ok=True)
