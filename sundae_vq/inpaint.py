@@ -15,7 +15,7 @@ from PIL import Image, ImageDraw
 from fastcore.script import call_parse, Param
 
 from .core import img2tensor, tensor2img, to_rgb, image_grid, atomic_path, get_device
-from .sampler import SamplerConfig, Samples, Chain, sample, load_models, decode_codes, check_out
+from .sampler import SamplerConfig, Samples, Chain, sample, load_models, decode_codes, check_out, cli_sampler_config
 
 # %% auto #0
 __all__ = ['SIDES', 'latent_mask', 'as_mask', 'load_mask', 'rect_mask', 'brush_mask', 'outpaint_mask', 'random_mask',
@@ -191,8 +191,7 @@ def sundae_vq_inpaint(
     for p in (image, mask):
         if not Path(p).exists(): raise FileNotFoundError(f"{p} not found")
     img, m = img2tensor(Image.open(image)), load_mask(mask)
-    cfg = SamplerConfig(steps=steps, temperature=tuple(temperature), proportion=tuple(proportion), schedule=schedule,
-                        top_k=top_k, min_steps=min_steps, early_stop=not no_early_stop)
+    cfg = cli_sampler_config(steps, temperature, proportion, schedule, top_k, min_steps, no_early_stop)
     _check(img, m, 1)                                  # sizes first, before loading anything
     prior, vq = load_models(checkpoint, vqgan, name, device)
     _check(img, m, vq.f)

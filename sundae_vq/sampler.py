@@ -17,7 +17,7 @@ from .core import get_device, image_grid, load_model, atomic_path, show_images
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep', 'sample_steps', 'Chain', 'Samples', 'sample',
-           'load_models', 'latent_shape', 'decode_codes', 'check_out', 'sundae_vq_sample']
+           'load_models', 'latent_shape', 'decode_codes', 'cli_sampler_config', 'check_out', 'sundae_vq_sample']
 
 # %% ../nbs/09_sampler.ipynb #c005
 SCHEDULES = ('linear', 'cosine')
@@ -238,6 +238,11 @@ def decode_codes(vqgan, codes:Tensor, batch_size:int=16) -> Tensor:
     return torch.cat([vqgan.decode(c).clamp(-1, 1) for c in codes.split(batch_size)])
 
 # %% ../nbs/09_sampler.ipynb #c046
+def cli_sampler_config(steps, temperature, proportion, schedule, top_k, min_steps, no_early_stop) -> SamplerConfig:
+    "The `SamplerConfig` of the sampling options the command-line tools share."
+    return SamplerConfig(steps=steps, temperature=tuple(temperature), proportion=tuple(proportion), schedule=schedule,
+                         top_k=top_k, min_steps=min_steps, early_stop=not no_early_stop)
+
 def check_out(out:str, codes_ok:bool=False) -> str:
     "The lower-case suffix of an output file name, or a clear error when Pillow (or `.npy`) cannot write it."
     suffix = Path(out).suffix.lower()
@@ -271,8 +276,7 @@ def sundae_vq_sample(
 ):
     "Sample images from a SUNDAE prior and save them as a grid (or their codes as .npy)."
     as_codes = check_out(out, codes_ok=True) == '.npy'
-    cfg = SamplerConfig(steps=steps, temperature=tuple(temperature), proportion=tuple(proportion), schedule=schedule,
-                        top_k=top_k, min_steps=min_steps, early_stop=not no_early_stop)
+    cfg = cli_sampler_config(steps, temperature, proportion, schedule, top_k, min_steps, no_early_stop)
     prior, vq = load_models(checkpoint, vqgan, name, device, need_vqgan=not as_codes)
     hw = latent_shape(prior, shape); codes, secs, stopped = [], 0.0, []
     for i, m in enumerate(range(0, n, batch_size)):
