@@ -172,6 +172,7 @@ class Trainer:
                  train_ds:Dataset, valid_ds:Dataset|None=None, # items: codes (h, w) or (codes, label)
                  *, config:TrainConfig|None=None, out:str|Path, # folder for checkpoints and metrics.jsonl
                  resume:bool=False, # continue the run in `out` (if there is one)
+                 loss_fn=None, # model → loss module with `UnrolledLoss`'s forward(codes, labels, noise) → dict; default `UnrolledLoss`
                  device=None, progress:bool=True): # device: default CUDA (this process's GPU) → MPS → CPU
         self.config, self.out, self.progress = (c := config or TrainConfig()), Path(out), progress
         self.rank, self.world, local = dist_env()
@@ -188,7 +189,8 @@ class Trainer:
         init_distributed(self.device)
         self.model = model.to(self.device)
         self.ema = copy.deepcopy(self.model).requires_grad_(False).eval()
-        self.loss = UnrolledLoss(self.model, unroll=c.unroll, r_min=c.r_min, r_max=c.r_max)
+        self.loss_fn = loss_fn or (lambda m: UnrolledLoss(m, unroll=c.unroll, r_min=c.r_min, r_max=c.r_max))
+        self.loss = self.loss_fn(self.model)
         ddp_dev = [self.device.index] if self.device.type == 'cuda' else None
         self.ddp = DistributedDataParallel(self.loss, device_ids=ddp_dev) if self.world > 1 else self.loss
         decay = [p for p in self.model.parameters() if p.ndim >= 2]; rest = [p for p in self.model.parameters() if p.ndim < 2]
@@ -257,7 +259,7 @@ def evaluate(self:Trainer) -> dict:
         noise = Noise.draw(m, *self.grid, unroll=c.unroll, generator=keyed_generator('valid', c.seed, i))[a - lo: z - lo].to(self.device)
         codes, labels = codes.to(self.device), None if labels is None else labels.to(self.device)
         with self.autocast():
-            o, e = self.loss(codes, labels, noise), UnrolledLoss(self.ema, **self.loss.kw)(codes, labels, noise)
+            o, e = self.loss(codes, labels, noise), self.loss_fn(self.ema)(codes, labels, noise)
         sums += torch.stack([torch.tensor(float(z - a), device=self.device), o['loss'] * (z - a), o['acc'] * (z - a), e['loss'] * (z - a), e['acc'] * (z - a)]).double()
     if self.world > 1: dist.all_reduce(sums)
     return dict(zip(['valid_loss', 'valid_acc', 'valid_ema_loss', 'valid_ema_acc'], (sums[1:] / sums[0]).cpu().tolist()))
@@ -365,7 +367,7 @@ def plot_metrics(out:str|Path, # a training folder (or its metrics.jsonl)
     ax.set(xlabel='step', ylabel='unrolled loss', yscale='log' if log else 'linear'); ax.legend(fontsize=8)
     return ax
 
-# %% ../nbs/08_train.ipynb #c069
+# %% ../nbs/08_train.ipynb #c071
 def store_num_classes(ds:LatentDataset) -> int:
     "The number of classes of a labelled latent store (0 without labels)."
     if ds.labels is None: return 0
@@ -374,7 +376,7 @@ def store_num_classes(ds:LatentDataset) -> int:
 @call_parse
 def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extract)
                     out:str=None, # training folder: ckpt-*/ checkpoints, latest.json, metrics.jsonl
-                    preset:str='tiny', # hourglass preset: tiny, demo, ffhq256 or megapixel
+                    preset:str='tiny', # hourglass preset: tiny, faces, demo, ffhq256 or megapixel
                     steps:int=1000, # optimizer steps of the whole run
                     batch_size:int=32, # global batch (split over torchrun's processes)
                     unroll:int=2, # T, denoising steps of the unrolled loss
@@ -404,7 +406,7 @@ def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extr
     Trainer(model, train_ds, valid_ds if len(valid_ds) else None, config=config, out=out, resume=resume,
             device=device, progress=not quiet).fit()
 
-# %% ../nbs/08_train.ipynb #c077
+# %% ../nbs/08_train.ipynb #c079
 def _peak_rss_mb(reset:bool=False) -> float:
     try:
         if reset: Path('/proc/self/clear_refs').write_text('5'); return 0.
