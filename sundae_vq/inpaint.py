@@ -162,12 +162,20 @@ def inpaint(model:nn.Module, vqgan, # the prior; a VQ-GAN with encode, decode, f
     return Inpainting(split(out), split(r.codes), fill, r)
 
 # %% ../nbs/10_inpaint.ipynb #c032
+def _demo_face(i:int) -> Tensor:
+    from sundae_vq.data import demo_faces
+    faces = demo_faces(64)
+    if not 0 <= i < len(faces): raise ValueError(f"--face {i}: the demo set has faces 0 to {len(faces) - 1}")
+    return faces[i]
+
 @call_parse
 def sundae_vq_inpaint(
     image:str=None, # the image to inpaint (any PIL format; transparency on white)
     mask:str=None, # mask image of the same size: white = fill, black/transparent = keep
+    face:int=None, # instead of --image: this face of the emoji-faces demo set (0-840), at 64 px
+    box:Param("instead of --mask: fill this rectangle, TOP LEFT HEIGHT WIDTH in pixels", int, nargs=4)=None,
     out:str='inpainted.png', # output image: the n candidates as one grid
-    checkpoint:str=None, # folder of a prior saved with save_model (default: the demo model, once bundled)
+    checkpoint:str=None, # folder of a prior saved with save_model (default: the bundled demo model)
     vqgan:str=None, # VQ-GAN folder or taming .ckpt (default: vqgan.json beside the prior)
     n:int=4, # candidates
     steps:int=100, # step budget
@@ -186,11 +194,13 @@ def sundae_vq_inpaint(
     name:str=None, # file stem of the prior (default 'ema' if saved, else 'model')
 ):
     "Fill the white part of a mask in an image with a SUNDAE prior; save the candidates."
-    if image is None or mask is None: raise ValueError("pass --image PATH and --mask PATH (white = fill, black = keep)")
+    if (image is None) == (face is None) or (mask is None) == (box is None):
+        raise ValueError("pass one image (--image PATH or --face N) and one mask (--mask PATH, white = fill, or --box TOP LEFT HEIGHT WIDTH)")
     check_out(out)
     for p in (image, mask):
-        if not Path(p).exists(): raise FileNotFoundError(f"{p} not found")
-    img, m = img2tensor(Image.open(image)), load_mask(mask)
+        if p is not None and not Path(p).exists(): raise FileNotFoundError(f"{p} not found")
+    img = img2tensor(Image.open(image)) if image is not None else _demo_face(face)
+    m = load_mask(mask) if mask is not None else rect_mask(tuple(img.shape[-2:]), tuple(box))
     cfg = cli_sampler_config(steps, temperature, proportion, schedule, top_k, min_steps, no_early_stop)
     _check(img, m, 1)                                  # sizes first, before loading anything
     prior, vq = load_models(checkpoint, vqgan, name, device)

@@ -14,10 +14,12 @@ from fastcore.script import call_parse, Param
 from fastprogress.fastprogress import progress_bar
 
 from .core import get_device, image_grid, load_model, atomic_path, show_images
+from .data import ASSETS
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep', 'sample_steps', 'Chain', 'Samples', 'sample',
-           'load_models', 'latent_shape', 'decode_codes', 'cli_sampler_config', 'check_out', 'sundae_vq_sample']
+__all__ = ['SCHEDULES', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep', 'sample_steps',
+           'Chain', 'Samples', 'sample', 'load_models', 'latent_shape', 'decode_codes', 'cli_sampler_config',
+           'check_out', 'sundae_vq_sample']
 
 # %% ../nbs/09_sampler.ipynb #c005
 SCHEDULES = ('linear', 'cosine')
@@ -208,14 +210,21 @@ def _load_vqgan(path, device):
     from sundae_vq.vqgan import load_vqgan
     return load_vqgan(path).to(device).eval()
 
+DEMO_DIR = ASSETS/'demo'   # the demo model bundled with the package (how it was made: 12_pretrained)
+DEMO_FILES = ('prior.json', 'prior.safetensors', 'vqgan.json', 'vqgan.safetensors')
+
 def load_models(checkpoint:str|Path|None=None, # a save_model folder, or a training folder with latest.json
                 vqgan:str|Path|None=None, # VQ-GAN folder or file; default `vqgan.json` beside the prior if present
                 name:str|None=None, # file stem of the prior; default 'ema' if saved, else 'model'
                 device=None, need_vqgan:bool=True):
     "The prior and the VQ-GAN (or None when not needed and not found), in eval mode on `device`."
-    if checkpoint is None:   # when the demo model is bundled: `return load_demo(device)`
-        raise ValueError("no checkpoint given, and the demo model is not bundled yet: pass --checkpoint DIR (a prior "
-                         "saved with sundae_vq.core.save_model) and --vqgan PATH (a VQ-GAN folder or taming .ckpt)")
+    if checkpoint is None:
+        if vqgan is not None or name is not None:
+            raise ValueError("--vqgan or --name was given without --checkpoint: pass the prior as well (or none of them, for the bundled demo model)")
+        if missing := [f for f in DEMO_FILES if not (DEMO_DIR/f).exists()]:
+            raise FileNotFoundError(f"the demo model files {missing} are missing from {DEMO_DIR}: reinstall sundae_vq "
+                                    "(pip install --force-reinstall sundae_vq) or pass --checkpoint DIR")
+        checkpoint, vqgan, name = DEMO_DIR, DEMO_DIR, 'prior'
     dev = get_device(device); ckpt = Path(checkpoint)
     if (ckpt/'latest.json').exists(): ckpt = ckpt/json.loads((ckpt/'latest.json').read_text())['checkpoint']
     name = name or ('ema' if (ckpt/'ema.json').exists() else 'model')
@@ -256,7 +265,7 @@ def check_out(out:str, codes_ok:bool=False) -> str:
 @call_parse
 def sundae_vq_sample(
     out:str='samples.png', # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
-    checkpoint:str=None, # folder of a prior saved with save_model (default: the demo model, once bundled)
+    checkpoint:str=None, # folder of a prior saved with save_model (default: the bundled demo model)
     vqgan:str=None, # VQ-GAN folder or taming .ckpt (default: vqgan.json beside the prior)
     n:int=16, # number of samples
     steps:int=100, # step budget

@@ -16,13 +16,13 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 
 from .core import get_device, image_grid, img2tensor, tensor2img, show_images
 from .data import demo_faces
-from .sampler import SamplerConfig, Samples, Chain, sample, latent_shape
+from .sampler import SamplerConfig, Samples, Chain, sample, latent_shape, load_models
 from .inpaint import Inpainting, inpaint, latent_mask, rect_mask, overlay_mask
 
 # %% auto #0
 __all__ = ['FROZEN', 'ACTIVE', 'PRESETS', 'CELL_CSS', 'WidgetProgress', 'record_sample', 'module_device', 'frame_image',
-           'png_bytes', 'chain_stats', 'fig_png', 'ChainPlayer', 'chain_strip', 'preset_mask', 'cell_size',
-           'square_image', 'Inpainter', 'show_inpainting']
+           'png_bytes', 'chain_stats', 'fig_png', 'close_widgets', 'ChainPlayer', 'chain_strip', 'preset_mask',
+           'cell_size', 'square_image', 'Inpainter', 'show_inpainting']
 
 # %% ../nbs/11_widgets.ipynb #c007
 class WidgetProgress:
@@ -102,9 +102,16 @@ def fig_png(fig, dpi:int=80) -> bytes:
     buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi); plt.close(fig); return buf.getvalue()
 
 # %% ../nbs/11_widgets.ipynb #c017
-def _models(prior, vqgan):
-    if prior is None or vqgan is None:   # when the demo model is bundled: `if prior is None: prior, vqgan = load_demo()`
-        raise ValueError("pass a prior and a VQ-GAN (the bundled demo model does not exist yet): e.g. ChainPlayer(prior, vqgan)")
+def close_widgets(w:W.Widget):
+    "Close a widget and every widget inside it, with their layouts and styles (don't share those with widgets kept)."
+    for ch in getattr(w, 'children', ()): close_widgets(ch)
+    for sub in (getattr(w, 'layout', None), getattr(w, 'style', None)):
+        if isinstance(sub, W.Widget): sub.close()
+    w.close()
+
+def _models(prior, vqgan, device=None):
+    if prior is None and vqgan is None: return load_models(device=device)   # the bundled demo model
+    if prior is None or vqgan is None: raise ValueError("pass a prior and a VQ-GAN together (or neither, for the bundled demo model)")
     return prior, vqgan
 
 def _sampler_controls(cfg:SamplerConfig, seed:int) -> dict:
@@ -122,11 +129,11 @@ def _config(c:dict, cfg:SamplerConfig) -> SamplerConfig:
 # %% ../nbs/11_widgets.ipynb #c018
 class ChainPlayer:
     "A widget that samples from a prior and plays the decoded denoising chain step by step."
-    def __init__(self, prior:nn.Module|None=None, vqgan=None, # default (later): the bundled demo model
+    def __init__(self, prior:nn.Module|None=None, vqgan=None, # default: the bundled demo model
                  *, n:int=8, shape:tuple|None=None, # samples; latent grid (default: the prior's metadata)
                  config:SamplerConfig|None=None, seed:int=0, device=None, # device: default the GPU when there is one
                  scale:int=2, ncol:int|None=None, run:bool=True): # image upscale; grid columns; sample at once
-        prior, vqgan = _models(prior, vqgan); self.device = get_device(device)
+        prior, vqgan = _models(prior, vqgan, device); self.device = get_device(device)
         self.prior, self.vqgan = prior.to(self.device).eval(), vqgan.to(self.device).eval()
         self.shape, self.cfg, self.scale, self.ncol, self.runs = latent_shape(prior, shape), config or SamplerConfig(), scale, ncol, 0
         self.controls = dict(n=W.IntSlider(n, 1, 32, description='samples', style={'description_width': '90px'}, layout=W.Layout(width='300px')),
@@ -146,10 +153,12 @@ class ChainPlayer:
     def _show_frames(self, kids:list):   # the slider first: a Stack whose index points past its children cannot draw
         if getattr(self, '_link', None): self._link.unlink()
         for w in (self.slider, self.play): w.max = max(len(kids) - 1, 0); w.value = w.max
-        self.frames = W.Stack(kids, selected_index=len(kids) - 1 if kids else None).add_class('sv-chain-stack')
+        old, self.frames = getattr(self, 'frames', None), W.Stack(kids, selected_index=len(kids) - 1 if kids else None).add_class('sv-chain-stack')
         self._link = W.jslink((self.slider, 'value'), (self.frames, 'selected_index'))
         self.view.children = [self.view.children[0], self.frames]
+        if old is not None: close_widgets(old)   # the previous run's frames: free them in the kernel and the browser
 
+    def close(self): "Close the player and every widget in it."; close_widgets(self.widget)
     def _ipython_display_(self): from IPython.display import display; display(self.widget)
 
 # %% ../nbs/11_widgets.ipynb #c019
@@ -224,12 +233,12 @@ def square_image(img:Image.Image, size:int) -> Tensor:
 # %% ../nbs/11_widgets.ipynb #c030
 class Inpainter:
     "A widget to mark latent cells of an image and inpaint them with a prior, showing several candidates."
-    def __init__(self, prior:nn.Module|None=None, vqgan=None, # default (later): the bundled demo model
+    def __init__(self, prior:nn.Module|None=None, vqgan=None, # default: the bundled demo model
                  *, images:Tensor|None=None, # (b, 3, H, W) in [-1, 1] to pick from; default the demo faces
                  names:list|None=None, n:int=4, # names in the picker; candidates per run
                  config:SamplerConfig|None=None, seed:int=0, device=None, preset:str='none',
                  scale:int=4, max_cells:int=8, run:bool=False): # image upscale on screen; most cells per side; inpaint at once
-        prior, vqgan = _models(prior, vqgan); self.device = get_device(device)
+        prior, vqgan = _models(prior, vqgan, device); self.device = get_device(device)
         self.prior, self.vqgan = prior.to(self.device).eval(), vqgan.to(self.device).eval()
         self.images = demo_faces(64, kind='face') if images is None else images
         names = names or [f'image {i}' for i in range(len(self.images))]
@@ -259,6 +268,7 @@ class Inpainter:
         self.pick(self.images[0]); self.set_mask(preset_mask(preset, self.mask))
         if run: self.run()
 
+    def close(self): "Close the widget and every widget in it."; close_widgets(self.widget)
     def _ipython_display_(self): from IPython.display import display; display(self.widget)
 
 # %% ../nbs/11_widgets.ipynb #c031
