@@ -144,7 +144,7 @@ class ChainPlayer:
         self.slider = W.IntSlider(0, 0, 0, description='step', continuous_update=True).add_class('sv-chain-slider')
         self.play = W.Play(0, 0, 0, interval=150).add_class('sv-chain-play')
         self.stats, self.view = W.Image(format='png').add_class('sv-chain-stats'), W.VBox([W.HBox([self.play, self.slider])])
-        W.jslink((self.play, 'value'), (self.slider, 'value')); self._show_frames([])
+        self._play_link = W.jslink((self.play, 'value'), (self.slider, 'value')); self._show_frames([])
         left = W.VBox([*self.controls.values(), self.run_button, self.bar, self.status], layout=W.Layout(width='320px'))
         self.widget = W.HBox([left, self.view, self.stats]).add_class('sv-chain-player')
         self.result = None
@@ -158,7 +158,9 @@ class ChainPlayer:
         self.view.children = [self.view.children[0], self.frames]
         if old is not None: close_widgets(old)   # the previous run's frames: free them in the kernel and the browser
 
-    def close(self): "Close the player and every widget in it."; close_widgets(self.widget)
+    def close(self):
+        "Close the player and every widget in it (its links first: a link to a closed widget breaks the page's widgets)."
+        self._play_link.unlink(); self._link.unlink(); close_widgets(self.widget)
     def _ipython_display_(self): from IPython.display import display; display(self.widget)
 
 # %% ../nbs/11_widgets.ipynb #c019
