@@ -101,7 +101,7 @@ class VQGANTrainConfig:
     amp: bool = True                     # bf16 autocast, on CUDA only
     flip: bool = True                    # mirror half of each batch
     log_every: int = 25
-    ckpt_every: int = 1000
+    ckpt_every: int = 1000               # steps between checkpoints (0: only at the end)
     seed: int = 0
 
     def __post_init__(self):
@@ -204,7 +204,7 @@ def train_vqgan(vqgan:VQGAN, data, # images (b, 3, H, W) in [-1, 1], or a datase
         win.append(codes.flatten().cpu())
         if (s + 1) % cfg.log_every == 0 or s + 1 == cfg.steps:
             history.append(dict(step=s + 1, seconds=time.perf_counter() - t0, **log, **codebook_usage(torch.cat(win), vqgan.config.n_embed))); win = []
-        if out is not None and ((s + 1) % cfg.ckpt_every == 0 or s + 1 == cfg.steps):
+        if out is not None and ((cfg.ckpt_every and (s + 1) % cfg.ckpt_every == 0) or s + 1 == cfg.steps):
             _save_state(out, vqgan, disc, opt_g, opt_d, counts, s + 1, cfg, history)
     vqgan.eval(); return history
 
