@@ -11,7 +11,7 @@ import torch, matplotlib.pyplot as plt
 
 from .core import load_model, save_model
 from .latents import LatentDataset, vqgan_sha256
-from .train import latest_checkpoint
+from .train import latest_checkpoint, read_metrics
 from .sampler import DEMO_DIR, load_models
 
 # %% auto #0
@@ -26,16 +26,13 @@ def _segments_seconds(history:list[dict]) -> float:
         last = h['seconds']
     return total + last
 
-def _metrics(run:Path) -> list[dict]:
-    return [json.loads(l) for l in (run/'metrics.jsonl').read_text().splitlines() if l.strip()]
-
 def _vqgan_card(folder:Path) -> dict:
     vh = json.loads((folder/'history.json').read_text())
     return dict(steps=vh[-1]['step'], seconds=_segments_seconds(vh), curve=[{k: h[k] for k in ('step', 'rec', 'perplexity', 'dead')} for h in vh],
                 final={k: vh[-1][k] for k in ('rec', 'perplexity', 'dead', 'd_loss') if k in vh[-1]})
 
 def _prior_card(run:Path, meta:dict) -> dict:
-    pm = _metrics(run); last = lambda k: next((m[k] for m in reversed(pm) if k in m), None)
+    pm = read_metrics(run); last = lambda k: next((m[k] for m in reversed(pm) if k in m), None)
     return dict(steps=meta['step'], seconds=train_seconds(run), train_config=meta.get('train_config') or {},
                 final=dict(loss=last('loss'), valid_loss=last('valid_loss'), valid_ema_loss=last('valid_ema_loss')),
                 curve=[{k: m[k] for k in ('step', 'loss', 'valid_loss', 'valid_ema_loss') if k in m} for m in pm])
@@ -44,7 +41,7 @@ def train_seconds(run:str|Path) -> float:
     "Seconds of a `sundae_vq_train` run, from the rates in its metrics.jsonl (validation and checkpoints between log lines included)."
     run = Path(run); meta = json.loads((latest_checkpoint(run)/'model.json').read_text())['metadata']
     tokens, total, last = meta['train_config']['batch_size'] * math.prod(meta['latent_shape']), 0., 0
-    for m in (m for m in _metrics(run) if 'tokens_per_s' in m): total += (m['step'] - last) * tokens / m['tokens_per_s']; last = m['step']
+    for m in (m for m in read_metrics(run) if 'tokens_per_s' in m): total += (m['step'] - last) * tokens / m['tokens_per_s']; last = m['step']
     return total
 
 # %% ../nbs/12_pretrained.ipynb #c008
@@ -90,7 +87,6 @@ def model_card(folder:str|Path=DEMO_DIR) -> str:
     pr_meta = json.loads((folder/'prior.json').read_text())
     vt, pt = vq_meta['metadata']['training'], pr_meta['metadata']['training']
     vc, pc, tc = vq_meta['config'], pr_meta['config'], pt.get('train_config') or {}
-    if isinstance(tc, str): tc = json.loads(tc)
     mib = lambda n: (folder/f'{n}.safetensors').stat().st_size / 2**20
     bits = lambda x: 'n/a' if x is None else f"{x:.3f} nats = {x / math.log(2):.3f} bits per code"
     rows = [("Data", pr_meta['metadata'].get('data', '')),

@@ -25,7 +25,7 @@ from .hourglass import Hourglass, hourglass_preset
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'keyed_generator', 'StepSampler', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env',
            'init_distributed', 'rng_state', 'set_rng_state', 'Trainer', 'amp_context', 'latest_checkpoint',
-           'load_trained', 'plot_metrics', 'store_num_classes', 'sundae_vq_train', 'bench_training']
+           'load_trained', 'read_metrics', 'plot_metrics', 'store_num_classes', 'sundae_vq_train', 'bench_training']
 
 # %% ../nbs/08_train.ipynb #c007
 @dataclass
@@ -354,11 +354,16 @@ def fit(self:Trainer, until:int|None=None) -> Trainer: # the step to stop at (de
     return self
 
 # %% ../nbs/08_train.ipynb #c051
+def read_metrics(out:str|Path) -> list[dict]: # a training folder (or its metrics.jsonl)
+    "The records of a run's metrics.jsonl, in order."
+    p = Path(out); p = p/'metrics.jsonl' if p.is_dir() else p
+    if not p.exists(): raise FileNotFoundError(f"no metrics file {str(p)!r}: give a training folder written by the Trainer / sundae_vq_train")
+    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+
 def plot_metrics(out:str|Path, # a training folder (or its metrics.jsonl)
                  ax=None, log:bool=True):
     "Train and valid losses of a run, from its metrics.jsonl."
-    p = Path(out); p = p/'metrics.jsonl' if p.is_dir() else p
-    recs = [json.loads(l) for l in p.read_text().splitlines() if l]
+    recs = read_metrics(out)
     if ax is None: _, ax = plt.subplots(figsize=(5, 2.5))
     tr = [r for r in recs if 'loss' in r]; va = [r for r in recs if 'valid_loss' in r]
     ax.plot([r['step'] for r in tr], [r['loss'] for r in tr], label='train', lw=1)
