@@ -261,16 +261,19 @@ def run_row(name:str, latents:str|Path, out:str|Path, # row of EXPERIMENTS, late
 TABLE_COLS = dict(valid_bits='.3f', peer_bits='.3f', fid='.1f', precision='.2f', recall='.2f', unique='.2f', copies='.2f',
                   nearest_distance='.3f', calls='.1f', s_per_sample='.4f', train_s='.0f')
 
+def _read_results(path:str|Path) -> list[dict]:
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"no results file {str(path)!r}: run rows with run_row / sundae_vq_repro first")
+    return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
+
 def _mean_spread(vals:list) -> tuple:
     if not vals: return None, None
     return float(np.mean(vals)), (float(np.std(vals, ddof=1)) if len(vals) > 1 else None)
 
 def results_table(path:str|Path, cols:dict|None=None, show:bool=True) -> list[dict]: # cols: key → format; default TABLE_COLS
     "One line per row and budget of a results file: mean ± spread over seeds of each figure (printed when `show`)."
-    path, cols = Path(path), cols or TABLE_COLS
-    if not path.exists(): raise FileNotFoundError(f"no results file {str(path)!r}: run rows with run_row / sundae_vq_repro first")
-    latest = {}
-    for r in (json.loads(l) for l in path.read_text().splitlines() if l): latest[(r['row'], r['steps'], r['batch_size'], r['preset'], str(r.get('latents')), r['seed'])] = r
+    cols, latest = cols or TABLE_COLS, {}
+    for r in _read_results(path): latest[(r['row'], r['steps'], r['batch_size'], r['preset'], str(r.get('latents')), r['seed'])] = r
     groups = {}
     for key, r in latest.items(): groups.setdefault(key[:5], []).append(r)
     order = {k: i for i, k in enumerate(EXPERIMENTS)}
@@ -316,9 +319,7 @@ def plot_budgets(path:str|Path, families:dict|None=None, title:str=''): # famili
 # %% ../nbs/15_repro.ipynb #c047
 def paired_differences(path:str|Path, keys:tuple=('valid_bits', 'fid'), base:str='main', show:bool=True) -> list[dict]:
     "Per row of a results file: mean ± spread over the shared seeds of (row − `base`) for each of `keys`."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no results file {str(path)!r}: run rows with run_row / sundae_vq_repro first")
-    latest = {(r['row'], r['seed']): r for r in map(json.loads, filter(None, path.read_text().splitlines()))}
+    latest = {(r['row'], r['seed']): r for r in _read_results(path)}
     if not any(row == base for row, _ in latest): raise ValueError(f"{path} has no record of the base row {base!r}")
     order = {k: i for i, k in enumerate(EXPERIMENTS)}; out = []
     for row in sorted({r for r, _ in latest} - {base}, key=lambda r: (order.get(r, len(order)), r)):
@@ -389,15 +390,14 @@ def prepare_repro(root:str|Path, # the data sets go to root/faces and root/fashi
                   device=None, progress:bool=True) -> dict: # data set → dict(latents=, vqgan=, reference=) paths
     "Make the table's data sets once (resuming what was interrupted): for each, a latent store, its VQ-GAN, reference images."
     root = Path(root); tc = VQGANTrainConfig(**(FASHION_VQGAN_TRAIN | (vqgan_train or {})))
-    if fashion: FashionMNIST('train', fashion_root, limit=1); FashionMNIST('test', fashion_root, limit=1)   # errors first
+    if fashion: train, test = FashionMNIST('train', fashion_root), FashionMNIST('test', fashion_root, limit=n_reference)   # errors first
     out = dict(faces=dict(latents=DEMO_DIR/'latents', vqgan=DEMO_DIR/'vqgan.safetensors',
                           reference=_made_folder(root/'faces'/'reference', save_demo_faces)))
     if not fashion: return out
-    f, train = root/'fashion', FashionMNIST('train', fashion_root)
+    f = root/'fashion'
     with seeded(tc.seed): vq = VQGAN(vqgan_preset('demo', **FASHION_VQGAN))
     train_vqgan(vq, train, f/'vqgan', tc, device=device, progress=progress)            # resumes; a finished run returns
     latents = extract_latents(load_vqgan(f/'vqgan'), train, f/'latents', labels=True, flip=False, device=device, progress=progress)
-    test = FashionMNIST('test', fashion_root, limit=n_reference)
     def write(tmp):
         for i in range(len(test)): tensor2img(test[i][0]).save(tmp/f'{i:05d}.png')
     out['fashion'] = dict(latents=latents, vqgan=f/'vqgan', reference=_made_folder(f/'reference', write))
