@@ -298,8 +298,18 @@ def _budget(name:str) -> str:
     if row.loss == 'ar': return 'raster'
     return str(row.sampler.get('steps', 100 if row.loss == 'sundae' else 12))
 
+def _one_budget(path:str|Path) -> list[dict]:
+    "The records of a results file, which must all share one training budget (the figures compared across rows)."
+    recs = _read_results(path)
+    budgets = sorted({(r['steps'], r['batch_size'], r['preset']) for r in recs})
+    if len(budgets) > 1: raise ValueError(f"{path} mixes {len(budgets)} training budgets (steps, batch, preset: "
+                                          f"{'; '.join(', '.join(map(str, b)) for b in budgets)}), which these figures "
+                                          "do not compare: keep one results file per budget (one --out per budget)")
+    return recs
+
 def plot_budgets(path:str|Path, families:dict|None=None, title:str=''): # families: label → rows (default SAMPLER_FAMILIES)
     "FID against network calls and against seconds per sample, one line per sampler family, from a results file."
+    _one_budget(path)
     lines = {l['row']: l for l in results_table(path, show=False) if l['fid'][0] is not None}
     if not lines: raise ValueError(f"no row of {path} has an FID: run the rows with a VQ-GAN and reference images (--vqgan, --reference)")
     fig, axs = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
@@ -319,7 +329,7 @@ def plot_budgets(path:str|Path, families:dict|None=None, title:str=''): # famili
 # %% ../nbs/15_repro.ipynb #c047
 def paired_differences(path:str|Path, keys:tuple=('valid_bits', 'fid'), base:str='main', show:bool=True) -> list[dict]:
     "Per row of a results file: mean ± spread over the shared seeds of (row − `base`) for each of `keys`."
-    latest = {(r['row'], r['seed']): r for r in _read_results(path)}
+    latest = {(r['row'], r['seed']): r for r in _one_budget(path)}
     if not any(row == base for row, _ in latest): raise ValueError(f"{path} has no record of the base row {base!r}")
     order = {k: i for i, k in enumerate(EXPERIMENTS)}; out = []
     for row in sorted({r for r, _ in latest} - {base}, key=lambda r: (order.get(r, len(order)), r)):
@@ -334,7 +344,7 @@ def paired_differences(path:str|Path, keys:tuple=('valid_bits', 'fid'), base:str
         table([{k: (fmt(*v) if k in keys else v) for k, v in l.items()} for l in out], dict(row='s', seeds='d') | {k: 's' for k in keys})
     return out
 
-# %% ../nbs/15_repro.ipynb #c050
+# %% ../nbs/15_repro.ipynb #c052
 @call_parse
 def sundae_vq_repro(row:str=None, # a row of the table ('list' prints them)
                     latents:str=None, # latent store folder (from sundae_vq_extract)
@@ -372,7 +382,7 @@ def sundae_vq_repro(row:str=None, # a row of the table ('list' prints them)
     for k, v in rec.items(): print(f"{k:>18}: {v:.4f}" if isinstance(v, float) else f"{k:>18}: {v}")
     # (returns nothing: a console script's return value becomes its exit status)
 
-# %% ../nbs/15_repro.ipynb #c054
+# %% ../nbs/15_repro.ipynb #c056
 FASHION_VQGAN = dict(resolution=32, attn_resolutions=(), z_channels=32, n_embed=128, embed_dim=16)   # over vqgan_preset('demo')
 FASHION_VQGAN_TRAIN = dict(steps=1000, batch_size=16, lr=4e-4, disc_start=600, restart_every=200, ckpt_every=250, seed=0)
 
