@@ -181,7 +181,9 @@ def run(self:ChainPlayer):
         self._show_frames(kids)
         self.stats.value = fig_png(chain_stats(r, figsize=(3.6, 3.2)))
         self.result = r
-        self.status.value = f'run {self.runs}: {n} samples in {r.seconds:.2f} s on {self.device.type}, all frozen by step {nf}'
+        fz = int((~ch.active[-1]).sum())
+        end = f'all frozen by step {nf}' if fz == n else f'{fz} of {n} frozen early, the rest ran all {nf} steps'
+        self.status.value = f'run {self.runs}: {n} samples in {r.seconds:.2f} s on {self.device.type}, {end}'
     except ValueError as e: self.status.value = f'<span style="color:#b00">run {self.runs}: {e}</span>'
     finally: self.run_button.disabled = False
     return self.result
