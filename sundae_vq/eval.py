@@ -210,7 +210,7 @@ def sundae_vq_eval(samples:str=None, # folder of sample images, or a .npy of sam
                    reference:str=None, # folder of real images, or a latent store (codes.npy + meta.json); required
                    vqgan:str=None, # VQ-GAN to decode .npy samples for the image metrics
                    reference_images:str=None, # for a store: the image folder it was extracted from
-                   cache:str='~/.cache/sundae_vq/fid', # where reference statistics are cached ('' for none)
+                   cache:str='~/.cache/sundae_vq/fid', # where reference features are cached ('' for none)
                    k:int=3, # neighbours for precision/recall/density/coverage
                    batch_size:int=32, device:str=None,
                    out:str=None): # also write the figures to this JSON file

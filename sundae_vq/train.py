@@ -381,7 +381,7 @@ def store_num_classes(ds:LatentDataset) -> int:
 @call_parse
 def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extract)
                     out:str=None, # training folder: ckpt-*/ checkpoints, latest.json, metrics.jsonl
-                    preset:str='tiny', # hourglass preset: tiny, faces, demo, ffhq256 or megapixel
+                    preset:str='tiny', # hourglass preset: tiny, small, faces, demo, ffhq256 or megapixel
                     steps:int=1000, # optimizer steps of the whole run
                     batch_size:int=32, # global batch (split over torchrun's processes)
                     unroll:int=2, # T, denoising steps of the unrolled loss
