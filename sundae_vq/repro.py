@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_repro.ipynb #c002
 from __future__ import annotations
-import dataclasses, importlib.util, json, math, shutil, time
+import dataclasses, importlib.util, inspect, json, math, shutil, time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -169,6 +169,11 @@ def loss_bits(loss:nn.Module, dataset, # a loss module (`ARLoss`, `MaskGITLoss`,
     return total / n / math.log(2)
 
 # %% ../nbs/15_repro.ipynb #c025
+def _sampler_steps(row:Row) -> int|None:
+    "A row's sampling steps: SUNDAE's step budget, MaskGIT's decoding steps; None for the autoregressive sampler (one per code)."
+    if row.loss == 'sundae': return sampler_preset('paper', **row.sampler).steps
+    if row.loss == 'maskgit': return row.sampler.get('steps', inspect.signature(sample_maskgit).parameters['steps'].default)
+
 def draw_samples(name:str, model:nn.Module, n:int, shape:tuple, # row, its trained network, how many, (h, w)
                  *, labels=None, # int or (n,) class ids for a class-conditional model; None draws random ones
                  seed:int=0, batch_size:int=32) -> tuple[Tensor, float, float]: # codes (n, h, w), seconds, network calls per sample
@@ -184,7 +189,7 @@ def draw_samples(name:str, model:nn.Module, n:int, shape:tuple, # row, its train
         g = torch.Generator(dev).manual_seed(key); sync(dev); t = time.perf_counter()
         fn = sample_ar if row.loss == 'ar' else sample_maskgit
         out.append(fn(model, b, shape, labels=part(lo, b), generator=g, **row.sampler).cpu()); sync(dev); secs += time.perf_counter() - t
-        calls += b * (math.prod(shape) if row.loss == 'ar' else row.sampler.get('steps', 12))
+        calls += b * (math.prod(shape) if row.loss == 'ar' else _sampler_steps(row))
     return torch.cat(out), secs, calls / n
 
 # %% ../nbs/15_repro.ipynb #c028
@@ -270,18 +275,22 @@ def _mean_spread(vals:list) -> tuple:
     if not vals: return None, None
     return float(np.mean(vals)), (float(np.std(vals, ddof=1)) if len(vals) > 1 else None)
 
-def results_table(path:str|Path, cols:dict|None=None, show:bool=True) -> list[dict]: # cols: key → format; default TABLE_COLS
-    "One line per row and budget of a results file: mean ± spread over seeds of each figure (printed when `show`)."
-    cols, latest = cols or TABLE_COLS, {}
-    for r in _read_results(path): latest[(r['row'], r['steps'], r['batch_size'], r['preset'], str(r.get('latents')), r['seed'])] = r
-    groups = {}
+def _row_rank(row:str) -> int: return list(EXPERIMENTS).index(row) if row in EXPERIMENTS else len(EXPERIMENTS)   # table order
+
+def _summarise(recs:list[dict], cols:dict) -> list[dict]:
+    "One line per row and budget of the records (the latest of each seed): mean ± spread over seeds of each of `cols`."
+    latest, groups, out = {}, {}, []
+    for r in recs: latest[(r['row'], r['steps'], r['batch_size'], r['preset'], str(r.get('latents')), r['seed'])] = r
     for key, r in latest.items(): groups.setdefault(key[:5], []).append(r)
-    order = {k: i for i, k in enumerate(EXPERIMENTS)}
-    out = []
-    for (row, steps, bs, preset, store), rs in sorted(groups.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[0])):
+    for (row, steps, bs, preset, store), rs in sorted(groups.items(), key=lambda kv: (_row_rank(kv[0][0]), kv[0])):
         line = dict(row=row, seeds=len(rs), steps=steps, batch_size=bs, preset=preset, store=Path(store).name)
         for c in cols: line[c] = _mean_spread([r[c] for r in rs if r.get(c) is not None])
         out.append(line)
+    return out
+
+def results_table(path:str|Path, cols:dict|None=None, show:bool=True) -> list[dict]: # cols: key → format; default TABLE_COLS
+    "One line per row and budget of a results file: mean ± spread over seeds of each figure (printed when `show`)."
+    cols = cols or TABLE_COLS; out = _summarise(_read_results(path), cols)
     if show:
         fmt = lambda m, s, f: '–' if m is None else format(m, f) + ('' if s is None else ' ± ' + format(s, f))
         table([{k: (fmt(*v, cols[k]) if k in cols else v) for k, v in l.items()} for l in out],
@@ -293,10 +302,9 @@ SAMPLER_FAMILIES = {'SUNDAE, annealed': ('steps_25', 'steps_50', 'main'), 'SUNDA
                     'SUNDAE, no early stop': ('no_early_stop',), 'MaskGIT': ('maskgit_8', 'maskgit', 'maskgit_18'),
                     'autoregressive': ('autoregressive',)}
 
-def _budget(name:str) -> str:
-    row = get_row(name)
-    if row.loss == 'ar': return 'raster'
-    return str(row.sampler.get('steps', 100 if row.loss == 'sundae' else 12))
+def _steps_label(name:str) -> str:
+    steps = _sampler_steps(get_row(name))
+    return 'raster' if steps is None else str(steps)
 
 def _one_budget(path:str|Path) -> list[dict]:
     "The records of a results file, which must all share one training budget (the figures compared across rows)."
@@ -309,8 +317,7 @@ def _one_budget(path:str|Path) -> list[dict]:
 
 def plot_budgets(path:str|Path, families:dict|None=None, title:str=''): # families: label → rows (default SAMPLER_FAMILIES)
     "FID against network calls and against seconds per sample, one line per sampler family, from a results file."
-    _one_budget(path)
-    lines = {l['row']: l for l in results_table(path, show=False) if l['fid'][0] is not None}
+    lines = {l['row']: l for l in _summarise(_one_budget(path), TABLE_COLS) if l['fid'][0] is not None}
     if not lines: raise ValueError(f"no row of {path} has an FID: run the rows with a VQ-GAN and reference images (--vqgan, --reference)")
     fig, axs = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
     for (label, rows), marker in zip((families or SAMPLER_FAMILIES).items(), 'osD^vP*X'):
@@ -319,7 +326,7 @@ def plot_budgets(path:str|Path, families:dict|None=None, title:str=''): # famili
         for ax, key in zip(axs, ('calls', 's_per_sample')):
             x, y = [l[key][0] for _, l in pts], [l['fid'][0] for _, l in pts]
             ax.errorbar(x, y, yerr=[l['fid'][1] or 0 for _, l in pts], marker=marker, capsize=3, label=label)
-            for (r, _), xi, yi in zip(pts, x, y): ax.annotate(_budget(r), (xi, yi), textcoords='offset points', xytext=(4, 4), fontsize=7)
+            for (r, _), xi, yi in zip(pts, x, y): ax.annotate(_steps_label(r), (xi, yi), textcoords='offset points', xytext=(4, 4), fontsize=7)
     axs[0].set(xscale='log', xlabel='network calls per sample', ylabel='FID (lower is better)')
     axs[1].set(xscale='log', xlabel='seconds per sample')
     for ax in axs: ax.xaxis.set_minor_formatter(plt.NullFormatter())   # major ticks only: the minor labels overlap
@@ -331,8 +338,8 @@ def paired_differences(path:str|Path, keys:tuple=('valid_bits', 'fid'), base:str
     "Per row of a results file: mean ± spread over the shared seeds of (row − `base`) for each of `keys`."
     latest = {(r['row'], r['seed']): r for r in _one_budget(path)}
     if not any(row == base for row, _ in latest): raise ValueError(f"{path} has no record of the base row {base!r}")
-    order = {k: i for i, k in enumerate(EXPERIMENTS)}; out = []
-    for row in sorted({r for r, _ in latest} - {base}, key=lambda r: (order.get(r, len(order)), r)):
+    out = []
+    for row in sorted({r for r, _ in latest} - {base}, key=lambda r: (_row_rank(r), r)):
         seeds = sorted(s for r, s in latest if r == row and (base, s) in latest)
         line = dict(row=row, seeds=len(seeds))
         for k in keys:
