@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb #c002
 from __future__ import annotations
-import copy, dataclasses, hashlib, json, math, os, random, shutil, tempfile, time
+import copy, dataclasses, hashlib, json, math, os, random, shutil, tempfile, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -199,6 +199,7 @@ class Trainer:
         self.step, self.metrics = 0, self.out/'metrics.jsonl'
         if latest is not None: self.load_state(latest)
         else: seed_everything(c.seed * 1000 + self.rank)   # the network's own draws (dropout) start from the seed too
+        if latest is not None and self.rank == 0: _repair_latest(self.out, latest)
 
 # %% ../nbs/08_train.ipynb #c035
 def amp_context(amp:str, device:torch.device):
@@ -265,45 +266,93 @@ def evaluate(self:Trainer) -> dict:
     return dict(zip(['valid_loss', 'valid_acc', 'valid_ema_loss', 'valid_ema_acc'], (sums[1:] / sums[0]).cpu().tolist()))
 
 # %% ../nbs/08_train.ipynb #c041
+_CKPT_FILES = ('model.safetensors', 'model.json', 'ema.safetensors', 'ema.json', 'trainer.pt')
+
+def _ckpt_step(ckpt:Path) -> int|None:
+    "The step of a folder named ckpt-NNNNNNN, or None for any other name."
+    s = ckpt.name.removeprefix('ckpt-')
+    return int(s) if ckpt.name.startswith('ckpt-') and s.isdigit() else None
+
+def _complete(ckpt:Path) -> bool:
+    return all((ckpt/f).exists() for f in _CKPT_FILES)
+
 def latest_checkpoint(out:str|Path) -> Path|None:
     "The folder of the newest complete checkpoint in a training folder `out`, or None."
-    p = Path(out)/'latest.json'
-    if not p.exists(): return None
-    ckpt = Path(out)/json.loads(p.read_text())['checkpoint']
-    if not (ckpt/'trainer.pt').exists(): raise FileNotFoundError(f"{p} points at {ckpt}, which is missing or incomplete: remove {p} to start over")
-    return ckpt
+    out = Path(out)
+    p = out/'latest.json'
+    named = out/json.loads(p.read_text())['checkpoint'] if p.exists() else None
+    if named is not None and not _complete(named):
+        raise FileNotFoundError(f"{p} points at {named}, which is missing or incomplete: remove {p} to start over")
+    lo = -1 if named is None else _ckpt_step(named)
+    if lo is None: return named   # a folder named by hand, not by the trainer
+    newer = [f for f in out.glob('ckpt-*') if (_ckpt_step(f) or -1) > lo and _complete(f)]
+    return max(newer, key=_ckpt_step, default=named)
 
+# %% ../nbs/08_train.ipynb #c041a
 def load_trained(out:str|Path, ema:bool=True, map_location='cpu') -> nn.Module:
     "The prior of the latest checkpoint in `out` (or of a checkpoint folder): its EMA weights unless `ema=False`."
-    out = Path(out); ckpt = out if (out/'trainer.pt').exists() else latest_checkpoint(out)
-    if ckpt is None: raise FileNotFoundError(f"no checkpoint in {out}: expected latest.json written by the trainer, or a ckpt-* folder")
+    out = Path(out)
+    ckpt = out if (out/'trainer.pt').exists() else latest_checkpoint(out)
+    if ckpt is None:
+        raise FileNotFoundError(f"no checkpoint in {out}: expected latest.json written by the trainer, "
+                                "or a ckpt-* folder")
     return load_model(ckpt, 'ema' if ema else 'model', map_location=map_location)
 
+def _point_latest(out:Path, ckpt:Path):
+    "Point `out/latest.json` at checkpoint folder `ckpt` (atomically)."
+    with atomic_write(out/'latest.json') as f: json.dump(dict(checkpoint=ckpt.name, step=_ckpt_step(ckpt)), f)
+
+def _repair_latest(out:Path, ckpt:Path):
+    "Point latest.json at `ckpt`, the newest complete checkpoint, when it names an older one (or is missing)."
+    p = out/'latest.json'
+    if p.exists() and json.loads(p.read_text())['checkpoint'] == ckpt.name: return
+    warnings.warn(f"{ckpt} is complete but {p} did not name it (the run was killed between the two writes): "
+                  f"{p.name} now points at it, and training resumes from step {_ckpt_step(ckpt)}")
+    _point_latest(out, ckpt)
+
 # %% ../nbs/08_train.ipynb #c042
+@patch
+def _write_checkpoint(self:Trainer, final:Path, ranks:list):
+    "Write this step's checkpoint under a temporary name, then rename it to `final`."
+    self.out.mkdir(parents=True, exist_ok=True)
+    for o in self.out.glob('.ckpt-*'): shutil.rmtree(o, ignore_errors=True)   # left by a killed run
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{final.name}.', dir=self.out))
+    try:
+        meta = dict(step=self.step, latent_shape=list(self.grid), train_config=config_to_dict(self.config))
+        save_model(self.model, tmp, 'model', metadata=meta)
+        save_model(self.ema, tmp, 'ema', metadata=meta)
+        state = dict(step=self.step, optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(),
+                     rng=rng_state(), rng_ranks=ranks if self.world > 1 else [], world=self.world)
+        with atomic_path(tmp/'trainer.pt') as p: torch.save(state, p)
+        os.replace(tmp, final)
+    finally: shutil.rmtree(tmp, ignore_errors=True)
+
 @patch
 def save(self:Trainer) -> Path|None:
     "Write a checkpoint of the current step atomically (rank 0 only) and point `latest.json` at it."
     ranks = [None] * self.world
     if self.world > 1: dist.all_gather_object(ranks, rng_state())
     if self.rank != 0: return None
-    name = f'ckpt-{self.step:07d}'; final = self.out/name
-    if final.exists(): return final
-    self.out.mkdir(parents=True, exist_ok=True)
-    for o in self.out.glob('.ckpt-*'): shutil.rmtree(o, ignore_errors=True)   # left by a killed run
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{name}.', dir=self.out))
-    try:
-        meta = dict(step=self.step, latent_shape=list(self.grid), train_config=config_to_dict(self.config))
-        save_model(self.model, tmp, 'model', metadata=meta); save_model(self.ema, tmp, 'ema', metadata=meta)
-        state = dict(step=self.step, optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(),
-                     rng=rng_state(), rng_ranks=ranks if self.world > 1 else [], world=self.world)
-        with atomic_path(tmp/'trainer.pt') as p: torch.save(state, p)
-        os.replace(tmp, final)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    with atomic_write(self.out/'latest.json') as f: json.dump(dict(checkpoint=name, step=self.step), f)
+    final = self.out/f'ckpt-{self.step:07d}'
+    if not final.exists(): self._write_checkpoint(final, ranks)   # one already there is complete: it was renamed in
+    _point_latest(self.out, final)
     for old in sorted(self.out.glob('ckpt-*'))[:-self.config.keep]: shutil.rmtree(old, ignore_errors=True)
     return final
 
 # %% ../nbs/08_train.ipynb #c044
+def _parse_metrics(p:Path) -> list[dict]:
+    "The records of metrics file `p`; a torn last line (a kill while it was written) is dropped with a warning."
+    lines = [l for l in p.read_text().splitlines() if l.strip()]
+    recs = []
+    for i, l in enumerate(lines):
+        try: recs.append(json.loads(l))
+        except json.JSONDecodeError:
+            if i < len(lines) - 1:
+                raise ValueError(f"{p}: line {i + 1} of {len(lines)} is not JSON ({l[:40]!r}): the file is damaged "
+                                 f"in the middle; remove that line to go on") from None
+            warnings.warn(f"{p}: dropped a torn last line {l[:40]!r} (its run was killed, or is still writing it)")
+    return recs
+
 @patch
 def load_state(self:Trainer, ckpt:Path):
     "Resume from checkpoint folder `ckpt`: weights, EMA, optimizer, schedule, step and RNG."
@@ -315,8 +364,8 @@ def load_state(self:Trainer, ckpt:Path):
     self.opt.load_state_dict(st['optimizer']); self.sched.load_state_dict(st['scheduler']); self.step = st['step']
     set_rng_state(st['rng_ranks'][self.rank] if st['world'] == self.world and st['rng_ranks'] else st['rng'])
     if self.rank == 0 and self.metrics.exists():   # drop records a killed run logged after this checkpoint
-        keep = [l for l in self.metrics.read_text().splitlines() if l and json.loads(l)['step'] <= self.step]
-        with atomic_write(self.metrics) as f: f.write(''.join(l + '\n' for l in keep))
+        keep = [r for r in _parse_metrics(self.metrics) if r['step'] <= self.step]
+        with atomic_write(self.metrics) as f: f.write(''.join(json.dumps(r) + '\n' for r in keep))
 
 # %% ../nbs/08_train.ipynb #c046
 @patch
@@ -358,7 +407,7 @@ def read_metrics(out:str|Path) -> list[dict]: # a training folder (or its metric
     "The records of a run's metrics.jsonl, in order."
     p = Path(out); p = p/'metrics.jsonl' if p.is_dir() else p
     if not p.exists(): raise FileNotFoundError(f"no metrics file {str(p)!r}: give a training folder written by the Trainer / sundae_vq_train")
-    return [json.loads(l) for l in p.read_text().splitlines() if l.strip()]
+    return _parse_metrics(p)
 
 def plot_metrics(out:str|Path, # a training folder (or its metrics.jsonl)
                  ax=None, log:bool=True):
