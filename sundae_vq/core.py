@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from PIL import Image
 from torch import nn, Tensor
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_model as _st_save, load_model as _st_load
 
 # %% auto #0
@@ -164,26 +165,78 @@ def save_model(model:nn.Module, # built as `cls(config)`, keeps `.config`
     return folder/f'{name}.safetensors'
 
 # %% ../nbs/00_core.ipynb #c028
-def _resolve_class(qualname:str):
+_REDO = "save the model again with save_model, or copy the file again from where it came from"
+
+def _resolve_class(qualname:str, jpath:Path):
     mod, _, name = qualname.rpartition('.')
     if not (mod == 'sundae_vq' or mod.startswith('sundae_vq.') or mod == '__main__'):
         raise ValueError(f"refusing to import model class {qualname!r}: only classes from sundae_vq are loaded by name; pass `cls=` instead")
-    return getattr(importlib.import_module(mod), name)
+    try: return getattr(importlib.import_module(mod), name)
+    except (ImportError, AttributeError):
+        raise ValueError(f"{jpath} names the class {qualname!r}, which this sundae_vq does not have: "
+                         f"pass `cls=`, or update sundae_vq") from None
 
+# %% ../nbs/00_core.ipynb #c028b
+def _read_model_json(jpath:Path, need_cls:bool) -> dict:
+    "The dict of a `NAME.json` written by `save_model`, its keys and their types checked."
+    try: info = json.loads(jpath.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{jpath} is not valid JSON ({e}): the file is damaged; {_REDO}") from None
+    if not isinstance(info, dict) or info.get('format') != 'sundae_vq':
+        raise ValueError(f"{jpath} is not a sundae_vq model file (no 'format': 'sundae_vq'): {_REDO}")
+    for k in ('cls', 'config') if need_cls else ('config',):
+        if k not in info: raise ValueError(f"{jpath} lacks {k!r}: {_REDO}" + (", or pass `cls=`" if k == 'cls' else ''))
+    for k, t in (('cls', str), ('config', dict), ('metadata', dict)):
+        if k in info and not isinstance(info[k], t):
+            got = f"{type(info[k]).__name__} {info[k]!r:.60}"
+            raise ValueError(f"{jpath}: {k!r} should be a {t.__name__}, got {got}; {_REDO}")
+    return info
+
+# %% ../nbs/00_core.ipynb #c028c
+_JSON_TYPES = {int: (int,), float: (int, float), str: (str,), bool: (bool,), tuple: (list, tuple)}
+
+def _check_config_types(cfg_cls, d:dict, where:str):
+    "Refuse a value whose JSON type does not fit its field's plain type (None and other types pass to the class)."
+    hints = typing.get_type_hints(cfg_cls)
+    for k, v in d.items():
+        t = hints.get(k)
+        if dataclasses.is_dataclass(t) and isinstance(v, dict): _check_config_types(t, v, f'{where}.{k}')
+        ok = _JSON_TYPES.get(t)
+        if ok is None or v is None: continue
+        if not isinstance(v, ok) or (isinstance(v, bool) and t is not bool):
+            raise ValueError(f"{where}.{k} should be {t.__name__}, got {type(v).__name__} {v!r:.60}")
+
+def _check_weights(wpath:Path):
+    "Read the safetensors header of `wpath` (no tensors, no pickle), or say that the file is damaged."
+    try:
+        with safe_open(str(wpath), 'pt'): pass
+    except SafetensorError as e:
+        raise ValueError(f"{wpath} is not a readable safetensors file ({e}): it is truncated or not "
+                         f"a safetensors file; {_REDO}") from None
+
+# %% ../nbs/00_core.ipynb #c028d
 def load_model(folder:str|Path, name:str='model', cls=None, # model class; default: the one named in the JSON
                map_location:str|torch.device='cpu') -> nn.Module:
     "Rebuild a model saved by `save_model` and load its weights strictly (no pickle involved)."
-    folder = Path(folder); jpath, wpath = folder/f'{name}.json', folder/f'{name}.safetensors'
+    folder = Path(folder)
+    jpath, wpath = folder/f'{name}.json', folder/f'{name}.safetensors'
     for p in (jpath, wpath):
-        if not p.exists(): raise FileNotFoundError(f"{p} not found: expected {name}.json and {name}.safetensors written by `save_model`")
-    info = json.loads(jpath.read_text())
-    if info.get('format') != 'sundae_vq': raise ValueError(f"{jpath} is not a sundae_vq model file (no 'format': 'sundae_vq')")
-    cls = cls or _resolve_class(info['cls'])
+        if not p.exists():
+            raise FileNotFoundError(f"{p} not found: expected {name}.json and {name}.safetensors "
+                                    "written by `save_model`")
+    info = _read_model_json(jpath, need_cls=cls is None)
+    _check_weights(wpath)
+    cls = cls or _resolve_class(info['cls'], jpath)
     cfg_cls = getattr(cls, 'config_class', None) or typing.get_type_hints(cls.__init__)['config']
-    model = cls(config_from_dict(cfg_cls, info['config']))
+    try:
+        _check_config_types(cfg_cls, info['config'], 'config')
+        model = cls(config_from_dict(cfg_cls, info['config']))
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{jpath} holds a config that does not build a {cls.__name__}: {e}; {_REDO}") from None
     try: missing, unexpected = _st_load(model, str(wpath), strict=False, device=str(map_location))
     except RuntimeError as e: raise ValueError(f"{wpath} does not match {cls.__name__}({cfg_cls.__name__}): {e}") from None
     if missing or unexpected:
-        raise ValueError(f"{wpath} does not match {cls.__name__}({cfg_cls.__name__}): missing {sorted(missing)}, unexpected {sorted(unexpected)}")
+        raise ValueError(f"{wpath} does not match {cls.__name__}({cfg_cls.__name__}): "
+                         f"missing {sorted(missing)}, unexpected {sorted(unexpected)}")
     model.metadata = info.get('metadata', {})
     return model.to(map_location)   # safetensors fills the tensors in place: move the module itself too
