@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_eval.ipynb #c002
 from __future__ import annotations
-import functools, hashlib, json, math
+import functools, hashlib, json, math, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,9 +17,9 @@ from .data import list_images, load_image, img2tensor, demo_faces
 from .sundae import unrolled_loss
 
 # %% auto #0
-__all__ = ['inception_features', 'FeatureStats', 'frechet_distance', 'images_key', 'load_folder', 'reference_features',
-           'reference_stats', 'precision_recall', 'nearest_codes', 'code_diversity', 'bits_per_code', 'evaluate',
-           'sundae_vq_eval']
+__all__ = ['FID_MIN', 'FID_WARN', 'inception_features', 'check_fid_sizes', 'FeatureStats', 'frechet_distance', 'images_key',
+           'load_folder', 'reference_features', 'reference_stats', 'precision_recall', 'nearest_codes',
+           'code_diversity', 'bits_per_code', 'evaluate', 'sundae_vq_eval']
 
 # %% ../nbs/13_eval.ipynb #c005
 @functools.lru_cache(maxsize=2)
@@ -49,6 +49,18 @@ def inception_features(images, # (N, 3, H, W) in [-1, 1], or a dataset of (3, H,
     feats = [fh.extract_feats(b, data_range=(-1, 1), resize_hw=fh.resize_hw, resample_mode=fh.resample_mode, quant=True) for b in it]
     return np.concatenate(feats).astype(np.float64)
 
+# %% ../nbs/13_eval.ipynb #c009b
+FID_MIN, FID_WARN = 2, 256   # images per set: refused below FID_MIN, a warning below FID_WARN
+
+def check_fid_sizes(n_samples:int, n_reference:int):
+    "Refuse sets too small for FID (under `FID_MIN` images); warn when FID is far from its large-set value."
+    if min(n_samples, n_reference) < FID_MIN:
+        raise ValueError(f"FID needs at least {FID_MIN} images in each set, got {n_samples} samples and {n_reference} "
+                         f"reference images: a covariance needs {FID_MIN}; give more images")
+    if min(n_samples, n_reference) < FID_WARN:
+        warnings.warn(f"FID of {n_samples} samples against {n_reference} reference images: below {FID_WARN} images a "
+                      f"set, FID is biased far upward (less so up to a few thousand); compare it only at equal counts")
+
 # %% ../nbs/13_eval.ipynb #c010
 @dataclass
 class FeatureStats:
@@ -56,7 +68,9 @@ class FeatureStats:
     mu: np.ndarray; sigma: np.ndarray; n: int; source: str = ''
 
     @classmethod
-    def of(cls, feats:np.ndarray, source:str=''): return cls(feats.mean(0), np.atleast_2d(np.cov(feats, rowvar=False)), len(feats), source)
+    def of(cls, feats:np.ndarray, source:str=''):
+        if len(feats) < FID_MIN: raise ValueError(f"a covariance needs at least {FID_MIN} images, got {len(feats)}")
+        return cls(feats.mean(0), np.atleast_2d(np.cov(feats, rowvar=False)), len(feats), source)
 
     def save(self, path:str|Path):
         "Write as `.npz` (plain arrays: loading never unpickles) and a `.json` with `n` and `source`, atomically."
@@ -77,6 +91,7 @@ def _trace_sqrt_product(s1:np.ndarray, s2:np.ndarray) -> float:
 
 def frechet_distance(a:FeatureStats, b:FeatureStats) -> float:
     "The Fréchet distance between the Gaussians fitted to two feature sets (FID when they are Inception features)."
+    check_fid_sizes(a.n, b.n)
     diff = a.mu - b.mu
     return float(diff @ diff + np.trace(a.sigma) + np.trace(b.sigma) - 2 * _trace_sqrt_product(a.sigma, b.sigma))
 
@@ -123,13 +138,16 @@ def _knn_radius(x:Tensor, k:int) -> Tensor:
 def precision_recall(real:np.ndarray, fake:np.ndarray, # (N, d) and (M, d) features
                      k:int=3) -> dict:
     "Precision and recall (Kynkäänniemi et al.) and density and coverage (Naeem et al.) with k-NN balls."
-    if min(len(real), len(fake)) <= k: raise ValueError(f"need more than k={k} images in each set, got {len(real)} real and {len(fake)} samples")
+    if min(len(real), len(fake)) <= k:
+        raise ValueError(f"need more than k={k} images in each set, got {len(real)} real and {len(fake)} samples")
     r, f = torch.as_tensor(real, dtype=torch.float64), torch.as_tensor(fake, dtype=torch.float64)
     rr, rf = _knn_radius(r, k), _knn_radius(f, k)
     d = torch.cdist(r, f)                                   # (N, M) real-to-sample distances
-    inside = d < rr[:, None]                                # sample j inside real ball i
-    return dict(precision=inside.any(0).double().mean().item(), recall=(d < rf[None]).any(1).double().mean().item(),
-                density=inside.double().sum(0).mean().item() / k, coverage=(d.min(1).values < rr).double().mean().item(),
+    inside = d <= rr[:, None]                               # sample j inside real ball i (its edge included)
+    return dict(precision=inside.any(0).double().mean().item(),
+                recall=(d <= rf[None]).any(1).double().mean().item(),
+                density=inside.double().sum(0).mean().item() / k,
+                coverage=(d.min(1).values <= rr).double().mean().item(),
                 k=k, n_real=len(r), n_fake=len(f))
 
 # %% ../nbs/13_eval.ipynb #c022
@@ -197,6 +215,7 @@ def evaluate(samples:str|Path, reference:str|Path, vqgan:str|Path|None=None, ref
             vq = load_vqgan(vqgan).to(get_device(device)).eval()
             x = torch.cat([vq.decode(codes[i:i + batch_size].to(get_device(device))).cpu() for i in range(0, len(codes), batch_size)])
         else: x = load_folder(samples)
+        check_fid_sizes(len(x), len(list_images(ref_imgs)))   # before any features are extracted
         cache = Path(cache).expanduser() if cache else None
         rf = reference_features(ref_imgs, cache, batch_size, device)
         fs = inception_features(x, batch_size, device, progress=True)
