@@ -97,7 +97,7 @@ class Upsample(nn.Module):
                 h:int, w:int) -> Tensor:
         "(b, h'·w', d) → (b, h·w, d)."
         x = ungroup(rearrange(self.proj(y), 'b n (k d) -> b n k d', k=self.k), h, w, self.factor, self.kind)
-        x = x.add_(residual)                  # in place: the expanded tokens are a fresh tensor no backward needs
+        x = x + residual                      # out of place: under bf16 autocast the sum keeps the residual's fp32
         if self.attn is None: return x
         q = rearrange(group(self.norm_q(x), h, w, self.factor, self.kind), 'b n k d -> (b n) k d')
         o = rearrange(self.attn(q, rearrange(self.norm_kv(y), 'b n d -> (b n) 1 d')), '(b n) k d -> b n k d', b=y.shape[0])
