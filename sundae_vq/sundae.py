@@ -53,7 +53,8 @@ def sample_logits(logits:Tensor, # (..., v)
                   temperature:float=1.) -> Tensor: # (...) codes, LongTensor
     "Draw a code per position from softmax(logits / temperature) by inverse CDF with the uniforms `u`."
     cdf = (logits.detach().float() / temperature).softmax(-1).cumsum(-1)
-    return torch.searchsorted(cdf, u[..., None].contiguous()).squeeze(-1).clamp_(max=logits.shape[-1] - 1)
+    i = torch.searchsorted(cdf, u[..., None].contiguous(), right=True)   # the first code whose F_i > u
+    return i.squeeze(-1).clamp_(max=logits.shape[-1] - 1)
 
 # %% ../nbs/07_sundae.ipynb #c019
 def unrolled_loss(model:nn.Module, # `model(codes (b,h,w), labels) -> logits (b,h,w,v)`
