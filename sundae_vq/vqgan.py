@@ -34,7 +34,7 @@ class VQGANConfig:
     double_z: bool = False               # taming's flag for VAEs; a VQ-GAN needs False
     n_embed: int = 1024                  # codebook size v
     embed_dim: int = 256                 # codeword size
-    beta: float = 0.25                   # commitment weight
+    beta: float = 0.25                   # weight of the commitment term (the encoder's side)
 
     def __post_init__(self):
         self.ch_mult, self.attn_resolutions = tuple(self.ch_mult), tuple(self.attn_resolutions)
@@ -157,7 +157,7 @@ class Decoder(nn.Module):
 
 # %% ../nbs/02_vqgan.ipynb #c020
 class VectorQuantizer(nn.Module):
-    "Nearest-codeword quantization with a straight-through gradient and taming's codebook/commitment loss."
+    "Nearest-codeword quantization with a straight-through gradient and the codebook + β·commitment loss."
     def __init__(self, n_e:int, e_dim:int, beta:float=0.25):
         super().__init__(); self.n_e, self.e_dim, self.beta = n_e, e_dim, beta
         self.embedding = nn.Embedding(n_e, e_dim)
