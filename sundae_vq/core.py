@@ -8,7 +8,7 @@ import contextlib, dataclasses, hashlib, importlib, json, os, random, tempfile, 
 from pathlib import Path
 
 import numpy as np, torch, matplotlib.pyplot as plt
-from PIL import Image
+from PIL import Image, ImageOps
 from torch import nn, Tensor
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_model as _st_save, load_model as _st_load
@@ -53,22 +53,45 @@ def get_device(device:str|torch.device|None=None # 'cpu', 'cuda', 'cuda:1', 'mps
     return dev
 
 # %% ../nbs/00_core.ipynb #c011
+_GREY16 = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')                       # 16-bit greyscale (I: 32-bit ints)
+_ALPHA = ('RGBA', 'LA', 'PA')
+_CONVERTIBLE = ('1', 'L', 'P', 'RGB', 'RGBX', 'CMYK', 'YCbCr') + _ALPHA + _GREY16
+_SAVE_AS = "convert it to an 8-bit RGB or a 16-bit greyscale PNG"
+
+def _name(img:Image.Image) -> str:
+    return repr(str(img.filename)) if getattr(img, 'filename', '') else 'the image'
+
+def _grey16_to_l(img:Image.Image, name:str) -> Image.Image:
+    "An 8-bit greyscale copy of a 16-bit greyscale image (0–65535 → 0–255)."
+    a = np.asarray(img, dtype=np.int64)
+    if a.size and (a.min() < 0 or a.max() > 65535):
+        raise ValueError(f"{name} has mode {img.mode!r} with values in [{a.min()}, {a.max()}], "
+                         f"beyond 16 bits: {_SAVE_AS}")
+    return Image.fromarray(np.rint(a / 257).astype(np.uint8))
+
+# %% ../nbs/00_core.ipynb #c011a
 def to_rgb(img:Image.Image, background=(255, 255, 255)) -> Image.Image:
-    "An RGB copy of `img`, with any transparency composited onto `background`."
-    if img.mode in ('RGBA', 'LA', 'PA') or (img.mode == 'P' and 'transparency' in img.info):
+    "An upright (EXIF) RGB copy of `img`: 16-bit grey scaled to 8 bits, any transparency composited onto `background`."
+    name = _name(img)
+    if img.mode not in _CONVERTIBLE:
+        raise ValueError(f"{name} has mode {img.mode!r}, which sundae_vq does not read: {_SAVE_AS}")
+    img = ImageOps.exif_transpose(img)
+    if img.mode in _GREY16: img = _grey16_to_l(img, name)
+    if img.mode in _ALPHA or (img.mode == 'P' and 'transparency' in img.info):
         img = img.convert('RGBA')
         out = Image.new('RGBA', img.size, background + (255,))
         return Image.alpha_composite(out, img).convert('RGB')
     return img.convert('RGB')
 
 def img2tensor(img:Image.Image) -> Tensor:
-    "A PIL image as a float tensor (3, H, W) in [-1, 1] (transparency on white)."
+    "A PIL image as a float tensor (3, H, W) in [-1, 1] (upright, transparency on white; see `to_rgb`)."
     a = np.asarray(to_rgb(img), dtype=np.float32)
     return torch.from_numpy(a).permute(2, 0, 1) / 127.5 - 1
 
 def tensor2img(x:Tensor) -> Image.Image:
     "A tensor (3, H, W) or (1, H, W) in [-1, 1] as a PIL RGB image (values outside are clipped)."
-    if x.ndim != 3 or x.shape[0] not in (1, 3): raise ValueError(f"expected a (3, H, W) or (1, H, W) tensor, got shape {tuple(x.shape)}")
+    if x.ndim != 3 or x.shape[0] not in (1, 3):
+        raise ValueError(f"expected a (3, H, W) or (1, H, W) tensor, got shape {tuple(x.shape)}")
     a = ((x.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return Image.fromarray(a.expand(3, -1, -1).permute(1, 2, 0).numpy())
 

@@ -56,7 +56,7 @@ def split_of(key:str, valid_pct:float=0.1) -> str:
 
 # %% ../nbs/01_data.ipynb #c013
 def load_image(path:str|Path, size:int|None=None) -> Image.Image:
-    "Open an image file as RGB (first frame, transparency on white), resized and centre-cropped to `size`²."
+    "Open an image file as RGB (first frame, upright, transparency on white), resized and centre-cropped to `size`²."
     with Image.open(path) as im:
         im.seek(0); im.load(); im = to_rgb(im)
     if size is None: return im
@@ -76,8 +76,11 @@ class ImageFolder(Dataset):
         self.root, self.size, self.split, self.flip, self.labels = Path(root), size, split, flip, labels
         files = list_images(root)
         if not files: raise ValueError(f"no image files ({', '.join(sorted(IMAGE_EXTS))}) under {str(root)!r}")
-        self.skipped = [p for p in files if not _readable(p)]
-        if self.skipped: warnings.warn(f"skipping {len(self.skipped)} unreadable image file(s): {', '.join(str(p) for p in self.skipped)}")
+        why = {p: r for p in files if (r := _unreadable(p))}
+        self.skipped = list(why)
+        if why:
+            listed = ', '.join(f"{p} ({r})" for p, r in why.items())
+            warnings.warn(f"skipping {len(why)} unreadable image file(s): {listed}")
         files = [p for p in files if p not in set(self.skipped)]
         if not files: raise ValueError(f"none of the {len(self.skipped)} image files under {str(root)!r} could be read")
         rel = lambda p: p.relative_to(self.root).as_posix()
@@ -93,9 +96,10 @@ class ImageFolder(Dataset):
         if self.flip and torch.rand(()) < 0.5: x = x.flip(-1)
         return (x, self.label(i)) if self.labels else x
 
-def _readable(p:Path) -> bool:
-    try: load_image(p); return True
-    except Exception: return False
+def _unreadable(p:Path) -> str|None:
+    "Why `load_image` cannot read `p`, or None when it can."
+    try: load_image(p)
+    except Exception as e: return str(e) or type(e).__name__
 
 # %% ../nbs/01_data.ipynb #c021
 FONT_PATHS = ['/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf', '/usr/share/fonts/noto/NotoColorEmoji.ttf',
