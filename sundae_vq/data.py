@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 from fastcore.script import call_parse
 from .core import img2tensor, tensor2img, to_rgb, image_grid, show_images, atomic_path, atomic_write
+from .core import UserError, user_errors
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'FONT_PATHS', 'ASSETS', 'FACES_PNG', 'FACES_JSON', 'FASHION_DIR', 'FASHION_CLASSES', 'list_images',
@@ -201,15 +202,16 @@ def save_demo_faces(folder:str|Path, n:int|None=None, size:int=64) -> Path:
 
 # %% ../nbs/01_data.ipynb #c037
 @call_parse
+@user_errors
 def faces_cli(out:str=None, # write a grid of `n` randomly drawn demo images to this image file (.png, .jpg, .webp)
               folder:str=None, # write the whole demo set as PNG files under this folder
               n:int=64, # images in the grid
               seed:int=0, # which random draw
               size:int=64): # image side in pixels (at most 64)
     "Show the emoji-faces demo set as a grid picture (--out) and/or write it as a folder of PNG files (--folder)."
-    if not out and not folder: raise SystemExit("nothing to do: pass --out grid.png and/or --folder DIR")
-    if out and Path(out).suffix.lower() not in IMAGE_EXTS: raise SystemExit(f"--out {out!r}: use an image file name such as grid.png")
-    if size > 64 or n < 1: raise SystemExit(f"--size must be at most 64 and --n at least 1 (got size {size}, n {n})")
+    if not out and not folder: raise UserError("nothing to do: pass --out grid.png and/or --folder DIR")
+    if out and Path(out).suffix.lower() not in IMAGE_EXTS: raise UserError(f"--out {out!r}: use an image file name such as grid.png")
+    if size > 64 or n < 1: raise UserError(f"--size must be at most 64 and --n at least 1 (got size {size}, n {n})")
     if folder: print(f"wrote {len(list_images(save_demo_faces(folder, size=size)))} images under {folder}")
     if out:
         faces = demo_faces(size); g = torch.Generator().manual_seed(seed)

@@ -12,7 +12,7 @@ import numpy as np, torch
 from torch import Tensor, nn
 from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
-from .core import get_device, atomic_path, atomic_write, file_sha256, seeded, tensor2img
+from .core import get_device, atomic_path, atomic_write, file_sha256, seeded, tensor2img, UserError, user_errors
 from .data import list_images, load_image, img2tensor, demo_faces
 from .sundae import unrolled_loss
 
@@ -225,6 +225,7 @@ def evaluate(samples:str|Path, reference:str|Path, vqgan:str|Path|None=None, ref
 
 # %% ../nbs/13_eval.ipynb #c031
 @call_parse
+@user_errors
 def sundae_vq_eval(samples:str=None, # folder of sample images, or a .npy of sample codes (b, h, w); required
                    reference:str=None, # folder of real images, or a latent store (codes.npy + meta.json); required
                    vqgan:str=None, # VQ-GAN to decode .npy samples for the image metrics
@@ -234,7 +235,7 @@ def sundae_vq_eval(samples:str=None, # folder of sample images, or a .npy of sam
                    batch_size:int=32, device:str=None,
                    out:str=None): # also write the figures to this JSON file
     "Evaluate samples against a reference: FID, precision/recall, density/coverage, uniqueness and copies."
-    if not samples or not reference: raise SystemExit("pass --samples (images folder or codes .npy) and --reference (images folder or latent store)")
+    if not samples or not reference: raise UserError("pass --samples (images folder or codes .npy) and --reference (images folder or latent store)")
     res = evaluate(samples, reference, vqgan, reference_images, cache or None, k, batch_size, device)
     for key, v in res.items(): print(f"{key:>18}: {v:.4f}" if isinstance(v, float) else f"{key:>18}: {v}")
     if out:

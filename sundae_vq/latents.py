@@ -12,7 +12,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse
-from .core import atomic_path, atomic_write, config_to_dict, get_device
+from .core import user_errors, atomic_path, atomic_write, config_to_dict, get_device
 from .data import ImageFolder, split_of
 from .vqgan import VQGAN, load_vqgan, vqgan_preset
 
@@ -155,6 +155,7 @@ class LatentDataset(Dataset):
 
 # %% ../nbs/03_latents.ipynb #c027
 @call_parse
+@user_errors
 def extract_cli(vqgan:str=None, # our VQ-GAN folder / .safetensors, or a taming .ckpt (YAML beside it); required
                 images:str=None, # folder of images (any PIL format; sub-folders are classes with --labels); required
                 out:str=None, # the latent store to create (or finish); required

@@ -16,7 +16,7 @@ from fastcore.basics import patch
 from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
 
-from .core import (get_device, seed_everything, atomic_path, atomic_write, save_model, load_model,
+from .core import (user_errors, get_device, seed_everything, atomic_path, atomic_write, save_model, load_model,
                             config_to_dict, config_from_dict)
 from .sundae import Noise, unrolled_loss
 from .latents import LatentDataset
@@ -428,6 +428,7 @@ def store_num_classes(ds:LatentDataset) -> int:
     return len(ds.classes) if ds.classes else int(ds.labels.max()) + 1
 
 @call_parse
+@user_errors
 def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extract)
                     out:str=None, # training folder: ckpt-*/ checkpoints, latest.json, metrics.jsonl
                     preset:str='tiny', # hourglass preset: tiny, small, faces, demo, ffhq256 or megapixel

@@ -12,7 +12,7 @@ import numpy as np, torch, torch.nn.functional as F, matplotlib.pyplot as plt
 from torch import nn, Tensor
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse, Param
-from .core import (seed_everything, get_device, atomic_path, atomic_write, save_model, config_to_dict,
+from .core import (user_errors, seed_everything, get_device, atomic_path, atomic_write, save_model, config_to_dict,
                             config_from_dict, show_images)
 from .vqgan import VQGAN, VQGANConfig, vqgan_preset, load_vqgan
 
@@ -224,6 +224,7 @@ def plot_history(history:list[dict], size=(9, 2.6)):
 
 # %% ../nbs/02a_vqgan_train.ipynb #c045
 @call_parse
+@user_errors
 def train_vqgan_cli(out:str=None, # output folder (checkpoints, model.safetensors/json, history.json); required
                     images:str=None, # folder of images (any PIL format); default: the shipped emoji faces
                     preset:str='demo', # VQ-GAN preset: tiny, demo, ffhq256_taming, megapixel
