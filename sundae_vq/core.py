@@ -4,7 +4,8 @@
 
 # %% ../nbs/00_core.ipynb #c002
 from __future__ import annotations
-import contextlib, dataclasses, functools, hashlib, importlib, json, os, random, subprocess, sys, tempfile, typing
+import contextlib, dataclasses, functools, hashlib, importlib, json, math, numbers, os, random, subprocess, sys
+import tempfile, typing
 from pathlib import Path
 
 import numpy as np, torch, matplotlib.pyplot as plt
@@ -17,7 +18,8 @@ import fastcore.script
 # %% auto #0
 __all__ = ['USER_ERRORS', 'seed_everything', 'seeded', 'get_device', 'to_rgb', 'img2tensor', 'tensor2img', 'image_grid',
            'show_images', 'atomic_path', 'atomic_write', 'file_sha256', 'config_to_dict', 'config_from_dict',
-           'save_model', 'load_model', 'UserError', 'user_errors', 'run_command', 'error_line']
+           'save_model', 'load_model', 'UserError', 'user_errors', 'run_command', 'error_line', 'check_number',
+           'check_out']
 
 # %% ../nbs/00_core.ipynb #c005
 def seed_everything(seed:int): # any integer; the same seed gives the same draws
@@ -304,3 +306,36 @@ def error_line(r:subprocess.CompletedProcess) -> str:
     if r.returncode != 2 or len(lines) != 1 or not lines[0].startswith('error: '):
         raise AssertionError(f"expected status 2 and one 'error:' line, got status {r.returncode} and:\n{r.stderr}")
     return lines[0].removeprefix('error: ')
+
+# %% ../nbs/00_core.ipynb #c048
+def _range(lo, hi, lo_open:bool, hi_open:bool) -> str:
+    if lo is not None and hi is not None: return f"in {'(['[not lo_open]}{lo}, {hi}{')]'[not hi_open]}"
+    if lo is not None: return f"{'>' if lo_open else '≥'} {lo}"
+    return '' if hi is None else f"{'<' if hi_open else '≤'} {hi}"
+
+def check_number(name:str, # as the user knows it: 'batch_size', '--size'
+                 value, lo=None, hi=None, # bounds, inclusive unless lo_open / hi_open
+                 *, lo_open:bool=False, hi_open:bool=False, integer:bool=False):
+    "Return `value` if it is a finite number (an integer if `integer`) in range; else a `UserError` saying what to use."
+    want = f"{'an integer' if integer else 'a finite number'} {_range(lo, hi, lo_open, hi_open)}".rstrip()
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real):
+        raise UserError(f"{name} is {value!r} ({type(value).__name__}): use {want}")
+    low = lo is not None and (value <= lo if lo_open else value < lo)
+    high = hi is not None and (value >= hi if hi_open else value > hi)
+    if not math.isfinite(value) or low or high: raise UserError(f"{name} is {value}: use {want}")
+    return value
+
+# %% ../nbs/00_core.ipynb #c049
+def check_out(path:str|Path, # where a command will write
+              name:str='--out', folder:bool=True) -> Path: # folder: a folder to create or fill; else a file
+    "Refuse, before any work, an output location that cannot be written; creates nothing."
+    p = Path(path).expanduser()
+    if folder and p.exists() and not p.is_dir():
+        raise NotADirectoryError(f"{name} {p} is a file, not a folder: choose a folder")
+    if not folder and p.is_dir(): raise IsADirectoryError(f"{name} {p} is a folder: give a file name inside it")
+    q = p if p.is_dir() else p.parent
+    while not q.exists(): q = q.parent   # the first folder that would be created goes here
+    if not q.is_dir(): raise NotADirectoryError(f"{name} {p} lies under {q}, which is a file: choose another place")
+    if not os.access(q, os.W_OK | os.X_OK):
+        raise PermissionError(f"{name} {p}: this user may not write in {q}: choose another place")
+    return p

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 from torch.utils.data import Dataset
 from fastcore.script import call_parse
 from .core import img2tensor, tensor2img, to_rgb, image_grid, show_images, atomic_path, atomic_write
-from .core import UserError, user_errors
+from .core import UserError, user_errors, check_number, check_out
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'FONT_PATHS', 'ASSETS', 'FACES_PNG', 'FACES_JSON', 'FASHION_DIR', 'FASHION_CLASSES', 'list_images',
@@ -210,8 +210,12 @@ def faces_cli(out:str=None, # write a grid of `n` randomly drawn demo images to 
               size:int=64): # image side in pixels (at most 64)
     "Show the emoji-faces demo set as a grid picture (--out) and/or write it as a folder of PNG files (--folder)."
     if not out and not folder: raise UserError("nothing to do: pass --out grid.png and/or --folder DIR")
-    if out and Path(out).suffix.lower() not in IMAGE_EXTS: raise UserError(f"--out {out!r}: use an image file name such as grid.png")
-    if size > 64 or n < 1: raise UserError(f"--size must be at most 64 and --n at least 1 (got size {size}, n {n})")
+    if out and Path(out).suffix.lower() not in IMAGE_EXTS:
+        raise UserError(f"--out {out!r}: use an image file name such as grid.png")
+    check_number('--n', n, 1, integer=True)
+    check_number('--size', size, 1, 64, integer=True)
+    if folder: check_out(folder, '--folder')
+    if out: check_out(out, '--out', folder=False)
     if folder: print(f"wrote {len(list_images(save_demo_faces(folder, size=size)))} images under {folder}")
     if out:
         faces = demo_faces(size); g = torch.Generator().manual_seed(seed)

@@ -12,7 +12,8 @@ import numpy as np, torch
 from torch import Tensor, nn
 from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
-from .core import get_device, atomic_path, atomic_write, file_sha256, seeded, tensor2img, UserError, user_errors
+from .core import get_device, atomic_path, atomic_write, file_sha256, seeded, tensor2img
+from .core import UserError, user_errors, check_number, check_out
 from .data import list_images, load_image, img2tensor, demo_faces
 from .sundae import unrolled_loss
 
@@ -195,6 +196,9 @@ def _is_store(p:Path) -> bool: return (p/'codes.npy').exists() and (p/'meta.json
 def evaluate(samples:str|Path, reference:str|Path, vqgan:str|Path|None=None, reference_images:str|Path|None=None,
              cache:str|Path|None='~/.cache/sundae_vq/fid', k:int=3, batch_size:int=32, device=None) -> dict:
     "FID, precision/recall, density/coverage and code-space diversity of `samples` against `reference`."
+    check_number('k', k, 1, integer=True)
+    check_number('batch_size', batch_size, 1, integer=True)
+    if cache: check_out(cache, 'cache')
     samples, reference = Path(samples), Path(reference)
     if not samples.exists(): raise FileNotFoundError(f"samples {str(samples)!r} not found: give a folder of images or a .npy of codes")
     if not reference.is_dir(): raise FileNotFoundError(f"reference {str(reference)!r} is not a folder of images or a latent store")
@@ -235,7 +239,9 @@ def sundae_vq_eval(samples:str=None, # folder of sample images, or a .npy of sam
                    batch_size:int=32, device:str=None,
                    out:str=None): # also write the figures to this JSON file
     "Evaluate samples against a reference: FID, precision/recall, density/coverage, uniqueness and copies."
-    if not samples or not reference: raise UserError("pass --samples (images folder or codes .npy) and --reference (images folder or latent store)")
+    if not samples or not reference:
+        raise UserError("pass --samples (images folder or codes .npy) and --reference (images folder or latent store)")
+    if out: check_out(out, '--out', folder=False)   # before the work, not after it
     res = evaluate(samples, reference, vqgan, reference_images, cache or None, k, batch_size, device)
     for key, v in res.items(): print(f"{key:>18}: {v:.4f}" if isinstance(v, float) else f"{key:>18}: {v}")
     if out:

@@ -12,7 +12,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse
-from .core import user_errors, atomic_path, atomic_write, config_to_dict, get_device
+from .core import user_errors, check_number, check_out, atomic_path, atomic_write, config_to_dict, get_device
 from .data import ImageFolder, split_of
 from .vqgan import VQGAN, load_vqgan, vqgan_preset
 
@@ -84,12 +84,19 @@ def _encode_batch(vqgan, ds, idx, names, prog, flip, device):
     return codes.cpu().numpy(), keep
 
 # %% ../nbs/03_latents.ipynb #c013
+def _check_settings(out, size, batch_size):
+    "Refuse a store location or numbers that would fail later, or seal an empty store, before any work."
+    check_out(out)
+    if size is not None: check_number('size', size, 1, integer=True)
+    check_number('batch_size', batch_size, 1, integer=True)
+
 def extract_latents(vqgan:VQGAN, images, # a folder, a dataset of images / (image, label), or a tensor (N, 3, H, W)
                     out_dir:str|Path, flip:bool=True, # also store each image's mirror image
                     size:int|None=None, # side in pixels for folders (default: the VQ-GAN's resolution)
                     batch_size:int=64, labels:bool=False, # folders: label = first sub-folder
                     device=None, progress:bool=True) -> Path:
     "Encode images to a latent store in `out_dir` (codes.npy + meta.json), resuming an interrupted extraction."
+    _check_settings(out_dir, size, batch_size)
     out = Path(out_dir); device = get_device(device); vqgan = vqgan.to(device).eval()
     size = size or vqgan.config.resolution
     if size % vqgan.f: raise ValueError(f"size {size} is not divisible by the VQ-GAN's f={vqgan.f}: choose a multiple of {vqgan.f}")
@@ -166,6 +173,7 @@ def extract_cli(vqgan:str=None, # our VQ-GAN folder / .safetensors, or a taming 
     "Encode a folder of images into a latent store for training a prior."
     if not (vqgan and images and out): raise ValueError("--vqgan, --images and --out are all required")
     if not Path(images).is_dir(): raise FileNotFoundError(f"--images {images}: no such folder")
+    _check_settings(out, size, batch_size)
     vq = load_vqgan(vqgan)
     t0 = time.perf_counter()
     st = extract_latents(vq, images, out, flip=not no_flip, size=size, batch_size=batch_size, labels=labels, device=device)

@@ -16,8 +16,8 @@ from fastcore.basics import patch
 from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
 
-from .core import (user_errors, get_device, seed_everything, atomic_path, atomic_write, save_model, load_model,
-                            config_to_dict, config_from_dict)
+from .core import (get_device, seed_everything, atomic_path, atomic_write, save_model, load_model,
+                            config_to_dict, config_from_dict, user_errors, UserError, check_number, check_out)
 from .sundae import Noise, unrolled_loss
 from .latents import LatentDataset
 from .hourglass import Hourglass, hourglass_preset
@@ -53,15 +53,23 @@ class TrainConfig:
     num_workers:int=0 # DataLoader workers per process
 
     def __post_init__(self):
-        def need(ok, msg):
-            if not ok: raise ValueError(msg)
-        need(self.schedule in ('constant', 'cosine'), f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
-        need(self.amp in ('auto', 'bf16', 'none'), f"amp must be 'auto', 'bf16' or 'none', got {self.amp!r}")
-        need(self.unroll >= 1, f"unroll (T) must be ≥ 1, got {self.unroll}")
-        need(0 <= self.r_min <= self.r_max <= 1, f"need 0 ≤ r_min ≤ r_max ≤ 1, got {self.r_min}, {self.r_max}")
-        need(self.steps >= 1 and self.batch_size >= 1 and self.log_every >= 1 and self.keep >= 1,
-             "steps, batch_size, log_every and keep must be ≥ 1")
-        need(0 <= self.ema_decay < 1, f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.schedule not in ('constant', 'cosine'):
+            raise UserError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
+        if self.amp not in ('auto', 'bf16', 'none'):
+            raise UserError(f"amp must be 'auto', 'bf16' or 'none', got {self.amp!r}")
+        for k in ('steps', 'batch_size', 'unroll', 'log_every', 'eval_batches', 'keep'):
+            check_number(k, getattr(self, k), 1, integer=True)
+        for k in ('warmup', 'eval_every', 'ckpt_every', 'num_workers'):
+            check_number(k, getattr(self, k), 0, integer=True)
+        check_number('seed', self.seed, integer=True)
+        check_number('lr', self.lr, 0, lo_open=True)
+        for k in ('weight_decay', 'grad_clip'): check_number(k, getattr(self, k), 0)
+        for k in ('min_lr_ratio', 'r_min', 'r_max'): check_number(k, getattr(self, k), 0, 1)
+        if self.r_min > self.r_max: raise UserError(f"need r_min ≤ r_max, got {self.r_min}, {self.r_max}: swap them")
+        check_number('ema_decay', self.ema_decay, 0, 1, hi_open=True)
+        if len(self.betas) != 2: raise UserError(f"betas must be two numbers (β1, β2), got {self.betas!r}")
+        for b in self.betas: check_number('betas', b, 0, 1, hi_open=True)
+
 
 # %% ../nbs/08_train.ipynb #c010
 def lr_factor(step:int, config:TrainConfig) -> float:
@@ -176,6 +184,7 @@ class Trainer:
                  device=None, progress:bool=True): # device: default CUDA (this process's GPU) → MPS → CPU
         self.config, self.out, self.progress = (c := config or TrainConfig()), Path(out), progress
         self.rank, self.world, local = dist_env()
+        check_out(self.out)   # before any work: a file or an unwritable place fails now, not at the first log
         latest = latest_checkpoint(self.out)
         if latest is not None and not resume:
             raise FileExistsError(f"{self.out} already holds a run (checkpoint {latest.name}): pass resume=True (--resume) to continue it, or choose another folder")
@@ -449,10 +458,11 @@ def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extr
                     quiet:bool=False): # no progress bar
     "Train an hourglass prior on a latent store with SUNDAE's unrolled loss (on N processes under torchrun)."
     if latents is None or out is None: raise ValueError("pass --latents STORE (a latent store folder) and --out RUN (the training folder)")
-    train_ds, valid_ds = LatentDataset(latents, 'train'), LatentDataset(latents, 'valid')
     config = TrainConfig(steps=steps, batch_size=batch_size, unroll=unroll, lr=lr, warmup=warmup, schedule=schedule,
                          ema_decay=ema_decay, log_every=log_every, eval_every=eval_every, ckpt_every=ckpt_every,
                          seed=seed, num_workers=num_workers)
+    check_out(out)
+    train_ds, valid_ds = LatentDataset(latents, 'train'), LatentDataset(latents, 'valid')
     ckpt = latest_checkpoint(out) if resume else None
     if ckpt is not None: model = load_model(ckpt, 'model')
     else:

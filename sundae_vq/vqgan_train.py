@@ -12,8 +12,8 @@ import numpy as np, torch, torch.nn.functional as F, matplotlib.pyplot as plt
 from torch import nn, Tensor
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse, Param
-from .core import (user_errors, seed_everything, get_device, atomic_path, atomic_write, save_model, config_to_dict,
-                            config_from_dict, show_images)
+from .core import (seed_everything, get_device, atomic_path, atomic_write, save_model, config_to_dict,
+                            config_from_dict, show_images, user_errors, UserError, check_number, check_out)
 from .vqgan import VQGAN, VQGANConfig, vqgan_preset, load_vqgan
 
 # %% auto #0
@@ -80,6 +80,8 @@ def restart_dead_codes(vqgan:VQGAN, counts:Tensor, # (n_embed,) uses since the l
     return len(dead)
 
 # %% ../nbs/02a_vqgan_train.ipynb #c017
+_WEIGHTS = 'weight_decay pixel_weight codebook_weight perceptual_weight disc_weight disc_factor grad_clip'.split()
+
 @dataclass
 class VQGANTrainConfig:
     "How to train a VQ-GAN."
@@ -106,8 +108,14 @@ class VQGANTrainConfig:
 
     def __post_init__(self):
         self.betas = tuple(self.betas)
-        if self.steps < 1 or self.batch_size < 1: raise ValueError(f"steps ({self.steps}) and batch_size ({self.batch_size}) must be ≥ 1")
-        if self.lr <= 0: raise ValueError(f"lr={self.lr} must be > 0")
+        for k in ('steps', 'batch_size', 'disc_ndf', 'disc_layers', 'log_every'):
+            check_number(k, getattr(self, k), 1, integer=True)
+        for k in ('disc_start', 'restart_every', 'ckpt_every'): check_number(k, getattr(self, k), 0, integer=True)
+        check_number('seed', self.seed, integer=True)
+        check_number('lr', self.lr, 0, lo_open=True)
+        for k in _WEIGHTS: check_number(k, getattr(self, k), 0)
+        if len(self.betas) != 2: raise UserError(f"betas must be two numbers (β1, β2), got {self.betas!r}")
+        for b in self.betas: check_number('betas', b, 0, 1, hi_open=True)
 
 # %% ../nbs/02a_vqgan_train.ipynb #c020
 def _ac(cfg, device): return torch.autocast('cuda', dtype=torch.bfloat16, enabled=cfg.amp and device.type == 'cuda')
@@ -174,6 +182,7 @@ def train_vqgan(vqgan:VQGAN, data, # images (b, 3, H, W) in [-1, 1], or a datase
                 device=None, resume:bool=True, progress:bool=True) -> list[dict]:
     "Train `vqgan` on `data` (taming's recipe); checkpoints and resumes in `out_dir`; returns the logged history."
     cfg = config or VQGANTrainConfig(); device = get_device(device); _check_perceptual(cfg, perceptual)
+    if out_dir is not None: check_out(out_dir, 'out_dir')
     if len(data) == 0: raise ValueError("the dataset is empty: give at least one image")
     f = vqgan.f; shape = tuple(get_batch(data, 1, cfg.seed, 0).shape[1:])
     if shape[0] != vqgan.config.in_channels or shape[1] % f or shape[2] % f:
@@ -238,6 +247,8 @@ def train_vqgan_cli(out:str=None, # output folder (checkpoints, model.safetensor
     if not out: raise ValueError("--out is required: the folder to write the run to (rerun with the same --out to resume)")
     cfg = VQGANTrainConfig(steps=steps, batch_size=batch_size, lr=lr, disc_start=disc_start, restart_every=restart_every,
                            ckpt_every=ckpt_every, seed=seed)
+    check_number('--size', size, 1, integer=True)
+    check_out(out)
     vcfg = vqgan_preset(preset)
     if size % vcfg.f: raise ValueError(f"--size {size} is not divisible by the preset's f={vcfg.f}")
     from sundae_vq.data import demo_faces, ImageFolder
