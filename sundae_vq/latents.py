@@ -12,12 +12,13 @@ from torch import Tensor
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse
-from .core import user_errors, check_number, check_out, atomic_path, atomic_write, config_to_dict, get_device
+from .core import user_errors, check_number, check_out, file_sha256
+from .core import atomic_path, atomic_write, config_to_dict, get_device
 from .data import ImageFolder, split_of
 from .vqgan import VQGAN, load_vqgan, vqgan_preset
 
 # %% auto #0
-__all__ = ['vqgan_sha256', 'code_dtype', 'extract_latents', 'LatentDataset', 'extract_cli']
+__all__ = ['vqgan_sha256', 'code_dtype', 'extract_latents', 'LatentDataset', 'store_fingerprint', 'extract_cli']
 
 # %% ../nbs/03_latents.ipynb #c005
 def vqgan_sha256(vqgan:VQGAN) -> str:
@@ -159,6 +160,14 @@ class LatentDataset(Dataset):
         r = self.rows[i]; c = torch.from_numpy(self.codes[r].astype(np.int64))
         return (c, int(self.labels[r])) if self.labels is not None else c
     def source(self, i:int) -> str: return self.meta['sources'][self.rows[i] // self.meta['rows_per_image']]
+
+# %% ../nbs/03_latents.ipynb #c019b
+def store_fingerprint(store:str|Path) -> str:
+    "SHA-256 over the SHA-256s of a latent store's meta.json, codes.npy and labels.npy (if any)."
+    h = hashlib.sha256()
+    for f in ('meta.json', 'codes.npy', 'labels.npy'):
+        if (Path(store)/f).exists(): h.update(f'{f} {file_sha256(Path(store)/f)}\n'.encode())
+    return h.hexdigest()
 
 # %% ../nbs/03_latents.ipynb #c027
 @call_parse

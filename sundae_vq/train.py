@@ -19,13 +19,14 @@ from fastprogress.fastprogress import progress_bar
 from .core import (get_device, seed_everything, atomic_path, atomic_write, save_model, load_model,
                             config_to_dict, config_from_dict, user_errors, UserError, check_number, check_out)
 from .sundae import Noise, unrolled_loss
-from .latents import LatentDataset
+from .latents import LatentDataset, store_fingerprint
 from .hourglass import Hourglass, hourglass_preset
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'keyed_generator', 'StepSampler', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env',
-           'init_distributed', 'rng_state', 'set_rng_state', 'Trainer', 'amp_context', 'latest_checkpoint',
-           'load_trained', 'read_metrics', 'plot_metrics', 'store_num_classes', 'sundae_vq_train', 'bench_training']
+           'init_distributed', 'rng_state', 'set_rng_state', 'data_record', 'Trainer', 'amp_context',
+           'latest_checkpoint', 'load_trained', 'checkpoint_vqgan_sha256', 'read_metrics', 'plot_metrics',
+           'store_num_classes', 'sundae_vq_train', 'bench_training']
 
 # %% ../nbs/08_train.ipynb #c007
 @dataclass
@@ -173,6 +174,27 @@ def set_rng_state(s:dict):
     n = s['numpy']; np.random.set_state(('MT19937', n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
     p = s['python']; random.setstate((p['version'], tuple(p['state'].tolist()), p['gauss']))
 
+# %% ../nbs/08_train.ipynb #c032a
+def data_record(ds:Dataset) -> dict:
+    "What a checkpoint records of its data: a latent store's fingerprint and its VQ-GAN's sha256 ({} for others)."
+    if not isinstance(ds, LatentDataset): return {}
+    return dict(store_sha256=store_fingerprint(ds.store), vqgan_sha256=ds.meta.get('vqgan_sha256'))
+
+def _check_resumed_data(ckpt:Path, now:dict, allow:bool):
+    "Refuse to resume `ckpt` on another store or VQ-GAN than its own, unless `allow`; warn if it has no record."
+    was = json.loads((ckpt/'model.json').read_text()).get('metadata', {})
+    if now and 'store_sha256' not in was:
+        warnings.warn(f"{ckpt} does not record the latent store it was trained on (written before checkpoints "
+                      "did): resuming without checking that this is the same store")
+    diff = [(k, w) for k, w in (('vqgan_sha256', 'codes of another VQ-GAN'), ('store_sha256', 'another latent store'))
+            if now and k in was and was[k] != now.get(k)]
+    if not diff: return
+    k, what = diff[0]
+    msg = f"{ckpt} was trained on {what} ({k} {str(was[k])[:12]}…, this store's {str(now.get(k))[:12]}…)"
+    if not allow: raise UserError(f"{msg}: resume on the store it was trained on, or pass allow_other_store=True "
+                                  "(--allow_other_store) to go on with this one")
+    warnings.warn(f"{msg}: going on with this one (allow_other_store)")
+
 # %% ../nbs/08_train.ipynb #c033
 class Trainer:
     "Train a prior with SUNDAE's unrolled loss: AdamW, warm-up, clipping, AMP, EMA, validation, checkpoints, DDP."
@@ -180,6 +202,7 @@ class Trainer:
                  train_ds:Dataset, valid_ds:Dataset|None=None, # items: codes (h, w) or (codes, label)
                  *, config:TrainConfig|None=None, out:str|Path, # folder for checkpoints and metrics.jsonl
                  resume:bool=False, # continue the run in `out` (if there is one)
+                 allow_other_store:bool=False, # resume even on a store (or VQ-GAN) other than the checkpoint's
                  loss_fn=None, # model → loss module with `UnrolledLoss`'s forward(codes, labels, noise) → dict; default `UnrolledLoss`
                  device=None, progress:bool=True): # device: default CUDA (this process's GPU) → MPS → CPU
         self.config, self.out, self.progress = (c := config or TrainConfig()), Path(out), progress
@@ -189,7 +212,8 @@ class Trainer:
         if latest is not None and not resume:
             raise FileExistsError(f"{self.out} already holds a run (checkpoint {latest.name}): pass resume=True (--resume) to continue it, or choose another folder")
         if c.batch_size % self.world: raise ValueError(f"batch size {c.batch_size} does not split over {self.world} processes: use a multiple of {self.world}")
-        self.train_ds, self.valid_ds = train_ds, valid_ds
+        self.train_ds, self.valid_ds, self.data = train_ds, valid_ds, data_record(train_ds)
+        if latest is not None: _check_resumed_data(latest, self.data, allow_other_store)
         self.grid = check_data(model, train_ds, 'train')
         if valid_ds is not None and check_data(model, valid_ds, 'valid') != self.grid: raise ValueError("the valid grid differs from the train grid")
         StepSampler(len(train_ds), c.batch_size, world=self.world)   # raises if the split is smaller than a batch
@@ -300,12 +324,22 @@ def latest_checkpoint(out:str|Path) -> Path|None:
 # %% ../nbs/08_train.ipynb #c041a
 def load_trained(out:str|Path, ema:bool=True, map_location='cpu') -> nn.Module:
     "The prior of the latest checkpoint in `out` (or of a checkpoint folder): its EMA weights unless `ema=False`."
+    return load_model(_checkpoint_folder(out), 'ema' if ema else 'model', map_location=map_location)
+
+def _checkpoint_folder(out:str|Path) -> Path:
+    "`out` if it is a checkpoint folder, else the latest checkpoint of training folder `out`."
     out = Path(out)
     ckpt = out if (out/'trainer.pt').exists() else latest_checkpoint(out)
     if ckpt is None:
         raise FileNotFoundError(f"no checkpoint in {out}: expected latest.json written by the trainer, "
                                 "or a ckpt-* folder")
-    return load_model(ckpt, 'ema' if ema else 'model', map_location=map_location)
+    return ckpt
+
+def checkpoint_vqgan_sha256(out:str|Path|nn.Module # a training or checkpoint folder, or a prior from `load_trained`
+                           ) -> str|None:
+    "The `vqgan_sha256` of the VQ-GAN whose codes a prior was trained on; None if its checkpoint predates the record."
+    if isinstance(out, nn.Module): return getattr(out, 'metadata', {}).get('vqgan_sha256')
+    return json.loads((_checkpoint_folder(out)/'model.json').read_text()).get('metadata', {}).get('vqgan_sha256')
 
 def _point_latest(out:Path, ckpt:Path):
     "Point `out/latest.json` at checkpoint folder `ckpt` (atomically)."
@@ -327,7 +361,7 @@ def _write_checkpoint(self:Trainer, final:Path, ranks:list):
     for o in self.out.glob('.ckpt-*'): shutil.rmtree(o, ignore_errors=True)   # left by a killed run
     tmp = Path(tempfile.mkdtemp(prefix=f'.{final.name}.', dir=self.out))
     try:
-        meta = dict(step=self.step, latent_shape=list(self.grid), train_config=config_to_dict(self.config))
+        meta = dict(step=self.step, latent_shape=list(self.grid), train_config=config_to_dict(self.config), **self.data)
         save_model(self.model, tmp, 'model', metadata=meta)
         save_model(self.ema, tmp, 'ema', metadata=meta)
         state = dict(step=self.step, optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(),
@@ -455,6 +489,7 @@ def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extr
                     num_workers:int=0, # DataLoader workers per process
                     device:str=None, # default: CUDA (each process its GPU), else MPS, else CPU
                     resume:bool=False, # continue the run in `out` (its model config wins over --preset)
+                    allow_other_store:bool=False, # with --resume: go on even on a store other than the checkpoint's
                     quiet:bool=False): # no progress bar
     "Train an hourglass prior on a latent store with SUNDAE's unrolled loss (on N processes under torchrun)."
     if latents is None or out is None: raise ValueError("pass --latents STORE (a latent store folder) and --out RUN (the training folder)")
@@ -469,6 +504,7 @@ def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extr
         seed_everything(seed)
         model = Hourglass(hourglass_preset(preset, num_tokens=train_ds.n_embed, num_classes=store_num_classes(train_ds)))
     Trainer(model, train_ds, valid_ds if len(valid_ds) else None, config=config, out=out, resume=resume,
+            allow_other_store=allow_other_store,
             device=device, progress=not quiet).fit()
 
 # %% ../nbs/08_train.ipynb #c079
