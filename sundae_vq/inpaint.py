@@ -178,12 +178,17 @@ def sundae_vq_inpaint(
     checkpoint:str=None, # folder of a prior saved with save_model (default: the bundled demo model)
     vqgan:str=None, # VQ-GAN folder or taming .ckpt (default: vqgan.json beside the prior)
     n:int=4, # candidates
-    steps:int=100, # step budget
-    temperature:Param("start [end] temperature", float, nargs='+')=(1.0, 0.7),
-    proportion:Param("start [end] share of codes resampled per step", float, nargs='+')=(0.5,),
-    schedule:str='linear', # 'linear' or 'cosine'
-    top_k:int=0, # draw among the k most likely codes only (0 = all)
-    min_steps:int=10, # no freezing before this step
+    preset:str='default', # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
+    steps:int=None, # step budget: the most network calls a candidate gets (default: the preset's)
+    temperature:Param("start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+')=None,
+    proportion:Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+')=None,
+    order:str=None, # codes to resample: 'random' or 'confidence' (the least likely)
+    schedule:str=None, # 'linear' or 'cosine'
+    top_k:int=None, # draw among the k most likely codes only (0 = all)
+    min_steps:int=None, # no freezing before this step
+    tol:float=None, # a step that changes at most this share of a candidate's free codes settles it
+    patience:int=None, # settled steps in a row that freeze a candidate
+    stall:int=None, # also freeze a candidate whose mean log-probability has not risen for this many steps (0 = off)
     no_early_stop:bool=False, # run every candidate for the whole budget
     label:int=None, # class label for a class-conditional prior (default random)
     feather:int=None, # soft edge of the paste in pixels (default f // 2; 0 = hard)
@@ -201,12 +206,14 @@ def sundae_vq_inpaint(
         if p is not None and not Path(p).exists(): raise FileNotFoundError(f"{p} not found")
     img = img2tensor(Image.open(image)) if image is not None else _demo_face(face)
     m = load_mask(mask) if mask is not None else rect_mask(tuple(img.shape[-2:]), tuple(box))
-    cfg = cli_sampler_config(steps, temperature, proportion, schedule, top_k, min_steps, no_early_stop)
+    cfg = cli_sampler_config(preset, no_early_stop, steps=steps, temperature=temperature, proportion=proportion, order=order,
+                             schedule=schedule, top_k=top_k, min_steps=min_steps, tol=tol, patience=patience, stall=stall)
     _check(img, m, 1)                                  # sizes first, before loading anything
     prior, vq = load_models(checkpoint, vqgan, name, device)
     _check(img, m, vq.f)
     res = inpaint(prior, vq, img, m, n, labels=label, config=cfg, seed=seed, paste=not no_paste, feather=feather, progress=True)
     if res.samples is None: print("the mask has nothing to fill: writing the image unchanged")
-    else: print(f"\n{n} candidates in {res.samples.seconds:.2f} s; {res.fill.sum().item()} codes filled")
+    else: print(f"\n{n} candidates in {res.samples.seconds:.2f} s; {res.fill.sum().item()} codes filled; "
+                f"mean calls {res.samples.calls.float().mean():.1f} of {cfg.steps}")
     with atomic_path(out) as tmp: (tensor2img(res.images[0, 0]) if n == 1 else image_grid(res.images[0], ncol=ncol)).save(tmp)
     print(f"wrote {out}")

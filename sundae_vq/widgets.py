@@ -16,7 +16,7 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 
 from .core import get_device, image_grid, img2tensor, tensor2img, show_images
 from .data import demo_faces
-from .sampler import SamplerConfig, Samples, Chain, sample, latent_shape, load_models
+from .sampler import ORDERS, SamplerConfig, Samples, Chain, sample, latent_shape, load_models
 from .inpaint import Inpainting, inpaint, latent_mask, rect_mask, overlay_mask
 
 # %% auto #0
@@ -40,8 +40,8 @@ class WidgetProgress:
 
 class _TickingChain(Chain):
     def __init__(self, capacity, decode, tick): super().__init__(capacity, decode); self.tick = tick
-    def add(self, step, codes, active=None, final=False):
-        super().add(step, codes, active, final)
+    def add(self, step, codes, active=None, final=False, **stats):   # stats: changed, calls
+        super().add(step, codes, active, final, **stats)
         if self.tick: self.tick(step)
 
 # %% ../nbs/11_widgets.ipynb #c009
@@ -116,15 +116,16 @@ def _models(prior, vqgan, device=None):
 
 def _sampler_controls(cfg:SamplerConfig, seed:int) -> dict:
     s = dict(style={'description_width': '90px'}, layout=W.Layout(width='300px'))
+    f = lambda v, lo, d: W.FloatSlider(v, min=lo, max=2 if d.startswith('temp') else 1, step=0.05, description=d, **s)
     return dict(steps=W.IntSlider(cfg.steps, 1, 200, description='steps', **s),
-                t0=W.FloatSlider(cfg.temperature[0], min=0.05, max=2, step=0.05, description='temp. start', **s),
-                t1=W.FloatSlider(cfg.temperature[1], min=0.05, max=2, step=0.05, description='temp. end', **s),
-                proportion=W.FloatSlider(cfg.proportion[0], min=0.05, max=1, step=0.05, description='proportion', **s),
+                order=W.Dropdown(options=ORDERS, value=cfg.order, description='resample', **s),
+                t0=f(cfg.temperature[0], 0, 'temp. start'), t1=f(cfg.temperature[1], 0, 'temp. end'),
+                p0=f(cfg.proportion[0], 0.05, 'share start'), p1=f(cfg.proportion[1], 0.05, 'share end'),
                 seed=W.IntText(seed, description='seed', **s))
 
 def _config(c:dict, cfg:SamplerConfig) -> SamplerConfig:
-    return dataclasses.replace(cfg, steps=c['steps'].value, temperature=(c['t0'].value, c['t1'].value),
-                               proportion=c['proportion'].value, min_steps=min(cfg.min_steps, c['steps'].value))
+    return dataclasses.replace(cfg, steps=c['steps'].value, order=c['order'].value, temperature=(c['t0'].value, c['t1'].value),
+                               proportion=(c['p0'].value, c['p1'].value), min_steps=min(cfg.min_steps, c['steps'].value))
 
 # %% ../nbs/11_widgets.ipynb #c018
 class ChainPlayer:
@@ -249,7 +250,7 @@ class Inpainter:
         self.size, f = self.images.shape[-1], vqgan.f
         if self.images.shape[-2] != self.size or self.size % f: raise ValueError(f"images must be square with a side divisible by the VQ-GAN's f={f}, got {tuple(self.images.shape[-2:])}")
         h = self.size // f; self.k = cell_size(h, max_cells); self.grid = h // self.k; self.px = self.size * scale // self.grid
-        self.cfg, self.scale, self.runs, self.result = config or SamplerConfig(steps=50), scale, 0, None
+        self.cfg, self.scale, self.runs, self.result = config or SamplerConfig(), scale, 0, None
         self.picker = W.Dropdown(options=[(s, i) for i, s in enumerate(names)], value=0, description='image')
         self.upload = W.FileUpload(accept='image/*', multiple=False, description='upload')
         self.preset = W.Dropdown(options=PRESETS, value=preset, description='preset')
