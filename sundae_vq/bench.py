@@ -18,15 +18,15 @@ from .core import seeded, get_device, atomic_write, atomic_path
 from .rotary import RotaryEmbedding, apply_rotary
 from .resample import Attention
 from .hourglass import Block, Hourglass, HourglassConfig, hourglass_preset, flops, vanilla_config
-from .sampler import SamplerConfig, sample, sample_steps, _draw
+from .sampler import SamplerConfig, sample, sample_steps, sampler_preset, _draw
 from .vqgan import VQGAN, vqgan_preset
 
 # %% auto #0
-__all__ = ['NETWORK_COLS', 'SAMPLER_COLS', 'MEGAPIXEL_COLS', 'UTIL_COLS', 'PROFILE_COLS', 'BENCHES', 'sync', 'timed', 'threads',
-           'matmul_peak', 'fast_context', 'device_name', 'table', 'network_bench', 'CausalAttention', 'CausalBlock',
-           'CausalTwin', 'ar_sample', 'masked_twin', 'maskgit_schedule', 'maskgit_sample', 'Anchored', 'sampler_bench',
-           'decoder_flops', 'megapixel_bench', 'random_models', 'utilisation', 'profile_forward', 'run_bench',
-           'summary', 'plot_bench', 'sundae_vq_bench']
+__all__ = ['NETWORK_COLS', 'SAMPLER_COLS', 'GRID_COLS', 'MEGAPIXEL_COLS', 'UTIL_COLS', 'PROFILE_COLS', 'BENCHES', 'sync', 'timed',
+           'threads', 'matmul_peak', 'fast_context', 'device_name', 'table', 'network_bench', 'CausalAttention',
+           'CausalBlock', 'CausalTwin', 'ar_sample', 'masked_twin', 'maskgit_schedule', 'maskgit_sample', 'Anchored',
+           'sampler_bench', 'grid_bench', 'decoder_flops', 'megapixel_bench', 'random_models', 'utilisation',
+           'profile_forward', 'run_bench', 'summary', 'plot_bench', 'sundae_vq_bench']
 
 # %% ../nbs/14_bench.ipynb #c006
 def sync(device='cpu'):
@@ -246,6 +246,41 @@ def sampler_bench(config:HourglassConfig, grid:int=16, *, batch:int=4, budgets=(
     return rows
 
 SAMPLER_COLS = dict(sampler='s', setting='s', batch='d', calls='.1f', s='.4f', vs_sundae='.3f')
+
+# %% ../nbs/14_bench.ipynb #c033b
+def _prefix_times(model, codes, config:SamplerConfig, device) -> list:
+    "Cumulative wall time after each step of one run of `config` (early stop off, so every step runs)."
+    g, out = torch.Generator(device).manual_seed(0), []
+    sync(device); t0 = time.perf_counter()
+    for s in sample_steps(model, codes, dataclasses.replace(config, early_stop=False), generator=g):
+        sync(device); out.append(time.perf_counter() - t0)
+    return out
+
+def grid_bench(config:HourglassConfig, grids=(16, 32, 64), *, batch:int=1, # network size; grids (side in codes); images at once
+               sundae:SamplerConfig|None=None, calls:float|None=None, # SUNDAE's rule (default: the default); its mean calls on a trained prior
+               paper_steps:int=100, probe:int=5, maskgit_steps:int=12, device='cpu', amp=None) -> list:
+    "Per grid, s per image of SUNDAE's default rule, the paper's sampler, the autoregressive and the MaskGIT peer, and the ratios."
+    cfg, dev, rows = sundae or SamplerConfig(), torch.device(device), []
+    with seeded(0): hg, twin, mnet = (m.to(dev).eval() for m in (Hourglass(config), CausalTwin(config), masked_twin(config)))
+    g = lambda: torch.Generator(dev).manual_seed(0)
+    for grid in grids:
+        shape = (grid, grid)
+        with seeded(0): codes = torch.randint(0, config.num_tokens, (batch, *shape), device=dev)
+        with fast_context(dev, amp):
+            sample(hg, batch, shape, steps=1, seed=0)                                                  # warm-ups
+            ts = _prefix_times(hg, codes, cfg, dev); n = min(len(ts), max(1, round(calls or cfg.steps)))
+            tp = _prefix_times(hg, codes, sampler_preset('paper', steps=probe), dev)
+            ar = timed(lambda: ar_sample(twin, batch, shape, generator=g()), reps=1, warmup=0, device=dev)
+            mg = timed(lambda: maskgit_sample(mnet, batch, shape, steps=maskgit_steps, generator=g()), reps=1, warmup=0, device=dev)
+        r = [dict(sampler='SUNDAE, default', setting=f'{calls:.1f} calls (measured mean)' if calls else f'{cfg.steps} steps', calls=n, s=ts[n - 1] / batch),
+             dict(sampler='SUNDAE, paper', setting=f'{paper_steps} steps ({probe} timed × {paper_steps / probe:g})', calls=paper_steps, s=tp[-1] * paper_steps / probe / batch),
+             dict(sampler='autoregressive', setting='KV cache', calls=grid * grid, s=ar / batch),
+             dict(sampler='MaskGIT', setting=f'{maskgit_steps} steps', calls=maskgit_steps, s=mg / batch)]
+        for o in r: o.update(grid=grid, batch=batch, vs_ar=o['s'] / r[2]['s'], vs_maskgit=o['s'] / r[3]['s'])
+        rows += r
+    return rows
+
+GRID_COLS = dict(grid='d', sampler='s', setting='s', calls='.1f', s='.3f', vs_ar='.2f', vs_maskgit='.2f')
 
 # %% ../nbs/14_bench.ipynb #c035
 def decoder_flops(config, h:int, w:int) -> int:
