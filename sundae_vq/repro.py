@@ -21,7 +21,7 @@ from .vqgan import VQGAN, load_vqgan, vqgan_preset
 from .vqgan_train import VQGANTrainConfig, train_vqgan
 from .latents import LatentDataset, extract_latents, vqgan_sha256
 from .train import TrainConfig, Trainer, keyed_generator, latest_checkpoint, load_trained, store_num_classes
-from .sampler import DEMO_DIR, SamplerConfig, sample, sampler_preset
+from .sampler import DEMO_DIR, SamplerConfig, load_models, sample, sampler_preset
 from .eval import (bits_per_code, code_diversity, inception_features, reference_features, frechet_distance,
                             FeatureStats, precision_recall)
 from .pretrained import train_seconds
@@ -32,7 +32,8 @@ from .peers import ARPrior, MaskGITPrior, ARLoss, MaskGITLoss, sample_ar, sample
 __all__ = ['LOSSES', 'SIZE_NEUTRAL', 'PEER_SAMPLER', 'EXPERIMENTS', 'TABLE_COLS', 'SAMPLER_FAMILIES', 'FASHION_VQGAN',
            'FASHION_VQGAN_TRAIN', 'Row', 'get_row', 'training_of', 'row_config', 'row_model', 'row_loss_fn',
            'param_total', 'train_row', 'loss_bits', 'draw_samples', 'image_metrics', 'measure_row', 'append_result',
-           'run_row', 'results_table', 'plot_budgets', 'paired_differences', 'sundae_vq_repro', 'prepare_repro']
+           'run_row', 'measure_checkpoint', 'results_table', 'plot_budgets', 'paired_differences', 'sundae_vq_repro',
+           'prepare_repro']
 
 # %% ../nbs/15_repro.ipynb #c009
 LOSSES = ('sundae', 'maskgit', 'ar')
@@ -58,6 +59,8 @@ class Row:
         if bad := sorted(set(self.sampler) - ok): raise ValueError(f"sampler settings {bad} do not apply to a {self.loss} row: use {sorted(ok)}")
 
 # %% ../nbs/15_repro.ipynb #c011
+_DEFAULT = {f.name: getattr(SamplerConfig(), f.name) for f in dataclasses.fields(SamplerConfig)}   # the default rule, every field
+
 EXPERIMENTS = dict(
     main=Row("the demo prior's network and recipe: 2D resampling, 2D rotary, T=2; annealed sampler, early stop, 100 steps"),
     resample_1d=Row("2D-aware resampling 'significantly' improves on the flattened 1D form", net=dict(resample='1d')),
@@ -71,7 +74,10 @@ EXPERIMENTS = dict(
     fixed_temperature=Row("annealing keeps speed and improves diversity over a fixed low temperature", sampler=dict(temperature=0.7), train='main'),
     no_early_stop=Row("freezing / early stop costs little quality", sampler=dict(early_stop=False), train='main'),
     steps_25=Row("sampling budget: 25 steps", sampler=dict(steps=25, min_steps=5), train='main'),
-    steps_50=Row("sampling budget: 50 steps", sampler=dict(steps=50), train='main'))
+    steps_50=Row("sampling budget: 50 steps", sampler=dict(steps=50), train='main'),
+    default=Row("the library's default sampler: confidence order, settling rule, its own budget", sampler=_DEFAULT, train='main'),
+    default_12=Row("the default sampler with a budget of 12 steps", sampler=_DEFAULT | dict(steps=12), train='main'),
+    default_30=Row("the default sampler with a budget of 30 steps", sampler=_DEFAULT | dict(steps=30), train='main'))
 
 def get_row(name:str, rows:dict|None=None) -> Row:
     "The row `name` of `rows` (default `EXPERIMENTS`); a clear error naming the rows otherwise."
@@ -218,13 +224,14 @@ def image_metrics(codes:Tensor, vqgan, reference, # (n, h, w) codes; VQ-GAN (mod
     return out
 
 # %% ../nbs/15_repro.ipynb #c029
-def measure_row(name:str, folder:str|Path, latents:str|Path, # row, its training folder, the latent store
+def measure_row(name:str, folder:str|Path|nn.Module, latents:str|Path, # row, its training folder (or the prior), the latent store
                 *, seed:int=0, n_samples:int=64, sample_batch:int=32, # samples for diversity, speed and FID
                 max_valid:int=512, # valid grids for the likelihood figures (the first ones)
                 vqgan=None, reference=None, fid_cache:str|Path|None=None, k:int=3, device=None) -> dict:
     "The figures of row `name` from its trained EMA weights: bits, diversity, copies, speed, and FID when given the means."
     _check_fid(vqgan, reference)
-    row, model = get_row(name), load_trained(folder, map_location=get_device(device)).eval()
+    row = get_row(name)
+    model = (folder if isinstance(folder, nn.Module) else load_trained(folder, map_location=get_device(device))).eval()
     dev, train_ds = next(model.parameters()).device, LatentDataset(latents, 'train')
     valid = LatentDataset(latents, 'valid'); valid = Subset(valid, range(min(len(valid), max_valid)))
     rec = dict(valid_bits=None, valid_bits_T=None, peer_bits=None, n_valid=len(valid))
@@ -258,6 +265,21 @@ def run_row(name:str, latents:str|Path, out:str|Path, # row of EXPERIMENTS, late
     rec = dict(row=name, training=training_of(name), seed=seed, steps=steps, batch_size=batch_size, preset=preset,
                params=param_total(load_trained(folder)), train_s=train_seconds(folder), latents=str(latents))
     rec |= measure_row(name, folder, latents, seed=seed, n_samples=n_samples, sample_batch=sample_batch, vqgan=vqgan,
+                       reference=reference, fid_cache=Path(out)/'fid_cache', device=device)
+    append_result(results or Path(out)/'results.jsonl', rec | dict(time=time.strftime('%Y-%m-%d %H:%M:%S')))
+    return rec
+
+def measure_checkpoint(name:str, checkpoint:str|Path, latents:str|Path, out:str|Path, # a SUNDAE sampler row; a saved prior (save_model or training folder)
+                       *, seed:int=0, n_samples:int=256, sample_batch:int=64, vqgan=None, reference=None,
+                       results:str|Path|None=None, device=None) -> dict:
+    "Measure row `name`'s sampler on an already trained prior (such as the bundled demo model) and append the record."
+    row = get_row(name); LatentDataset(latents); _check_fid(vqgan, reference, latents)   # user errors before any work
+    if row.loss != 'sundae': raise ValueError(f"row {name!r} samples a {row.loss} prior: only SUNDAE rows measure a saved prior")
+    model, _ = load_models(checkpoint, device=device, need_vqgan=False)
+    meta = getattr(model, 'metadata', {}); tc = meta.get('train_config', {})
+    rec = dict(row=name, training=str(checkpoint), seed=seed, steps=meta.get('step'), batch_size=tc.get('batch_size'),
+               preset=Path(checkpoint).name, params=param_total(model), train_s=None, latents=str(latents))
+    rec |= measure_row(name, model, latents, seed=seed, n_samples=n_samples, sample_batch=sample_batch, vqgan=vqgan,
                        reference=reference, fid_cache=Path(out)/'fid_cache', device=device)
     append_result(results or Path(out)/'results.jsonl', rec | dict(time=time.strftime('%Y-%m-%d %H:%M:%S')))
     return rec
@@ -298,7 +320,8 @@ def results_table(path:str|Path, cols:dict|None=None, show:bool=True) -> list[di
     return out
 
 # %% ../nbs/15_repro.ipynb #c043
-SAMPLER_FAMILIES = {'SUNDAE, annealed': ('steps_25', 'steps_50', 'main'), 'SUNDAE, fixed temperature': ('fixed_temperature',),
+SAMPLER_FAMILIES = {'SUNDAE, default (confidence order)': ('default_12', 'default', 'default_30'),
+                    'SUNDAE, paper (random order)': ('steps_25', 'steps_50', 'main'), 'SUNDAE, fixed temperature': ('fixed_temperature',),
                     'SUNDAE, no early stop': ('no_early_stop',), 'MaskGIT': ('maskgit_8', 'maskgit', 'maskgit_18'),
                     'autoregressive': ('autoregressive',)}
 
@@ -371,6 +394,7 @@ def sundae_vq_repro(row:str=None, # a row of the table ('list' prints them)
                     device:str=None, # default: CUDA, else MPS, else CPU
                     table:bool=False, # print the results table of --out and stop
                     prepare:str=None, # make the table's data sets in this folder (`prepare_repro`), print their paths, stop
+                    checkpoint:str=None, # measure a SUNDAE row's sampler on this saved prior (e.g. the demo model) instead of training
                     quiet:bool=False): # no progress bar
     "Rerun one row of the reproduction table: train (or reuse) its network, measure it, append the figures to OUT/results.jsonl."
     if prepare is not None:
@@ -383,9 +407,12 @@ def sundae_vq_repro(row:str=None, # a row of the table ('list' prints them)
     if out is None or (not table and (row is None or latents is None)):
         raise ValueError("pass --row NAME (--row list names them), --latents STORE and --out DIR; or --table with --out DIR")
     if table: results_table(Path(out)/'results.jsonl'); return
-    rec = run_row(row, latents, out, steps=steps, batch_size=batch_size, seed=seed, preset=preset, n_samples=n_samples,
-                  sample_batch=sample_batch, vqgan=vqgan, reference=reference, device=device, progress=not quiet,
-                  lr=lr, warmup=warmup, schedule=schedule, ckpt_every=ckpt_every)
+    if checkpoint is not None:
+        rec = measure_checkpoint(row, checkpoint, latents, out, seed=seed, n_samples=n_samples, sample_batch=sample_batch,
+                                 vqgan=vqgan, reference=reference, device=device)
+    else: rec = run_row(row, latents, out, steps=steps, batch_size=batch_size, seed=seed, preset=preset, n_samples=n_samples,
+                        sample_batch=sample_batch, vqgan=vqgan, reference=reference, device=device, progress=not quiet,
+                        lr=lr, warmup=warmup, schedule=schedule, ckpt_every=ckpt_every)
     for k, v in rec.items(): print(f"{k:>18}: {v:.4f}" if isinstance(v, float) else f"{k:>18}: {v}")
     # (returns nothing: a console script's return value becomes its exit status)
 
