@@ -11,11 +11,13 @@ from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from torch import nn, Tensor
 from einops import rearrange, repeat
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, UnidentifiedImageError
 from fastcore.script import call_parse, Param
 
 from .core import img2tensor, tensor2img, to_rgb, image_grid, atomic_path, get_device
-from .sampler import SamplerConfig, Samples, Chain, sample, load_models, decode_codes, check_out, cli_sampler_config
+from .core import UserError, user_errors, check_number, check_out
+from .sampler import SamplerConfig, Samples, Chain, sample, load_models, decode_codes
+from .sampler import cli_sampler_config, check_counts, out_suffix
 
 # %% auto #0
 __all__ = ['SIDES', 'latent_mask', 'as_mask', 'load_mask', 'rect_mask', 'brush_mask', 'outpaint_mask', 'random_mask',
@@ -128,6 +130,7 @@ def soft_mask(mask:Tensor, # (b, H, W) bool, True = fill
     "1 on the pixels to fill, fading to 0 over `feather` pixels outside them (b, 1, H, W)."
     m = mask.float()[:, None]
     if feather <= 0: return m
+    feather = min(feather, max(m.shape[-2:]))   # wider is the same blur (every window holds the whole image), only slower
     return torch.maximum(m, F.avg_pool2d(m, 2 * feather + 1, stride=1, padding=feather, count_include_pad=False))
 
 # %% ../nbs/10_inpaint.ipynb #c022
@@ -168,7 +171,22 @@ def _demo_face(i:int) -> Tensor:
     if not 0 <= i < len(faces): raise ValueError(f"--face {i}: the demo set has faces 0 to {len(faces) - 1}")
     return faces[i]
 
+def _open_image(path:str, what:str) -> Image.Image: # what: '--image' or '--mask'
+    "Open an image file given on the command line, or say why it cannot be read."
+    if not Path(path).is_file(): raise FileNotFoundError(f"{what} {path} not found: give an image file")
+    try: return Image.open(path)
+    except UnidentifiedImageError: raise UserError(f"{what} {path} is not an image Pillow can read: give a PNG or JPEG file") from None
+
+def _box_mask(size:tuple, box) -> Tensor: # (H, W); TOP LEFT HEIGHT WIDTH
+    "The --box rectangle as a mask, refused unless it lies inside the image (`rect_mask` would clip it, maybe to nothing)."
+    (H, W), (t, l, h, w) = size, box
+    if min(t, l) < 0 or min(h, w) < 1 or t + h > H or l + w > W:
+        raise UserError(f"--box {t} {l} {h} {w} does not lie inside the {H}×{W} image: use TOP, LEFT ≥ 0, "
+                        f"HEIGHT, WIDTH ≥ 1, TOP + HEIGHT ≤ {H} and LEFT + WIDTH ≤ {W}")
+    return rect_mask(size, box)
+
 @call_parse
+@user_errors
 def sundae_vq_inpaint(
     image:str=None, # the image to inpaint (any PIL format; transparency on white)
     mask:str=None, # mask image of the same size: white = fill, black/transparent = keep
@@ -200,14 +218,14 @@ def sundae_vq_inpaint(
 ):
     "Fill the white part of a mask in an image with a SUNDAE prior; save the candidates."
     if (image is None) == (face is None) or (mask is None) == (box is None):
-        raise ValueError("pass one image (--image PATH or --face N) and one mask (--mask PATH, white = fill, or --box TOP LEFT HEIGHT WIDTH)")
-    check_out(out)
-    for p in (image, mask):
-        if p is not None and not Path(p).exists(): raise FileNotFoundError(f"{p} not found")
-    img = img2tensor(Image.open(image)) if image is not None else _demo_face(face)
-    m = load_mask(mask) if mask is not None else rect_mask(tuple(img.shape[-2:]), tuple(box))
+        raise UserError("pass one image (--image PATH or --face N) and one mask (--mask PATH, white = fill, or --box TOP LEFT HEIGHT WIDTH)")
+    check_counts(seed, n=n, ncol=ncol)
+    if feather is not None: check_number('--feather', feather, 0, integer=True)
     cfg = cli_sampler_config(preset, no_early_stop, steps=steps, temperature=temperature, proportion=proportion, order=order,
                              schedule=schedule, top_k=top_k, min_steps=min_steps, tol=tol, patience=patience, stall=stall)
+    out_suffix(check_out(out, folder=False))
+    img = img2tensor(_open_image(image, '--image')) if image is not None else _demo_face(face)
+    m = load_mask(_open_image(mask, '--mask')) if mask is not None else _box_mask(tuple(img.shape[-2:]), box)
     _check(img, m, 1)                                  # sizes first, before loading anything
     prior, vq = load_models(checkpoint, vqgan, name, device)
     _check(img, m, vq.f)

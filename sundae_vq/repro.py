@@ -374,8 +374,12 @@ def paired_differences(path:str|Path, keys:tuple=('valid_bits', 'fid'), base:str
         table([{k: (fmt(*v) if k in keys else v) for k, v in l.items()} for l in out], dict(row='s', seeds='d') | {k: 's' for k in keys})
     return out
 
+# %% ../nbs/15_repro.ipynb #c051a
+from .core import UserError, user_errors, check_number, check_out
+
 # %% ../nbs/15_repro.ipynb #c052
 @call_parse
+@user_errors
 def sundae_vq_repro(row:str=None, # a row of the table ('list' prints them)
                     latents:str=None, # latent store folder (from sundae_vq_extract)
                     out:str=None, # experiment folder: runs/, results.jsonl, fid_cache/
@@ -405,8 +409,10 @@ def sundae_vq_repro(row:str=None, # a row of the table ('list' prints them)
         for k, r in EXPERIMENTS.items(): print(f"{k:>18}: {r.what}")
         return
     if out is None or (not table and (row is None or latents is None)):
-        raise ValueError("pass --row NAME (--row list names them), --latents STORE and --out DIR; or --table with --out DIR")
+        raise UserError("pass --row NAME (--row list names them), --latents STORE and --out DIR; or --table with --out DIR")
     if table: results_table(Path(out)/'results.jsonl'); return
+    check_out(out)                                     # the training numbers: TrainConfig's, before any step
+    for k, v in dict(n_samples=n_samples, sample_batch=sample_batch).items(): check_number(f'--{k}', v, 1, integer=True)
     if checkpoint is not None:
         rec = measure_checkpoint(row, checkpoint, latents, out, seed=seed, n_samples=n_samples, sample_batch=sample_batch,
                                  vqgan=vqgan, reference=reference, device=device)

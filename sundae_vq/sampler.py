@@ -14,12 +14,13 @@ from fastcore.script import call_parse, Param
 from fastprogress.fastprogress import progress_bar
 
 from .core import get_device, image_grid, load_model, atomic_path, show_images
+from .core import UserError, user_errors, check_number, check_out
 from .data import ASSETS
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ORDERS', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep',
            'code_logp', 'choose_codes', 'sample_steps', 'Chain', 'Samples', 'sample', 'load_models', 'latent_shape',
-           'decode_codes', 'cli_sampler_config', 'check_out', 'sundae_vq_sample']
+           'decode_codes', 'cli_sampler_config', 'check_counts', 'out_suffix', 'sundae_vq_sample']
 
 # %% ../nbs/09_sampler.ipynb #c005
 SCHEDULES = ('linear', 'cosine')
@@ -38,7 +39,7 @@ ORDERS = ('random', 'confidence')
 
 @dataclass
 class SamplerConfig:
-    steps:int = 20                   # step budget T_max: the most network calls a sample gets
+    steps:int = 16                   # step budget T_max: the most network calls a sample gets
     temperature:tuple = (1.0, 0.7)   # (start, end) τ, or one number for a constant; τ = 0 draws the most likely code
     proportion:tuple = (0.8, 0.1)    # (start, end) share of codes resampled at a step, or one number
     schedule:str = 'linear'          # 'linear' or 'cosine', for both schedules
@@ -329,17 +330,25 @@ def cli_sampler_config(preset:str='default', no_early_stop:bool=False, **options
     if no_early_stop: given['early_stop'] = False
     return sampler_preset(preset, **given)
 
-def check_out(out:str, codes_ok:bool=False) -> str:
+def check_counts(seed:int|None=None, # a seed torch takes: 0 ≤ seed < 2⁶³
+                 **counts): # option name → an int ≥ 1 (or a list of them, like --shape); None = not given
+    "Refuse, before any work, a count below 1 or not an integer, and a seed torch cannot take."
+    for k, v in counts.items():
+        for o in ([] if v is None else v if isinstance(v, (list, tuple)) else [v]): check_number(f'--{k}', o, 1, integer=True)
+    if seed is not None: check_number('--seed', seed, 0, 2**63 - 1, integer=True)
+
+def out_suffix(out:str|Path, codes_ok:bool=False) -> str: # codes_ok: `.npy` (the codes) is a valid output
     "The lower-case suffix of an output file name, or a clear error when Pillow (or `.npy`) cannot write it."
     suffix = Path(out).suffix.lower()
     if codes_ok and suffix == '.npy': return suffix
     from PIL import Image
     if suffix not in Image.registered_extensions():
-        raise ValueError(f"--out {out!r}: give an image file name such as samples.png" + (" (or codes.npy for the codes)" if codes_ok else ""))
+        raise UserError(f"--out {str(out)!r}: give an image file name such as samples.png" + (" (or codes.npy for the codes)" if codes_ok else ""))
     return suffix
 
 # %% ../nbs/09_sampler.ipynb #c047
 @call_parse
+@user_errors
 def sundae_vq_sample(
     out:str='samples.png', # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
     checkpoint:str=None, # folder of a prior saved with save_model (default: the bundled demo model)
@@ -366,9 +375,10 @@ def sundae_vq_sample(
     name:str=None, # file stem of the prior in the checkpoint folder (default 'ema' if saved, else 'model')
 ):
     "Sample images from a SUNDAE prior and save them as a grid (or their codes as .npy)."
-    as_codes = check_out(out, codes_ok=True) == '.npy'
+    check_counts(seed, n=n, batch_size=batch_size, ncol=ncol, shape=shape)
     cfg = cli_sampler_config(preset, no_early_stop, steps=steps, temperature=temperature, proportion=proportion, order=order,
                              schedule=schedule, top_k=top_k, min_steps=min_steps, tol=tol, patience=patience, stall=stall)
+    as_codes = out_suffix(check_out(out, folder=False), codes_ok=True) == '.npy'   # all before loading a model
     prior, vq = load_models(checkpoint, vqgan, name, device, need_vqgan=not as_codes)
     hw = latent_shape(prior, shape); codes, secs, calls = [], 0.0, []
     for i, m in enumerate(range(0, n, batch_size)):
