@@ -215,6 +215,7 @@ def sundae_vq_inpaint(
     ncol:int=None, # images per grid row
     device:str=None, # 'cpu', 'cuda', ... (default: the best available)
     name:str=None, # file stem of the prior (default 'ema' if saved, else 'model')
+    allow_other_vqgan:bool=False, # inpaint even if the VQ-GAN is not the one the prior's checkpoint records (warns)
 ):
     "Fill the white part of a mask in an image with a SUNDAE prior; save the candidates."
     if (image is None) == (face is None) or (mask is None) == (box is None):
@@ -227,7 +228,7 @@ def sundae_vq_inpaint(
     img = img2tensor(_open_image(image, '--image')) if image is not None else _demo_face(face)
     m = load_mask(_open_image(mask, '--mask')) if mask is not None else _box_mask(tuple(img.shape[-2:]), box)
     _check(img, m, 1)                                  # sizes first, before loading anything
-    prior, vq = load_models(checkpoint, vqgan, name, device)
+    prior, vq = load_models(checkpoint, vqgan, name, device, allow_other_vqgan=allow_other_vqgan)
     _check(img, m, vq.f)
     res = inpaint(prior, vq, img, m, n, labels=label, config=cfg, seed=seed, paste=not no_paste, feather=feather, progress=True)
     if res.samples is None: print("the mask has nothing to fill: writing the image unchanged")

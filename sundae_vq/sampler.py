@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_sampler.ipynb #c002
 from __future__ import annotations
-import dataclasses, json, math, time
+import dataclasses, json, math, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,11 +16,13 @@ from fastprogress.fastprogress import progress_bar
 from .core import get_device, image_grid, load_model, atomic_path, show_images
 from .core import UserError, user_errors, check_number, check_out
 from .data import ASSETS
+from .latents import vqgan_sha256
+from .train import checkpoint_vqgan_sha256
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ORDERS', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep',
-           'code_logp', 'choose_codes', 'sample_steps', 'Chain', 'Samples', 'sample', 'load_models', 'latent_shape',
-           'decode_codes', 'cli_sampler_config', 'check_counts', 'out_suffix', 'sundae_vq_sample']
+           'code_logp', 'choose_codes', 'sample_steps', 'Chain', 'Samples', 'sample', 'check_vqgan', 'load_models',
+           'latent_shape', 'decode_codes', 'cli_sampler_config', 'check_counts', 'out_suffix', 'sundae_vq_sample']
 
 # %% ../nbs/09_sampler.ipynb #c005
 SCHEDULES = ('linear', 'cosine')
@@ -278,6 +280,20 @@ def sample(model:nn.Module, n:int=16, # the prior; how many samples (ignored whe
     if chain is not None: chain.add(s.step, s.codes, s.active, final=True, changed=s.changed, calls=s.calls)
     return Samples(s.codes, labels, stopped, secs, trace, chain, s.calls.cpu(), torch.stack(changed))
 
+# %% ../nbs/09_sampler.ipynb #c042a
+def check_vqgan(prior:nn.Module, vqgan:nn.Module, # a loaded prior (with its saved metadata) and VQ-GAN
+                allow_other_vqgan:bool=False): # a fingerprint that differs only warns
+    "Refuse a VQ-GAN other than the one whose codes the prior was trained on: another vocabulary or recorded sha256."
+    k, v = _model_attr(prior, 'num_tokens'), _model_attr(vqgan, 'n_embed')
+    if None not in (k, v) and k != v:
+        raise UserError(f"the prior has {k} codes but the VQ-GAN {v}: pass the VQ-GAN the prior was trained with (--vqgan PATH)")
+    want = checkpoint_vqgan_sha256(prior)
+    if want is None or want == (got := vqgan_sha256(vqgan)): return        # a checkpoint without the record: not checked
+    msg = f"the prior was trained on the codes of another VQ-GAN (sha256 {want[:12]}…, this one's {got[:12]}…)"
+    if not allow_other_vqgan:
+        raise UserError(f"{msg}: pass the VQ-GAN it was trained with (--vqgan PATH), or --allow_other_vqgan to go on with this one")
+    warnings.warn(f"{msg}: going on with this one (allow_other_vqgan)")
+
 # %% ../nbs/09_sampler.ipynb #c043
 def _load_vqgan(path, device):
     path = Path(path)
@@ -293,8 +309,9 @@ DEMO_FILES = ('prior.json', 'prior.safetensors', 'vqgan.json', 'vqgan.safetensor
 def load_models(checkpoint:str|Path|None=None, # a save_model folder, or a training folder with latest.json
                 vqgan:str|Path|None=None, # VQ-GAN folder or file; default `vqgan.json` beside the prior if present
                 name:str|None=None, # file stem of the prior; default 'ema' if saved, else 'model'
-                device=None, need_vqgan:bool=True):
-    "The prior and the VQ-GAN (or None when not needed and not found), in eval mode on `device`."
+                device=None, need_vqgan:bool=True,
+                allow_other_vqgan:bool=False): # go on (with a warning) with a VQ-GAN other than the recorded one
+    "The prior and the VQ-GAN (or None when not needed and not found), in eval mode on `device`; checked to belong together."
     if checkpoint is None:
         if vqgan is not None or name is not None:
             raise ValueError("--vqgan or --name was given without --checkpoint: pass the prior as well (or none of them, for the bundled demo model)")
@@ -309,7 +326,9 @@ def load_models(checkpoint:str|Path|None=None, # a save_model folder, or a train
     if vqgan is None and (ckpt/'vqgan.json').exists(): vqgan = ckpt
     if vqgan is None and need_vqgan: raise ValueError(f"no VQ-GAN to decode with: pass --vqgan PATH (none saved as {ckpt}/vqgan.json)")
     vq = None if vqgan is None else _load_vqgan(vqgan, dev)
-    return load_model(ckpt, name).to(dev).eval(), vq   # (load_model's map_location leaves the module on the CPU)
+    prior = load_model(ckpt, name).to(dev).eval()     # (load_model's map_location leaves the module on the CPU)
+    if vq is not None: check_vqgan(prior, vq, allow_other_vqgan)
+    return prior, vq
 
 # %% ../nbs/09_sampler.ipynb #c045
 def latent_shape(model, shape=None) -> tuple:
@@ -373,13 +392,14 @@ def sundae_vq_sample(
     ncol:int=None, # images per grid row
     device:str=None, # 'cpu', 'cuda', ... (default: the best available)
     name:str=None, # file stem of the prior in the checkpoint folder (default 'ema' if saved, else 'model')
+    allow_other_vqgan:bool=False, # sample even if the VQ-GAN is not the one the prior's checkpoint records (warns)
 ):
     "Sample images from a SUNDAE prior and save them as a grid (or their codes as .npy)."
     check_counts(seed, n=n, batch_size=batch_size, ncol=ncol, shape=shape)
     cfg = cli_sampler_config(preset, no_early_stop, steps=steps, temperature=temperature, proportion=proportion, order=order,
                              schedule=schedule, top_k=top_k, min_steps=min_steps, tol=tol, patience=patience, stall=stall)
     as_codes = out_suffix(check_out(out, folder=False), codes_ok=True) == '.npy'   # all before loading a model
-    prior, vq = load_models(checkpoint, vqgan, name, device, need_vqgan=not as_codes)
+    prior, vq = load_models(checkpoint, vqgan, name, device, need_vqgan=not as_codes, allow_other_vqgan=allow_other_vqgan)
     hw = latent_shape(prior, shape); codes, secs, calls = [], 0.0, []
     for i, m in enumerate(range(0, n, batch_size)):
         r = sample(prior, min(batch_size, n - m), hw, labels=label, config=cfg, seed=seed + i, device=device, progress=True)
