@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np, torch, matplotlib.pyplot as plt, ipywidgets as W
 from torch import nn, Tensor
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 from fastprogress.fastprogress import NBProgressBar, html_styles
 from fastcore.basics import patch
 from ipywidgets.widgets.widget_string import HTMLStyle
 
-from .core import get_device, image_grid, img2tensor, tensor2img, show_images
+from .core import get_device, image_grid, img2tensor, tensor2img, show_images, to_rgb
 from .data import demo_faces
 from .sampler import ORDERS, SamplerConfig, Samples, Chain, sample, latent_shape, load_models
 from .inpaint import Inpainting, inpaint, latent_mask, rect_mask, overlay_mask
@@ -232,8 +232,8 @@ def cell_size(h:int, most:int=8) -> int:
     return next(d for d in range(1, h + 1) if h % d == 0 and h // d <= most)
 
 def square_image(img:Image.Image, size:int) -> Tensor:
-    "An uploaded image as (3, size, size) in [-1, 1]: centre-cropped to a square and resized."
-    return img2tensor(ImageOps.fit(img.convert('RGBA'), (size, size), Image.LANCZOS))
+    "An uploaded image as (3, size, size) in [-1, 1]: read by `to_rgb`, centre-cropped to a square and resized."
+    return img2tensor(ImageOps.fit(to_rgb(img), (size, size), Image.LANCZOS))   # (convert('RGBA') made 16-bit grey white)
 
 # %% ../nbs/11_widgets.ipynb #c030
 class Inpainter:
@@ -286,7 +286,10 @@ def pick(self:Inpainter, image:Tensor): # (3, size, size) in [-1, 1]
 @patch
 def _uploaded(self:Inpainter, change):
     files = change['new']
-    if files: self.pick(square_image(Image.open(io.BytesIO(bytes(files[0]['content']))), self.size)); self.status.value = f"uploaded {files[0]['name']}"
+    if not files: return
+    try: self.pick(square_image(Image.open(io.BytesIO(bytes(files[0]['content']))), self.size))
+    except (UnidentifiedImageError, ValueError) as e: self.status.value = f"cannot use {files[0]['name']}: {e}"; return
+    self.status.value = f"uploaded {files[0]['name']}"
 
 @patch
 def set_mask(self:Inpainter, cells:Tensor): # (grid, grid) bool, True = regenerate
