@@ -275,7 +275,8 @@ def measure_checkpoint(name:str, checkpoint:str|Path, latents:str|Path, out:str|
     "Measure row `name`'s sampler on an already trained prior (such as the bundled demo model) and append the record."
     row = get_row(name); LatentDataset(latents); _check_fid(vqgan, reference, latents)   # user errors before any work
     if row.loss != 'sundae': raise ValueError(f"row {name!r} samples a {row.loss} prior: only SUNDAE rows measure a saved prior")
-    model, _ = load_models(checkpoint, device=device, need_vqgan=False)
+    stem = 'prior' if (Path(checkpoint)/'prior.json').exists() else None   # a demo bundle names its prior 'prior'
+    model, _ = load_models(checkpoint, name=stem, device=device, need_vqgan=False)
     meta = getattr(model, 'metadata', {}); tc = meta.get('train_config', {})
     rec = dict(row=name, training=str(checkpoint), seed=seed, steps=meta.get('step'), batch_size=tc.get('batch_size'),
                preset=Path(checkpoint).name, params=param_total(model), train_s=None, latents=str(latents))
