@@ -14,7 +14,7 @@ from fastcore.script import call_parse
 from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import seeded, get_device, atomic_write, atomic_path
+from .core import seeded, get_device, atomic_write, atomic_path, user_errors, check_number, check_out
 from .rotary import RotaryEmbedding, apply_rotary
 from .resample import Attention
 from .hourglass import Block, Hourglass, HourglassConfig, hourglass_preset, flops, vanilla_config
@@ -458,6 +458,7 @@ def plot_bench(res:dict, path:str|None=None):
 
 # %% ../nbs/14_bench.ipynb #c050
 @call_parse
+@user_errors
 def sundae_vq_bench(quick:bool=False, # tiny stand-ins, under a minute (checks the machinery only)
                     device:str=None, # 'cpu', 'cuda', ... (default: the best available)
                     threads:int=1, # torch threads on the CPU (0: leave torch's default)
@@ -466,6 +467,9 @@ def sundae_vq_bench(quick:bool=False, # tiny stand-ins, under a minute (checks t
                     out:str=None, # write every figure to this JSON file
                     plot:str=None): # save the plots to this image file
     "Speed benchmarks: network, samplers, megapixel pipeline, utilisation; prints tables, saves JSON and plots."
+    check_number('--threads', threads, 0, integer=True)
+    for path, name in ((out, '--out'), (plot, '--plot')):
+        if path: check_out(path, name, folder=False)
     res = run_bench(quick=quick, device=device, n_threads=threads, only=tuple(o.strip() for o in only.split(',') if o.strip()),
                     compile=compile, plot=plot)
     res.pop('figure', None)
