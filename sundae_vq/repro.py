@@ -77,7 +77,7 @@ EXPERIMENTS = dict(
     steps_50=Row("sampling budget: 50 steps", sampler=dict(steps=50), train='main'),
     default=Row("the library's default sampler: confidence order, settling rule, its own budget", sampler=_DEFAULT, train='main'),
     default_12=Row("the default sampler with a budget of 12 steps", sampler=_DEFAULT | dict(steps=12), train='main'),
-    default_30=Row("the default sampler with a budget of 30 steps", sampler=_DEFAULT | dict(steps=30), train='main'))
+    default_16=Row("the default sampler with a budget of 16 steps", sampler=_DEFAULT | dict(steps=16), train='main'))
 
 def get_row(name:str, rows:dict|None=None) -> Row:
     "The row `name` of `rows` (default `EXPERIMENTS`); a clear error naming the rows otherwise."
@@ -321,7 +321,7 @@ def results_table(path:str|Path, cols:dict|None=None, show:bool=True) -> list[di
     return out
 
 # %% ../nbs/15_repro.ipynb #c043
-SAMPLER_FAMILIES = {'SUNDAE, default (confidence order)': ('default_12', 'default', 'default_30'),
+SAMPLER_FAMILIES = {'SUNDAE, default (confidence order)': ('default_12', 'default_16', 'default'),
                     'SUNDAE, paper (random order)': ('steps_25', 'steps_50', 'main'), 'SUNDAE, fixed temperature': ('fixed_temperature',),
                     'SUNDAE, no early stop': ('no_early_stop',), 'MaskGIT': ('maskgit_8', 'maskgit', 'maskgit_18'),
                     'autoregressive': ('autoregressive',)}

@@ -41,7 +41,7 @@ ORDERS = ('random', 'confidence')
 
 @dataclass
 class SamplerConfig:
-    steps:int = 16                   # step budget T_max: the most network calls a sample gets
+    steps:int = 30                   # step budget T_max: the most network calls a sample gets
     temperature:tuple = (1.0, 0.7)   # (start, end) τ, or one number for a constant; τ = 0 draws the most likely code
     proportion:tuple = (0.8, 0.1)    # (start, end) share of codes resampled at a step, or one number
     schedule:str = 'linear'          # 'linear' or 'cosine', for both schedules
