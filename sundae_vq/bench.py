@@ -257,7 +257,7 @@ def _prefix_times(model, codes, config:SamplerConfig, device) -> list:
     return out
 
 def grid_bench(config:HourglassConfig, grids=(16, 32, 64), *, batch:int=1, # network size; grids (side in codes); images at once
-               sundae:SamplerConfig|None=None, calls:float|None=None, # SUNDAE's rule (default: the default); its mean calls on a trained prior
+               sundae:SamplerConfig|None=None, calls=(), # SUNDAE's rule (default: the default); mean calls it took on a trained prior
                paper_steps:int=100, probe:int=5, maskgit_steps:int=12, device='cpu', amp=None) -> list:
     "Per grid, s per image of SUNDAE's default rule, the paper's sampler, the autoregressive and the MaskGIT peer, and the ratios."
     cfg, dev, rows = sundae or SamplerConfig(), torch.device(device), []
@@ -268,15 +268,19 @@ def grid_bench(config:HourglassConfig, grids=(16, 32, 64), *, batch:int=1, # net
         with seeded(0): codes = torch.randint(0, config.num_tokens, (batch, *shape), device=dev)
         with fast_context(dev, amp):
             sample(hg, batch, shape, steps=1, seed=0)                                                  # warm-ups
-            ts = _prefix_times(hg, codes, cfg, dev); n = min(len(ts), max(1, round(calls or cfg.steps)))
+            ts = _prefix_times(hg, codes, cfg, dev)
             tp = _prefix_times(hg, codes, sampler_preset('paper', steps=probe), dev)
             ar = timed(lambda: ar_sample(twin, batch, shape, generator=g()), reps=1, warmup=0, device=dev)
             mg = timed(lambda: maskgit_sample(mnet, batch, shape, steps=maskgit_steps, generator=g()), reps=1, warmup=0, device=dev)
-        r = [dict(sampler='SUNDAE, default', setting=f'{calls:.1f} calls (measured mean)' if calls else f'{cfg.steps} steps', calls=n, s=ts[n - 1] / batch),
-             dict(sampler='SUNDAE, paper', setting=f'{paper_steps} steps ({probe} timed × {paper_steps / probe:g})', calls=paper_steps, s=tp[-1] * paper_steps / probe / batch),
-             dict(sampler='autoregressive', setting='KV cache', calls=grid * grid, s=ar / batch),
-             dict(sampler='MaskGIT', setting=f'{maskgit_steps} steps', calls=maskgit_steps, s=mg / batch)]
-        for o in r: o.update(grid=grid, batch=batch, vs_ar=o['s'] / r[2]['s'], vs_maskgit=o['s'] / r[3]['s'])
+        n = lambda c: min(len(ts), max(1, round(c)))                                           # calls timed
+        r = [dict(sampler='SUNDAE, default', setting=f'{c:g} calls (measured mean)' if calls else f'{c} steps',
+                  calls=n(c), s=ts[n(c) - 1] / batch) for c in (calls or [cfg.steps])]
+        r += [dict(sampler='SUNDAE, paper', setting=f'{paper_steps} steps ({probe} timed × {paper_steps / probe:g})',
+                   calls=paper_steps, s=tp[-1] * paper_steps / probe / batch),
+              dict(sampler='autoregressive', setting='KV cache', calls=grid * grid, s=ar / batch),
+              dict(sampler='MaskGIT', setting=f'{maskgit_steps} steps', calls=maskgit_steps, s=mg / batch)]
+        ar_s, mg_s = r[-2]['s'], r[-1]['s']
+        for o in r: o.update(grid=grid, batch=batch, vs_ar=o['s'] / ar_s, vs_maskgit=o['s'] / mg_s)
         rows += r
     return rows
 
