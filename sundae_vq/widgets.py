@@ -86,11 +86,13 @@ def png_bytes(im:Image.Image) -> bytes:
 def chain_stats(samples:Samples, # from `sample`/`record_sample` (uses `trace` and `stopped`)
                 step:int|None=None, # mark this step with a vertical line
                 figsize:tuple=(4, 3)):
-    "A figure: the share of codes changed per step (top), and the steps each sample ran before it froze (bottom)."
+    "A figure: the share of codes changed per step (top), the steps each sample ran (bottom, green if it froze)."
     steps = [t['step'] for t in samples.trace]; n = len(samples.stopped)
     fig, (a, b) = plt.subplots(2, 1, figsize=figsize, sharex=True, height_ratios=(1.2, 1))
     a.plot(steps, [t['changed'] for t in samples.trace], '.-', ms=3); a.set_ylabel('codes changed'); a.set_ylim(0, None)
-    b.barh(range(n), samples.stopped.tolist(), color=[np.array(FROZEN) / 255] * n, height=0.7)
+    running = samples.chain.active[-1] if samples.chain is not None else samples.stopped >= max(steps)   # ran them all
+    colors = [np.array(ACTIVE if a else FROZEN) / 255 for a in running.tolist()]
+    b.barh(range(n), samples.stopped.tolist(), color=colors, height=0.7)
     b.set_ylabel('sample'); b.set_xlabel('step'); b.invert_yaxis(); b.set_yticks(range(n)) if n <= 8 else None
     for ax in (a, b):
         if step is not None: ax.axvline(step, color='k', lw=0.8)
