@@ -238,11 +238,15 @@ def train_vqgan_cli(out:str=None, # output folder (checkpoints, model.safetensor
                     images:str=None, # folder of images (any PIL format); default: the shipped emoji faces
                     preset:str='demo', # VQ-GAN preset: tiny, demo, ffhq256_taming, megapixel
                     size:int=64, # image side in pixels
-                    steps:int=4000, batch_size:int=16, lr:float=4e-4,
+                    steps:int=4000, # optimiser steps in all
+                    batch_size:int=16, lr:float=4e-4,
                     disc_start:int=2000, # step at which the GAN loss starts
                     restart_every:int=200, # restart dead codes every N steps (0: never)
-                    ckpt_every:int=250, device:str=None, seed:int=0,
-                    no_resume:bool=False): # start over even if `out` holds a run
+                    ckpt_every:int=250, # write a resumable checkpoint every N steps
+                    device:str=None, # 'cpu', 'cuda', 'mps'; default: $SUNDAE_VQ_DEVICE, else the best available
+                    seed:int=0,
+                    no_resume:bool=False, # start over even if `out` holds a run
+                    quiet:bool=False): # no progress bar
     "Train a VQ-GAN (taming's recipe) and save it for `load_vqgan`."
     if not out: raise ValueError("--out is required: the folder to write the run to (rerun with the same --out to resume)")
     cfg = VQGANTrainConfig(steps=steps, batch_size=batch_size, lr=lr, disc_start=disc_start, restart_every=restart_every,
@@ -254,5 +258,5 @@ def train_vqgan_cli(out:str=None, # output folder (checkpoints, model.safetensor
     from sundae_vq.data import demo_faces, ImageFolder
     data = demo_faces(size) if images is None else ImageFolder(images, size=size, split='train')
     with torch.random.fork_rng(): torch.manual_seed(seed); vq = VQGAN(vcfg)
-    hist = train_vqgan(vq, data, out, cfg, device=device, resume=not no_resume)
+    hist = train_vqgan(vq, data, out, cfg, device=device, resume=not no_resume, progress=not quiet)
     print(f"step {hist[-1]['step']}: L1 {hist[-1]['rec']:.4f}, perplexity {hist[-1]['perplexity']:.1f}, dead {hist[-1]['dead']:.1%} → {out}")
