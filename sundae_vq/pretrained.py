@@ -48,10 +48,10 @@ def train_seconds(run:str|Path) -> float:
 def export_demo(vqgan_dir:str|Path, # folder written by sundae_vq_train_vqgan (model.safetensors/json, history.json)
                 prior_run:str|Path, # training folder written by sundae_vq_train (latest.json, metrics.jsonl)
                 store:str|Path, # the latent store the prior was trained on
-                dest:str|Path=DEMO_DIR, # the folder to (re)write: vqgan.*, prior.* and latents/
+                dest:str|Path|None=None, # the folder to (re)write (vqgan.*, prior.*, latents/); default: `DEMO_DIR`
                 commands:list[str]|None=None): # the commands that made them, for the model card
     "Bundle a trained VQ-GAN, a prior's EMA weights and their latent store as a demo model folder."
-    vqgan_dir, prior_run, store, dest = Path(vqgan_dir), Path(prior_run), Path(store), Path(dest)
+    vqgan_dir, prior_run, store, dest = Path(vqgan_dir), Path(prior_run), Path(store), Path(dest or DEMO_DIR)
     for p, what in ((vqgan_dir/'model.json', 'a VQ-GAN folder'), (vqgan_dir/'history.json', 'a VQ-GAN folder'),
                     (prior_run/'latest.json', 'a prior training folder'), (prior_run/'metrics.jsonl', 'a prior training folder'),
                     (store/'codes.npy', 'a latent store'), (store/'meta.json', 'a latent store')):
@@ -81,9 +81,10 @@ def demo_latents(split:str='train') -> LatentDataset:
     return LatentDataset(DEMO_DIR/'latents', split)
 
 # %% ../nbs/12_pretrained.ipynb #c018
-def model_card(folder:str|Path=DEMO_DIR) -> str:
+def model_card(folder:str|Path|None=None # a demo model folder; default: the package's `DEMO_DIR`
+              ) -> str:
     "A Markdown model card of a demo model folder, made from the metadata `export_demo` stored."
-    folder = Path(folder); vq_meta = json.loads((folder/'vqgan.json').read_text())
+    folder = Path(folder or DEMO_DIR); vq_meta = json.loads((folder/'vqgan.json').read_text())
     pr_meta = json.loads((folder/'prior.json').read_text())
     vt, pt = vq_meta['metadata']['training'], pr_meta['metadata']['training']
     vc, pc, tc = vq_meta['config'], pr_meta['config'], pt.get('train_config') or {}
@@ -102,9 +103,11 @@ def model_card(folder:str|Path=DEMO_DIR) -> str:
     return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows) + (f"\n\n```sh\n{cmds}\n```" if cmds else "")
 
 # %% ../nbs/12_pretrained.ipynb #c020
-def plot_demo_training(folder:str|Path=DEMO_DIR, size=(10, 2.6)):
+def plot_demo_training(folder:str|Path|None=None, # a demo model folder; default: the package's `DEMO_DIR`
+                       size=(10, 2.6)):
     "The recorded training curves of the demo VQ-GAN and prior."
-    folder = Path(folder); load = lambda n: json.loads((folder/f'{n}.json').read_text())['metadata']['training']['curve']
+    folder = Path(folder or DEMO_DIR)
+    load = lambda n: json.loads((folder/f'{n}.json').read_text())['metadata']['training']['curve']
     vq, pr = load('vqgan'), load('prior'); fig, axs = plt.subplots(1, 3, figsize=size)
     axs[0].plot([h['step'] for h in vq], [h['rec'] for h in vq]); axs[0].set(title='VQ-GAN: L1 reconstruction', xlabel='step', yscale='log')
     axs[1].plot([h['step'] for h in vq], [h['perplexity'] for h in vq]); axs[1].set(title='VQ-GAN: codebook perplexity', xlabel='step')
