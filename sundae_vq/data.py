@@ -80,7 +80,7 @@ class ImageFolder(Dataset):
         why = {p: r for p in files if (r := _unreadable(p))}
         self.skipped = list(why)
         if why:
-            listed = ', '.join(f"{p} ({r})" for p, r in why.items())
+            listed = ', '.join(f"{p.relative_to(self.root).as_posix()} ({r})" for p, r in why.items())
             warnings.warn(f"skipping {len(why)} unreadable image file(s): {listed}")
         files = [p for p in files if p not in set(self.skipped)]
         if not files: raise ValueError(f"none of the {len(self.skipped)} image files under {str(root)!r} could be read")
@@ -100,7 +100,7 @@ class ImageFolder(Dataset):
 def _unreadable(p:Path) -> str|None:
     "Why `load_image` cannot read `p`, or None when it can."
     try: load_image(p)
-    except Exception as e: return str(e) or type(e).__name__
+    except Exception as e: return (str(e) or type(e).__name__).replace(str(p), p.name)   # PIL names the whole path
 
 # %% ../nbs/01_data.ipynb #c021
 FONT_PATHS = ['/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf', '/usr/share/fonts/noto/NotoColorEmoji.ttf',
@@ -204,7 +204,7 @@ def save_demo_faces(folder:str|Path, n:int|None=None, size:int=64) -> Path:
 @call_parse
 @user_errors
 def faces_cli(out:str=None, # write a grid of `n` randomly drawn demo images to this image file (.png, .jpg, .webp)
-              folder:str=None, # write the whole demo set as PNG files under this folder
+              folder:str=None, # write the whole demo set as PNG files under this folder, in face/ and person/
               n:int=64, # images in the grid
               seed:int=0, # which random draw
               size:int=64): # image side in pixels (at most 64)
@@ -216,7 +216,11 @@ def faces_cli(out:str=None, # write a grid of `n` randomly drawn demo images to 
     check_number('--size', size, 1, 64, integer=True)
     if folder: check_out(folder, '--folder')
     if out: check_out(out, '--out', folder=False)
-    if folder: print(f"wrote {len(list_images(save_demo_faces(folder, size=size)))} images under {folder}")
+    if folder:
+        root = save_demo_faces(folder, size=size)
+        kinds = {k: len(list_images(root/k)) for k in sorted({o['kind'] for o in demo_face_info()})}
+        where = ' and '.join(f"{k}/ ({m})" for k, m in kinds.items())
+        print(f"wrote {sum(kinds.values())} images under {folder}, in sub-folders {where}")
     if out:
         faces = demo_faces(size); g = torch.Generator().manual_seed(seed)
         with atomic_path(out) as t: image_grid(faces[torch.randperm(len(faces), generator=g)[:n]]).save(t)
