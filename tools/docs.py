@@ -77,7 +77,9 @@ def sidebar_pages(cfg):
 
 def title_of(nb):
     for c in nb['cells']:
-        if c['cell_type'] == 'raw' and (m := re.search(r'^title:\s*(.+)$', ''.join(c['source']), re.M)): return m.group(1).strip().strip('"')
+        if c['cell_type'] == 'raw' and (m := re.search(r'^title:\s*(.+)$', ''.join(c['source']), re.M)):
+            import yaml   # nbdev quotes a title that holds a colon ('Peers: ...'): read it as the YAML it is
+            return str(yaml.safe_load(m.group(1)))
         if c['cell_type'] == 'markdown' and (m := re.match(r'#\s+(.+)', ''.join(c['source']))): return m.group(1).strip()
 
 
