@@ -212,11 +212,11 @@ class Anchored(nn.Module):
         return logits.scatter_add(-1, codes.long()[..., None], torch.full_like(logits[..., :1], self.alpha))
 
 # %% ../nbs/14_bench.ipynb #c032
-def _sundae_prefix_times(model, codes, steps:int, device) -> list:
-    "Cumulative wall time after each step of one run of `steps` steps without early stop."
+def _prefix_times(model, codes, config:SamplerConfig, device) -> list:
+    "Cumulative wall time after each step of one run of `config` (early stop off, so every step runs)."
     g, out = torch.Generator(device).manual_seed(0), []
     sync(device); t0 = time.perf_counter()
-    for s in sample_steps(model, codes, SamplerConfig(steps=steps, early_stop=False), generator=g):
+    for s in sample_steps(model, codes, dataclasses.replace(config, early_stop=False), generator=g):
         sync(device); out.append(time.perf_counter() - t0)
     return out
 
@@ -229,10 +229,10 @@ def sampler_bench(config:HourglassConfig, grid:int=16, *, batch:int=4, budgets=(
     g = lambda: torch.Generator(dev).manual_seed(0)
     with fast_context(dev, amp):
         sample(hg, batch, shape, steps=1, seed=0)                                                   # warm-ups
-        ts = _sundae_prefix_times(hg, codes, max(budgets), dev)
+        ts = _prefix_times(hg, codes, sampler_preset('paper', steps=max(budgets)), dev)   # the paper's rule
         rows += [dict(sampler='SUNDAE', setting=f'{b} steps', calls=b, s=ts[b - 1] / batch) for b in budgets]
         for b in es_budgets:
-            r = sample(Anchored(hg, alpha), batch, shape, codes=codes, steps=b, seed=0)
+            r = sample(Anchored(hg, alpha), batch, shape, codes=codes, config=sampler_preset('paper', steps=b), seed=0)
             rows.append(dict(sampler='SUNDAE', setting=f'{b} steps, early stop', calls=r.stopped.float().mean().item(), s=r.seconds / batch))
         ar_sample(twin, batch, (2, 2), generator=g())
         rows.append(dict(sampler='autoregressive', setting='KV cache', calls=grid * grid,
@@ -248,14 +248,6 @@ def sampler_bench(config:HourglassConfig, grid:int=16, *, batch:int=4, budgets=(
 SAMPLER_COLS = dict(sampler='s', setting='s', batch='d', calls='.1f', s='.4f', vs_sundae='.3f')
 
 # %% ../nbs/14_bench.ipynb #c033b
-def _prefix_times(model, codes, config:SamplerConfig, device) -> list:
-    "Cumulative wall time after each step of one run of `config` (early stop off, so every step runs)."
-    g, out = torch.Generator(device).manual_seed(0), []
-    sync(device); t0 = time.perf_counter()
-    for s in sample_steps(model, codes, dataclasses.replace(config, early_stop=False), generator=g):
-        sync(device); out.append(time.perf_counter() - t0)
-    return out
-
 def grid_bench(config:HourglassConfig, grids=(16, 32, 64), *, batch:int=1, # network size; grids (side in codes); images at once
                sundae:SamplerConfig|None=None, calls=(), # SUNDAE's rule (default: the default); mean calls it took on a trained prior
                paper_steps:int=100, probe:int=5, maskgit_steps:int=12, device='cpu', amp=None) -> list:
@@ -298,16 +290,17 @@ def megapixel_bench(prior:nn.Module, vqgan:VQGAN, grid:int=32, *, batches=(1, 8)
                     decode_grid:int|None=None, device='cpu', amp=None, compile:bool=False) -> list:
     "Rows per batch: s per step, prior s per image for `budget` steps, decoder s per image, total s per image."
     dev, rows = torch.device(device), []
+    paper = lambda n: sampler_preset('paper', steps=n, early_stop=False)                   # the paper's rule, every step
     net = torch.compile(prior) if compile else prior
     dg = decode_grid or grid
     scale = decoder_flops(vqgan.config, grid, grid) / decoder_flops(vqgan.config, dg, dg)
     with fast_context(dev, amp):
-        sample(net, 1, (grid, grid), steps=1, seed=0, early_stop=False)                      # warm-up (and compile)
+        sample(net, 1, (grid, grid), config=paper(1), seed=0)                      # warm-up (and compile)
         vqgan.decode(torch.zeros(1, dg, dg, dtype=torch.long, device=dev))
         for b in batches:
             if compile or dev.type == 'cuda':                                                # warm up every shape
-                sample(net, b, (grid, grid), steps=1, seed=0, early_stop=False); vqgan.decode(torch.zeros(b, dg, dg, dtype=torch.long, device=dev))
-            r = sample(net, b, (grid, grid), steps=steps, seed=0, early_stop=False)
+                sample(net, b, (grid, grid), config=paper(1), seed=0); vqgan.decode(torch.zeros(b, dg, dg, dtype=torch.long, device=dev))
+            r = sample(net, b, (grid, grid), config=paper(steps), seed=0)
             db = b if dg == grid else 1                                                      # CPU: one small decode
             codes = torch.randint(0, vqgan.config.n_embed, (db, dg, dg), device=dev)
             dec = timed(lambda: vqgan.decode(codes), reps=1, warmup=0, device=dev) * scale / db

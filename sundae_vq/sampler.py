@@ -223,8 +223,10 @@ class Samples:
     seconds:float           # wall time of the sampling loop
     trace:list = field(default_factory=list)  # per step: step, temperature, proportion, batch, changed
     chain:Chain|None = None
-    calls:Tensor|None = None    # (n,) network calls each sample had
     changed:Tensor|None = None  # (steps, n) share of each sample's free codes changed at each step (0 once frozen)
+
+    @property
+    def calls(self) -> Tensor: return self.stopped   # (n,) network calls each sample had: one per step it ran
 
 def _model_attr(model, name, default=None): return getattr(getattr(model, 'config', None), name, default)
 
@@ -278,7 +280,7 @@ def sample(model:nn.Module, n:int=16, # the prior; how many samples (ignored whe
     secs = time.perf_counter() - t0
     if progress and s.step < cfg.steps: pb.comment = 'all samples frozen'; pb.last_t = time.time(); pb.update_bar(s.step)
     if chain is not None: chain.add(s.step, s.codes, s.active, final=True, changed=s.changed, calls=s.calls)
-    return Samples(s.codes, labels, stopped, secs, trace, chain, s.calls.cpu(), torch.stack(changed))
+    return Samples(s.codes, labels, stopped, secs, trace, chain, torch.stack(changed))
 
 # %% ../nbs/09_sampler.ipynb #c042a
 def check_vqgan(prior:nn.Module, vqgan:nn.Module, # a loaded prior (with its saved metadata) and VQ-GAN
