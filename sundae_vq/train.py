@@ -26,7 +26,7 @@ from .hourglass import Hourglass, hourglass_preset
 __all__ = ['TrainConfig', 'lr_factor', 'keyed_generator', 'StepSampler', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env',
            'init_distributed', 'rng_state', 'set_rng_state', 'data_record', 'Trainer', 'amp_context',
            'latest_checkpoint', 'load_trained', 'checkpoint_vqgan_sha256', 'read_metrics', 'plot_metrics',
-           'store_num_classes', 'sundae_vq_train', 'bench_training']
+           'store_num_classes', 'init_prior', 'sundae_vq_train', 'bench_training']
 
 # %% ../nbs/08_train.ipynb #c007
 @dataclass
@@ -470,6 +470,28 @@ def store_num_classes(ds:LatentDataset) -> int:
     if ds.labels is None: return 0
     return len(ds.classes) if ds.classes else int(ds.labels.max()) + 1
 
+def init_prior(source:str|Path, # a training folder (its latest EMA weights), a checkpoint folder, or a bundle with prior.json
+               train_ds:LatentDataset, # the store the new run trains on
+               allow_other_store:bool=False # go on (with a warning) when `source` was trained on another VQ-GAN's codes
+              ) -> nn.Module:
+    "The weights a run starts from (fine-tuning, or a second schedule): checked against the store before any step."
+    src = Path(source)
+    if not src.is_dir(): raise FileNotFoundError(f"{src} is not a folder: pass a training folder, a checkpoint folder or a model bundle to --init")
+    if (src/'latest.json').exists() or (src/'trainer.pt').exists(): folder, name = _checkpoint_folder(src), 'ema'
+    else: folder, name = src, next((n for n in ('ema', 'prior', 'model') if (src/f'{n}.json').exists()), None)
+    if name is None: raise FileNotFoundError(f"{src} holds no prior: pass a training folder (latest.json), a checkpoint "
+                                             "folder (ema.json) or a model bundle (prior.json) to --init")
+    model = load_model(folder, name)
+    have, need = (model.config.num_tokens, model.config.num_classes), (train_ds.n_embed, store_num_classes(train_ds))
+    if have != need: raise UserError(f"{src} is a prior over {have[0]} codes and {have[1]} classes, the store has {need[0]} "
+                                     f"and {need[1]}: start from a prior trained on this VQ-GAN's codes, or drop --init")
+    was, now = checkpoint_vqgan_sha256(model), train_ds.meta.get('vqgan_sha256')
+    if was and now and was != now:
+        msg = f"{src} was trained on codes of another VQ-GAN (vqgan_sha256 {was[:12]}…, this store's {now[:12]}…)"
+        if not allow_other_store: raise UserError(f"{msg}: its codes mean other pictures here; pass --allow_other_store to start from it anyway")
+        warnings.warn(f"{msg}: starting from it anyway (allow_other_store)")
+    return model
+
 @call_parse
 @user_errors
 def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extract)
@@ -489,7 +511,8 @@ def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extr
                     num_workers:int=0, # DataLoader workers per process
                     device:str=None, # default: CUDA (each process its GPU), else MPS, else CPU
                     resume:bool=False, # continue the run in `out` (its model config wins over --preset)
-                    allow_other_store:bool=False, # with --resume: go on even on a store other than the checkpoint's
+                    init:str=None, # start from these weights (a training, checkpoint or bundle folder; its config wins over --preset)
+                    allow_other_store:bool=False, # with --resume or --init: go on even on another store or VQ-GAN
                     quiet:bool=False): # no progress bar
     "Train an hourglass prior on a latent store with SUNDAE's unrolled loss (on N processes under torchrun)."
     if latents is None or out is None: raise ValueError("pass --latents STORE (a latent store folder) and --out RUN (the training folder)")
@@ -499,9 +522,10 @@ def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extr
     check_out(out)
     train_ds, valid_ds = LatentDataset(latents, 'train'), LatentDataset(latents, 'valid')
     ckpt = latest_checkpoint(out) if resume else None
+    seed_everything(seed)
     if ckpt is not None: model = load_model(ckpt, 'model')
+    elif init is not None: model = init_prior(init, train_ds, allow_other_store)
     else:
-        seed_everything(seed)
         model = Hourglass(hourglass_preset(preset, num_tokens=train_ds.n_embed, num_classes=store_num_classes(train_ds)))
     Trainer(model, train_ds, valid_ds if len(valid_ds) else None, config=config, out=out, resume=resume,
             allow_other_store=allow_other_store,
