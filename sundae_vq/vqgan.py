@@ -4,19 +4,19 @@
 
 # %% ../nbs/02_vqgan.ipynb #c002
 from __future__ import annotations
-import dataclasses, json
+import contextlib, dataclasses, functools, json, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
 from einops import rearrange
-from .core import load_model, save_model, config_from_dict, config_to_dict, seeded
+from .core import load_model, save_model, config_from_dict, config_to_dict, seeded, atomic_path, atomic_write, check_out
 
 # %% auto #0
 __all__ = ['VQGANConfig', 'Normalize', 'ResnetBlock', 'AttnBlock', 'Downsample', 'Upsample', 'Encoder', 'Decoder',
            'VectorQuantizer', 'VQGAN', 'vqgan_preset', 'vqgan_config_from_taming', 'vqgan_config_to_taming',
-           'load_vqgan']
+           'load_ckpt', 'taming_files', 'load_vqgan', 'save_taming']
 
 # %% ../nbs/02_vqgan.ipynb #c005
 @dataclass
@@ -248,36 +248,135 @@ def vqgan_preset(name:str, # 'tiny', 'demo', 'ffhq256_taming' or 'megapixel'
     return VQGANConfig(**(_PRESETS[name] | overrides))
 
 # %% ../nbs/02_vqgan.ipynb #c033
+def _check_target(target:str|None):
+    "Refuse a taming model class other than `VQModel` (or its discriminator-free twin)."
+    if target and target.rpartition('.')[2] not in ('VQModel', 'VQNoDiscModel'):
+        raise ValueError(f"the taming config's model is {target}: only taming's VQModel (taming.models.vqgan.VQModel) "
+                         "has this architecture, not GumbelVQ, EMAVQ or other first stages: use a VQModel checkpoint")
+
 def vqgan_config_from_taming(params:dict) -> VQGANConfig:
-    "A `VQGANConfig` from taming's `model.params` (`embed_dim`, `n_embed`, `ddconfig`)."
-    if 'first_stage_config' in params: params = params['first_stage_config']['params']
-    if 'ddconfig' not in params: raise ValueError(f"no 'ddconfig' in the taming config (keys {sorted(params)}): pass the YAML's model.params")
+    "A `VQGANConfig` from taming's `model.params` (`embed_dim`, `n_embed`, `ddconfig`), or a transformer's."
+    if 'first_stage_config' in params:
+        _check_target(params['first_stage_config'].get('target'))
+        params = params['first_stage_config']['params']
+    if 'ddconfig' not in params:
+        raise ValueError(f"no 'ddconfig' in the taming config (keys {sorted(params)}): pass the YAML's model.params")
+    if params.get('remap'):
+        raise ValueError(f"the taming config remaps codes (remap: {params['remap']}), which this VQ-GAN does not: "
+                         "use a model without remap")
     dd = dict(params['ddconfig'])
     known = {f.name for f in dataclasses.fields(VQGANConfig)}
-    if unknown := sorted(set(dd) - known): raise ValueError(f"taming ddconfig has fields this VQ-GAN does not support: {unknown}")
+    if unknown := sorted(set(dd) - known):
+        raise ValueError(f"taming ddconfig has fields this VQ-GAN does not support: {unknown}")
     return VQGANConfig(**dd, n_embed=params['n_embed'], embed_dim=params['embed_dim'])
 
 def vqgan_config_to_taming(config:VQGANConfig) -> dict:
-    "The taming YAML (`model.target` + `model.params`) describing `config`."
-    d = config_to_dict(config); params = dict(n_embed=d.pop('n_embed'), embed_dim=d.pop('embed_dim')); d.pop('beta')
+    "The taming YAML (`model.target` + `model.params`) describing `config`; taming's `VQModel(**params)` builds it."
+    d = config_to_dict(config); d.pop('beta')
+    params = dict(n_embed=d.pop('n_embed'), embed_dim=d.pop('embed_dim'))
     dd = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
-    return dict(model=dict(target='taming.models.vqgan.VQModel', params=params | dict(ddconfig=dd)))
+    loss = dict(target='taming.modules.losses.vqperceptual.DummyLoss')    # taming needs a loss; this one has no weights
+    params |= dict(ddconfig=dd, lossconfig=loss)
+    return dict(model=dict(target='taming.models.vqgan.VQModel', params=params))
+
+# %% ../nbs/02_vqgan.ipynb #c034b
+class _StandInType(type):
+    def __repr__(cls): return f'<stand-in for {cls.name}>'
+
+class _StandIn(metaclass=_StandInType):
+    "What an object `weights_only` refuses is read as: its name and arguments, nothing run."
+    name = '?'
+    def __new__(cls, *args): o = super().__new__(cls); o.args = args; return o
+    def __init__(self, *args): pass
+    def __setstate__(self, state): self.state = state
+    def __repr__(self): return f'<stand-in for {self.name}>'
+
+class _AsDict:
+    "Lightning's dict subclasses (`AttributeDict`, `defaultdict`), read as plain dicts."
+    def __new__(cls, *args): return {}
+
+def _stand_in(name:str):
+    short = name.rpartition('.')[2]
+    if short in ('AttributeDict', 'defaultdict'): return _AsDict
+    return _StandInType(short, (_StandIn,), dict(name=name))
+
+# %% ../nbs/02_vqgan.ipynb #c034c
+def _why(e:Exception) -> str:
+    "The line of a torch.load error that says what was refused."
+    skip = ('Weights only load failed', '(1)', '(2)', 'Check the documentation')
+    lines = [l.strip() for l in str(e).splitlines() if l.strip() and not l.strip().startswith(skip)]
+    if not lines: return type(e).__name__
+    return lines[-1].removeprefix('WeightsUnpickler error: ').split('. ')[0].rstrip('.')
+
+def load_ckpt(path:str|Path): # a torch checkpoint, e.g. Lightning's .ckpt
+    "Load a checkpoint with `torch.load(weights_only=True)` on the CPU, objects it refuses read as inert stand-ins."
+    path = Path(path); zipped = zipfile.is_zipfile(path)
+    scan = getattr(torch.serialization, 'get_unsafe_globals_in_checkpoint', None)   # torch ≥ 2.5
+    names = sorted(scan(path)) if zipped and scan else []
+    allow = torch.serialization.safe_globals([(_stand_in(n), n) for n in names]) if names else contextlib.nullcontext()
+    try:
+        with allow: return torch.load(path, map_location='cpu', weights_only=True, mmap=zipped)
+    except Exception as e:
+        if not names and not (zipped and scan is None):
+            raise ValueError(f"{path} is not a torch checkpoint that can be read as weights only ({_why(e)})") from None
+        held = f"objects {names[:6]}" if names else "objects (upgrade to torch ≥ 2.6 to skip Lightning's extras)"
+        raise ValueError(f"{path} holds {held} that cannot be read without running code ({_why(e)}); if you trust the "
+                         "file, keep its weights alone once: torch.save(torch.load(path, weights_only=False)"
+                         "['state_dict'], 'weights.ckpt') and load weights.ckpt with the same config") from None
 
 # %% ../nbs/02_vqgan.ipynb #c035
-def _find_yaml(ckpt:Path):
-    cands = [ckpt.with_suffix('.yaml'), ckpt.with_suffix('.yml'), *sorted(ckpt.parent.parent.glob('configs/*project.yaml'))]
-    return next((p for p in cands if p.exists()), None)
+def _merge(a:dict, b:dict) -> dict:
+    "`b` over `a`, nested dicts merged key by key."
+    return a | {k: _merge(a[k], v) if isinstance(a.get(k), dict) and isinstance(v, dict) else v for k, v in b.items()}
 
-def _taming_config(config, ckpt:Path) -> VQGANConfig:
+def _read_yaml(p:Path) -> dict:
+    import yaml
+    hint = "pass taming's model config (configs/model.yaml)"
+    try: d = yaml.safe_load(p.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise ValueError(f"{p} is not readable YAML ({type(e).__name__}): {hint}") from None
+    if not isinstance(d, dict): raise ValueError(f"{p} holds no YAML mapping: {hint}")
+    return d
+
+def _run_ckpt(folder:Path) -> Path:
+    "A taming run's `checkpoints/last.ckpt`, or its only `.ckpt`."
+    if (last := folder/'checkpoints'/'last.ckpt').exists(): return last
+    found = sorted((folder/'checkpoints').glob('*.ckpt'))
+    if len(found) == 1: return found[0]
+    if not found:
+        raise FileNotFoundError(f"{folder} is neither a sundae_vq model folder (model.json or vqgan.json) nor a taming "
+                                "run (checkpoints/last.ckpt beside configs/): pass one of those, or the .ckpt")
+    raise ValueError(f"{folder}/checkpoints holds {len(found)} checkpoints and no last.ckpt: "
+                     f"pass the one to use ({', '.join(p.name for p in found[:3])}, ...)")
+
+def taming_files(path:str|Path) -> tuple: # a taming run's folder, or a .ckpt
+    "The checkpoint and its YAML configs: `NAME.yaml` beside a `.ckpt`, else the run's `configs/*.yaml`."
+    path = Path(path)
+    if path.is_dir(): path = _run_ckpt(path)
+    beside = [p for p in (path.with_suffix('.yaml'), path.with_suffix('.yml')) if p.exists()]
+    run = path.parent.parent/'configs' if path.parent.name == 'checkpoints' else None
+    found = sorted(p for p in run.glob('*') if p.suffix in ('.yaml', '.yml')) if run else []
+    return path, beside[:1] or found
+
+# %% ../nbs/02_vqgan.ipynb #c035a
+def _taming_config(config, configs:list, ckpt:Path) -> VQGANConfig:
+    "A `VQGANConfig` from `config` (VQGANConfig, YAML path or dict), else from the run's `configs`, merged."
     if isinstance(config, VQGANConfig): return config
     if config is None:
-        config = _find_yaml(ckpt)
-        if config is None: raise FileNotFoundError(f"no config found for {ckpt}: pass config= (the taming YAML path, its dict, or a VQGANConfig), or put NAME.yaml beside it")
-    if isinstance(config, (str, Path)):
-        import yaml
-        config = yaml.safe_load(Path(config).read_text())
-    if 'model' in config: config = config['model']
-    return vqgan_config_from_taming(config.get('params', config))
+        if not configs:
+            raise FileNotFoundError(f"no config found for {ckpt}: pass its taming YAML (--vqgan_config PATH, or "
+                                    "config=), or keep taming's layout (NAME/checkpoints/last.ckpt + "
+                                    "NAME/configs/*.yaml)")
+        config = functools.reduce(_merge, map(_read_yaml, configs), {})   # later over earlier, as taming's main.py
+    elif isinstance(config, (str, Path)):
+        if not Path(config).is_file():
+            raise FileNotFoundError(f"config {config} not found: pass taming's YAML (configs/model.yaml)")
+        config = _read_yaml(Path(config))
+    model = config.get('model', config)
+    if not isinstance(model, dict): raise ValueError("the config's 'model' is not a mapping: pass taming's model YAML")
+    params = model.get('params', model)
+    if 'first_stage_config' not in params: _check_target(model.get('target'))
+    return vqgan_config_from_taming(params)
 
 # %% ../nbs/02_vqgan.ipynb #c036
 def _taming_state(sd:dict) -> dict:
@@ -297,22 +396,48 @@ def _load_strict(model:nn.Module, sd:dict, src):
     return model
 
 # %% ../nbs/02_vqgan.ipynb #c037
-def load_vqgan(path:str|Path, # our folder / `.safetensors`, or a taming `.ckpt` (also `.pt`/`.pth` state dicts)
-               config:VQGANConfig|dict|str|Path|None=None, # for taming files: the YAML (path or dict) or a VQGANConfig
+def _our_files(path:Path):
+    "(folder, name) of a model saved by `save_model` (`vqgan` before `model`), else None."
+    if path.suffix == '.safetensors': return path.parent, path.stem
+    if path.is_dir(): return next(((path, n) for n in ('vqgan', 'model') if (path/f'{n}.json').exists()), None)
+
+def _load_ours(path:Path, folder:Path, name:str, config, map_location):
+    vq = load_model(folder, name, map_location=map_location)
+    if not (callable(getattr(vq, 'encode', None)) and callable(getattr(vq, 'decode', None))):
+        raise ValueError(f"{path} holds a {type(vq).__name__}, not a VQ-GAN: pass the VQ-GAN's folder "
+                         "(a prior's checkpoint keeps it as vqgan.json)")
+    if config is not None and (want := _taming_config(config, [], path)) != vq.config:
+        raise ValueError(f"{path} holds {vq.config}, not the config passed: {want}; "
+                         "a sundae_vq folder carries its own config")
+    return vq.eval()
+
+def load_vqgan(path:str|Path, # our folder / `.safetensors`; a taming run folder or its `.ckpt` (also `.pt`/`.pth`)
+               config:VQGANConfig|dict|str|Path|None=None, # taming: YAML (path or dict) or VQGANConfig; default: found
                map_location:str|torch.device='cpu') -> VQGAN:
     "Load a VQ-GAN from our safetensors+JSON or from a taming-transformers checkpoint (VQ-GAN or combined transformer)."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path} not found: give a folder written by save_model, a .safetensors file, or a taming .ckpt")
-    if path.is_dir() or path.suffix == '.safetensors':
-        folder, name = (path, 'model') if path.is_dir() else (path.parent, path.stem)
-        vq = load_model(folder, name, cls=VQGAN, map_location=map_location)
-        if isinstance(config, VQGANConfig) and config != vq.config: raise ValueError(f"{path} holds {vq.config}, not the config passed: {config}")
-        return vq.eval()
-    cfg = _taming_config(config, path)
-    try: ck = torch.load(path, map_location=map_location, weights_only=True)
-    except Exception as e:
-        raise ValueError(f"could not read {path} as a weights-only torch checkpoint ({type(e).__name__}: {str(e)[:200]}); if you trust the "
-                         f"file, save its state dict alone (torch.save(torch.load(path, weights_only=False)['state_dict'], 'sd.pt')) and load that") from None
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: give a folder written by save_model, a .safetensors file, "
+                                "or a taming run or .ckpt")
+    if path.suffix in ('.yaml', '.yml'):
+        raise ValueError(f"{path} is a config: pass the checkpoint as the VQ-GAN, and this YAML as its config "
+                         "(--vqgan_config)")
+    if ours := _our_files(path): return _load_ours(path, *ours, config, map_location)
+    ckpt, configs = taming_files(path)
+    cfg = _taming_config(config, configs, ckpt)
+    ck = load_ckpt(ckpt)
     sd = ck.get('state_dict', ck) if isinstance(ck, dict) else None
-    if not isinstance(sd, dict): raise ValueError(f"{path} holds no state dict")
-    return _load_strict(VQGAN(cfg).to(map_location), _taming_state(sd), path).eval()
+    if not isinstance(sd, dict): raise ValueError(f"{ckpt} holds no state dict")
+    return _load_strict(VQGAN(cfg), _taming_state(sd), ckpt).to(map_location).eval()
+
+# %% ../nbs/02_vqgan.ipynb #c037a
+def save_taming(vqgan:VQGAN, folder:str|Path) -> Path: # becomes taming's layout: checkpoints/, configs/
+    "Write `vqgan` as taming publishes a VQ-GAN: `checkpoints/last.ckpt` (its `state_dict`) and `configs/model.yaml`."
+    import yaml
+    if not isinstance(vqgan, VQGAN): raise TypeError(f"save_taming writes a VQGAN, got {type(vqgan).__name__}")
+    folder = check_out(folder, 'folder')
+    with atomic_path(folder/'checkpoints'/'last.ckpt') as tmp:
+        torch.save({'state_dict': {k: v.detach().cpu() for k, v in vqgan.state_dict().items()}}, tmp)
+    with atomic_write(folder/'configs'/'model.yaml') as f:
+        yaml.safe_dump(vqgan_config_to_taming(vqgan.config), f, sort_keys=False)
+    return folder
