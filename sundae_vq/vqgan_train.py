@@ -12,13 +12,14 @@ import numpy as np, torch, torch.nn.functional as F, matplotlib.pyplot as plt
 from torch import nn, Tensor
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse, Param
+from PIL import Image
 from .core import (seed_everything, get_device, atomic_path, atomic_write, save_model, config_to_dict,
                             config_from_dict, show_images, user_errors, UserError, check_number, check_out)
 from .vqgan import VQGAN, VQGANConfig, vqgan_preset, load_vqgan
 
 # %% auto #0
 __all__ = ['NLayerDiscriminator', 'hinge_d_loss', 'adaptive_weight', 'PerceptualLoss', 'codebook_usage', 'restart_dead_codes',
-           'VQGANTrainConfig', 'vqgan_losses', 'disc_loss', 'get_batch', 'train_vqgan', 'plot_history',
+           'VQGANTrainConfig', 'vqgan_losses', 'disc_loss', 'get_batch', 'train_vqgan', 'plot_history', 'size_notes',
            'train_vqgan_cli']
 
 # %% ../nbs/02a_vqgan_train.ipynb #c005
@@ -232,12 +233,30 @@ def plot_history(history:list[dict], size=(9, 2.6)):
     return fig
 
 # %% ../nbs/02a_vqgan_train.ipynb #c045
+def size_notes(preset:str, # the VQ-GAN preset
+               size:int, # the side the images are trained at
+               files:list|None=None, # image files (the first `n` are looked at; only their headers are read)
+               n:int=64) -> list[str]:
+    "What a user should hear before training: a size other than the preset's, images resized to `size`²."
+    notes, res = [], vqgan_preset(preset).resolution
+    if size != res: notes.append(f"preset {preset!r} is made for {res} px images (its attention layers sit at "
+                                 f"nominal {res} px scales); training at --size {size}")
+    sizes = {}
+    for f in (files or [])[:n]:
+        with Image.open(f) as im: sizes.setdefault(im.size, f)
+    if other := {s: f for s, f in sizes.items() if s != (size, size)}:
+        (w, h), f = next(iter(other.items()))
+        seen = ', '.join(f"{a}×{b}" for a, b in list(sizes)[:3]) + (', …' if len(sizes) > 3 else '')
+        notes.append(f"your images are {seen} px (e.g. {Path(f).name}, {w}×{h}): each is resized (shorter side) and "
+                     f"centre-cropped to {size}×{size} px; pass --size {min(w, h)} to train at their size")
+    return notes
+
 @call_parse
 @user_errors
 def train_vqgan_cli(out:str=None, # output folder (checkpoints, model.safetensors/json, history.json); required
                     images:str=None, # folder of images (any PIL format); default: the shipped emoji faces
                     preset:str='demo', # VQ-GAN preset: tiny, demo, ffhq256_taming, megapixel
-                    size:int=64, # image side in pixels
+                    size:int=None, # image side in pixels; default: the preset's resolution (demo 64, ffhq256_taming 256)
                     steps:int=4000, # optimiser steps in all
                     batch_size:int=16, lr:float=4e-4,
                     disc_start:int=2000, # step at which the GAN loss starts
@@ -251,12 +270,13 @@ def train_vqgan_cli(out:str=None, # output folder (checkpoints, model.safetensor
     if not out: raise ValueError("--out is required: the folder to write the run to (rerun with the same --out to resume)")
     cfg = VQGANTrainConfig(steps=steps, batch_size=batch_size, lr=lr, disc_start=disc_start, restart_every=restart_every,
                            ckpt_every=ckpt_every, seed=seed)
+    vcfg = vqgan_preset(preset); size = vcfg.resolution if size is None else size
     check_number('--size', size, 1, integer=True)
     check_out(out)
-    vcfg = vqgan_preset(preset)
     if size % vcfg.f: raise ValueError(f"--size {size} is not divisible by the preset's f={vcfg.f}")
     from sundae_vq.data import demo_faces, ImageFolder
     data = demo_faces(size) if images is None else ImageFolder(images, size=size, split='train')
+    for note in size_notes(preset, size, None if images is None else data.files): print(f"note: {note}")
     with torch.random.fork_rng(): torch.manual_seed(seed); vq = VQGAN(vcfg)
     hist = train_vqgan(vq, data, out, cfg, device=device, resume=not no_resume, progress=not quiet)
     print(f"step {hist[-1]['step']}: L1 {hist[-1]['rec']:.4f}, perplexity {hist[-1]['perplexity']:.1f}, dead {hist[-1]['dead']:.1%} → {out}")
