@@ -172,7 +172,8 @@ def store_fingerprint(store:str|Path) -> str:
 # %% ../nbs/03_latents.ipynb #c027
 @call_parse
 @user_errors
-def extract_cli(vqgan:str=None, # our VQ-GAN folder / .safetensors, or a taming .ckpt (YAML beside it); required
+def extract_cli(vqgan:str=None, # our VQ-GAN folder / .safetensors, or a taming VQ-GAN: its folder or .ckpt; required
+                vqgan_config:str=None, # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
                 images:str=None, # folder of images (any PIL format; sub-folders are classes with --labels); required
                 out:str=None, # the latent store to create (or finish); required
                 size:int=None, # image side in pixels (default: the VQ-GAN's resolution)
@@ -182,8 +183,10 @@ def extract_cli(vqgan:str=None, # our VQ-GAN folder / .safetensors, or a taming 
     "Encode a folder of images into a latent store for training a prior."
     if not (vqgan and images and out): raise ValueError("--vqgan, --images and --out are all required")
     if not Path(images).is_dir(): raise FileNotFoundError(f"--images {images}: no such folder")
+    if vqgan_config and not Path(vqgan_config).is_file():
+        raise FileNotFoundError(f"--vqgan_config {vqgan_config}: no such file")
     _check_settings(out, size, batch_size)
-    vq = load_vqgan(vqgan)
+    vq = load_vqgan(vqgan, vqgan_config)
     t0 = time.perf_counter()
     st = extract_latents(vq, images, out, flip=not no_flip, size=size, batch_size=batch_size, labels=labels, device=device)
     meta = json.loads((Path(st)/'meta.json').read_text())
