@@ -11,7 +11,9 @@ from pathlib import Path
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
 from einops import rearrange
+from fastcore.basics import patch
 from .core import load_model, save_model, config_from_dict, config_to_dict, seeded, atomic_path, atomic_write, check_out
+from .hub import Pretrained, hub_path, is_repo_id, card_row
 
 # %% auto #0
 __all__ = ['VQGANConfig', 'Normalize', 'ResnetBlock', 'AttnBlock', 'Downsample', 'Upsample', 'Encoder', 'Decoder',
@@ -180,9 +182,10 @@ class VectorQuantizer(nn.Module):
         return z + (zq - z).detach(), loss, idx
 
 # %% ../nbs/02_vqgan.ipynb #c023
-class VQGAN(nn.Module):
+class VQGAN(nn.Module, Pretrained):
     "Taming-compatible VQ-GAN: `encode` images → codes (b, h, w), `decode` codes → images in [-1, 1]."
     config_class = VQGANConfig
+    pretrained_names, card_title = ('vqgan', 'model'), 'A VQ-GAN tokenizer (sundae_vq)'   # see `Pretrained`
     def __init__(self, config:VQGANConfig):
         super().__init__(); self.config = config
         self.encoder, self.decoder = Encoder(config), Decoder(config)
@@ -411,10 +414,11 @@ def _load_ours(path:Path, folder:Path, name:str, config, map_location):
                          "a sundae_vq folder carries its own config")
     return vq.eval()
 
-def load_vqgan(path:str|Path, # our folder / `.safetensors`; a taming run folder or its `.ckpt` (also `.pt`/`.pth`)
+def load_vqgan(path:str|Path, # our folder / `.safetensors`; a taming run folder or its `.ckpt` (also `.pt`/`.pth`); a Hub repo id
                config:VQGANConfig|dict|str|Path|None=None, # taming: YAML (path or dict) or VQGANConfig; default: found
                map_location:str|torch.device='cpu') -> VQGAN:
     "Load a VQ-GAN from our safetensors+JSON or from a taming-transformers checkpoint (VQ-GAN or combined transformer)."
+    if is_repo_id(path) and not Path(path).exists(): path = hub_path(path, 'VQ-GAN')   # a Hub repo id: its files
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: give a folder written by save_model, a .safetensors file, "
@@ -441,3 +445,21 @@ def save_taming(vqgan:VQGAN, folder:str|Path) -> Path: # becomes taming's layout
     with atomic_write(folder/'configs'/'model.yaml') as f:
         yaml.safe_dump(vqgan_config_to_taming(vqgan.config), f, sort_keys=False)
     return folder
+
+# %% ../nbs/02_vqgan.ipynb #c043
+@patch(cls_method=True)
+def from_folder(cls:VQGAN, path:Path, name:str|None=None, map_location='cpu') -> VQGAN:
+    "A VQ-GAN from a local `path`, as `load_vqgan` reads it (our folders and files, a bundle, a taming run or `.ckpt`)."
+    return load_vqgan(Path(path)/f'{name}.safetensors' if name else path, map_location=map_location)
+
+@patch
+def card_rows(self:VQGAN, meta:dict) -> dict:
+    "The VQ-GAN's rows of its model card: codebook, fingerprint, recipe and measured reconstruction."
+    from sundae_vq.latents import vqgan_sha256   # the fingerprint stores and priors record (a later module: imported here)
+    c, t = self.config, meta.get('train_config') or {}
+    final = (meta.get('training') or {}).get('final') or {}
+    recipe = t and f"{t['steps']} steps of {t['batch_size']} images, lr {t['lr']}, GAN from step {t['disc_start']}"
+    return dict(tokenizer=f"this model: {c.n_embed} codes, f = {c.f} ({c.resolution} px → {c.resolution // c.f}×"
+                          f"{c.resolution // c.f} codes); vqgan_sha256 `{vqgan_sha256(self)}`",
+                recipe=recipe or 'not recorded', reconstruction=card_row(final, 'rec', 'not measured') + ' (L1, pixels in [-1, 1])',
+                fid='not measured')
