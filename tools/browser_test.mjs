@@ -1,11 +1,13 @@
-// Driven by tools/browser_test.py: node browser_test.mjs URL OUTDIR CHROMIUM TIMEOUT_MS
-// Opens the Voila page of the widgets notebook in headless Chromium and exercises both widgets.
+// Driven by tools/browser_test.py: node browser_test.mjs OUTDIR CHROMIUM TIMEOUT_MS [static=URL] [live=URL]
+// static: the light chain player (chain_html's stored output, as a page of its own): slider, Play, Pause, no fetches.
+// live: the Voila page of the widgets notebook: both widgets, driven as a user would.
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-const [url, out, exe, budget] = process.argv.slice(2);
+const [out, exe, budget, ...rest] = process.argv.slice(2);
+const urls = Object.fromEntries(rest.map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
 const t0 = Date.now(), deadline = t0 + Number(budget || 600000);
 const left = (cap) => Math.max(1000, Math.min(cap, deadline - Date.now()));
 const log = (m) => console.log(`[browser ${((Date.now() - t0) / 1000).toFixed(1)} s] ${m}`);
@@ -19,18 +21,70 @@ const ctx = await chromium.launchPersistentContext(profile, {
          '--disable-component-update', '--disable-sync', '--disable-default-apps', '--no-default-browser-check'],
 });
 let page;
-try {
-  // only the local server: anything else is refused and reported
-  await ctx.route('**/*', (r) => {
-    const u = new URL(r.request().url());
-    if (['127.0.0.1', 'localhost'].includes(u.hostname)) return r.continue();
-    blocked.push(u.href); return r.abort();
-  });
-  page = ctx.pages()[0] || await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
-  const shot = (name) => page.screenshot({ path: path.join(out, name), fullPage: true });
+const shot = (name) => page.screenshot({ path: path.join(out, name), fullPage: true });
+const newPage = async () => {
+  const p = await ctx.newPage();
+  p.on('pageerror', (e) => pageErrors.push(e.message));
+  p.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+  return p;
+};
+const stepOf = (text) => Number((/step (\d+) of/.exec(text) || [])[1]);
 
+// The light player: a page with no kernel and nothing to fetch, its frames swapped by its own script.
+async function staticPlayer(url) {
+  const requests = [];
+  page = await newPage();
+  page.on('request', (r) => { if (!r.url().startsWith('data:')) requests.push(r.url()); });
+  log(`opening the light player at ${url}`);
+  await page.goto(url, { timeout: left(60000), waitUntil: 'load' });
+  const lp = page.locator('.sv-light-player').first(), frame = lp.locator('.sv-lp-frame');
+  const slider = lp.locator('.sv-lp-slider'), play = lp.locator('.sv-lp-play'), caption = lp.locator('.sv-lp-caption');
+  await page.waitForFunction((s) => !document.querySelector(s).disabled, '.sv-light-player .sv-lp-slider', { timeout: left(10000) });
+  check(true, 'the player\'s script enabled its slider');
+  const top = Number(await slider.getAttribute('max')), last = await frame.screenshot();
+  const lastStep = stepOf(await caption.innerText()), lastSrc = await frame.getAttribute('src');
+  check(lastStep > 0 && Number(await slider.inputValue()) === top, `it starts at the last step (${lastStep}, frame ${top})`);
+  const box = await slider.boundingBox();
+  await page.mouse.move(box.x + box.width - 6, box.y + box.height / 2); await page.mouse.down();   // the thumb, at the right end
+  await page.mouse.move(box.x + box.width * 0.2, box.y + box.height / 2, { steps: 8 }); await page.mouse.up();
+  await page.waitForTimeout(300);
+  const early = Number(await slider.inputValue()), earlyStep = stepOf(await caption.innerText());
+  check(early < top && earlyStep < lastStep, `dragging the slider moves it back (frame ${top} -> ${early}, step ${lastStep} -> ${earlyStep})`);
+  check((await frame.getAttribute('src')) !== lastSrc && !(await frame.screenshot()).equals(last),
+        'the picture at the earlier step differs from the last step');
+  check(/per sample:/.test(await lp.locator('.sv-lp-detail').innerText()), 'the per-sample line follows the slider');
+  await shot('6_static_scrubbed.png');
+  check((await play.innerText()).includes('Play'), `the button reads "${(await play.innerText()).trim()}"`);
+  await play.click();
+  await page.waitForTimeout(250);
+  const playing = Number(await slider.inputValue());
+  check(playing > early && (await play.innerText()).includes('Pause'), `Play advances the slider (frame ${early} -> ${playing}) and offers Pause`);
+  await page.waitForFunction((s) => document.querySelector(s).textContent.includes('Play'), '.sv-light-player .sv-lp-play',
+                             { timeout: left(20000) });
+  const end = Number(await slider.inputValue());
+  check(end === top && stepOf(await caption.innerText()) === lastStep, `Play stops at the last step (frame ${end})`);
+  check((await frame.screenshot()).equals(last), 'the picture is the last step again');
+  await play.click(); await page.waitForTimeout(200); await play.click();                  // Play from the start, then Pause
+  const paused = Number(await slider.inputValue()); await page.waitForTimeout(600);
+  check(paused < top && Number(await slider.inputValue()) === paused, `Pause holds the step (frame ${paused})`);
+  // the button's glyphs exist in the page's fonts: drawn unlike a code point no font has (an empty box)
+  const drawn = await page.evaluate((font) => {
+    const pix = (ch) => { const c = document.createElement('canvas'); c.width = c.height = 40; const g = c.getContext('2d');
+                          g.font = font; g.fillText(ch, 4, 30); return c.toDataURL(); };
+    const box = pix('\u{10FFFD}');
+    return ['\u25b6', '\u2016'].map((ch) => pix(ch) !== box && pix(ch) !== pix(' '));
+  }, await play.evaluate((e) => { const s = getComputedStyle(e); return `${s.fontSize} ${s.fontFamily}`; }));
+  check(drawn.every(Boolean), `the Play and Pause glyphs are drawn, not empty boxes (${drawn})`);
+  const fonts = await page.evaluate(() => document.fonts.size);
+  check(fonts === 0, `the page loads no web font (${fonts})`);
+  const others = requests.filter((u) => u !== url);
+  check(others.length === 0, `the page fetches nothing but itself (${others.slice(0, 3).join(', ')})`);
+  await shot('7_static_paused.png');
+}
+
+// The live widgets under Voila: a kernel runs the notebook, and each click goes to Python.
+async function livePage(url) {
+  page = await newPage();
   log(`opening ${url} (Voila runs the notebook first)`);
   await page.goto(url, { timeout: left(300000), waitUntil: 'domcontentloaded' });
   const player = page.locator('.sv-chain-player').first(), inp = page.locator('.sv-inpainter').first();
@@ -101,8 +155,19 @@ try {
   const errOut = await page.locator('[data-mime-type="application/vnd.jupyter.error"], '
     + '[data-mime-type="application/vnd.jupyter.stderr"]:has-text("Error"), .jp-OutputArea-output:has-text("Traceback")').count();
   check(errOut === 0, `no error output on the page (${errOut})`);
+  // Voila's page template links Font Awesome from a CDN (its bundle carries the font too): refused, not a failure
+}
+
+try {
+  // only the local server: anything else is refused and reported
+  await ctx.route('**/*', (r) => {
+    const u = new URL(r.request().url());
+    if (['127.0.0.1', 'localhost'].includes(u.hostname)) return r.continue();
+    blocked.push(u.href); return r.abort();
+  });
+  if (urls.static) await staticPlayer(urls.static);
+  if (urls.live) await livePage(urls.live);
   check(pageErrors.length === 0, `no JavaScript errors (${pageErrors.join(' | ').slice(0, 300)})`);
-  // Voila's page template links Font Awesome from a CDN (its bundle carries the font too): refused above, not a failure
   if (blocked.length) log(`refused ${blocked.length} request(s) off 127.0.0.1: ${blocked.slice(0, 3).join(', ')}`);
   if (consoleErrors.length) log(`console errors (not failures): ${consoleErrors.slice(0, 5).join(' | ').slice(0, 500)}`);
 } catch (e) {
