@@ -16,11 +16,12 @@ from PIL import Image
 from .core import (seed_everything, get_device, atomic_path, atomic_write, save_model, config_to_dict,
                             config_from_dict, show_images, user_errors, UserError, check_number, check_out)
 from .vqgan import VQGAN, VQGANConfig, vqgan_preset, load_vqgan
+from .hub import TensorBoardLog, need_tensorboard, save_grid, grid_path, speed_memory
 
 # %% auto #0
 __all__ = ['NLayerDiscriminator', 'hinge_d_loss', 'adaptive_weight', 'PerceptualLoss', 'codebook_usage', 'restart_dead_codes',
-           'VQGANTrainConfig', 'vqgan_losses', 'disc_loss', 'get_batch', 'train_vqgan', 'plot_history', 'size_notes',
-           'train_vqgan_cli']
+           'VQGANTrainConfig', 'vqgan_losses', 'disc_loss', 'get_batch', 'reconstruction_grid', 'train_vqgan',
+           'plot_history', 'size_notes', 'train_vqgan_cli']
 
 # %% ../nbs/02a_vqgan_train.ipynb #c005
 class NLayerDiscriminator(nn.Module):
@@ -105,13 +106,17 @@ class VQGANTrainConfig:
     flip: bool = True                    # mirror half of each batch
     log_every: int = 25
     ckpt_every: int = 1000               # steps between checkpoints (0: only at the end)
+    sample_every: int = 0                # steps between grids of reconstructions in out_dir/samples (0: none)
+    samples: int = 8                     # images in such a grid (spread over the data, the same every time)
+    tensorboard: bool = False            # also log to out_dir/tensorboard (the [tensorboard] extra)
     seed: int = 0
 
     def __post_init__(self):
         self.betas = tuple(self.betas)
         for k in ('steps', 'batch_size', 'disc_ndf', 'disc_layers', 'log_every'):
             check_number(k, getattr(self, k), 1, integer=True)
-        for k in ('disc_start', 'restart_every', 'ckpt_every'): check_number(k, getattr(self, k), 0, integer=True)
+        for k in ('disc_start', 'restart_every', 'ckpt_every', 'sample_every'): check_number(k, getattr(self, k), 0, integer=True)
+        check_number('samples', self.samples, 1, integer=True)
         check_number('seed', self.seed, integer=True)
         check_number('lr', self.lr, 0, lo_open=True)
         for k in _WEIGHTS: check_number(k, getattr(self, k), 0)
@@ -150,11 +155,14 @@ def _check_perceptual(cfg, perceptual):
 # %% ../nbs/02a_vqgan_train.ipynb #c025
 def _step_gen(seed, step): return torch.Generator().manual_seed(seed * 1_000_003 + step)
 
+def _take(data, idx:Tensor) -> Tensor:
+    "The images `idx` of `data` (a tensor, or a dataset of images or (image, label) items), stacked."
+    if torch.is_tensor(data): return data[idx]
+    return torch.stack([o[0] if isinstance(o, (tuple, list)) else o for o in (data[i] for i in idx.tolist())])
+
 def get_batch(data, batch_size:int, seed:int, step:int, flip:bool=False) -> Tensor:
     "The batch of step `step`: `batch_size` random items of `data` (tensor or dataset), half of them mirrored if `flip`."
-    g = _step_gen(seed, step); idx = torch.randint(len(data), (batch_size,), generator=g)
-    if torch.is_tensor(data): x = data[idx]
-    else: x = torch.stack([o[0] if isinstance(o, (tuple, list)) else o for o in (data[i] for i in idx.tolist())])
+    g = _step_gen(seed, step); x = _take(data, torch.randint(len(data), (batch_size,), generator=g))
     if flip: m = torch.rand(batch_size, generator=g) < 0.5; x = torch.where(m.view(-1, 1, 1, 1), x.flip(-1), x)
     return x
 
@@ -176,6 +184,19 @@ def _load_state(out, vqgan, disc, opt_g, opt_d, device):
     opt_g.load_state_dict(st['opt_g']); opt_d.load_state_dict(st['opt_d']); torch.set_rng_state(st['rng'].cpu())
     return st['counts'].to(device), st['step'], json.loads(st['history'])
 
+# %% ../nbs/02a_vqgan_train.ipynb #c028a
+def _fixed_images(data, n:int) -> Tensor:
+    "`n` images spread evenly over `data`: the same ones at every step and in every run."
+    return _take(data, torch.linspace(0, len(data) - 1, min(n, len(data))).round().long())
+
+@torch.no_grad()
+def reconstruction_grid(vqgan:VQGAN, x:Tensor # (n, 3, H, W) images in [-1, 1]
+                       ) -> Tensor: # (2n, 3, H, W): the originals, then their reconstructions
+    "The images and their reconstructions, for a grid of `n` columns (originals above); the model's mode is kept."
+    was = vqgan.training; vqgan.eval()
+    rec = vqgan.decode(vqgan.encode(x.to(vqgan.device))).to(x.device)
+    vqgan.train(was); return torch.cat([x, rec])
+
 # %% ../nbs/02a_vqgan_train.ipynb #c030
 def train_vqgan(vqgan:VQGAN, data, # images (b, 3, H, W) in [-1, 1], or a dataset of them
                 out_dir:str|Path|None=None, # checkpoints go here (None: keep nothing on disk)
@@ -184,6 +205,8 @@ def train_vqgan(vqgan:VQGAN, data, # images (b, 3, H, W) in [-1, 1], or a datase
     "Train `vqgan` on `data` (taming's recipe); checkpoints and resumes in `out_dir`; returns the logged history."
     cfg = config or VQGANTrainConfig(); device = get_device(device); _check_perceptual(cfg, perceptual)
     if out_dir is not None: check_out(out_dir, 'out_dir')
+    elif cfg.sample_every or cfg.tensorboard: raise ValueError("sample_every and tensorboard write to the run folder: pass out_dir")
+    if cfg.tensorboard: need_tensorboard()
     if len(data) == 0: raise ValueError("the dataset is empty: give at least one image")
     f = vqgan.f; shape = tuple(get_batch(data, 1, cfg.seed, 0).shape[1:])
     if shape[0] != vqgan.config.in_channels or shape[1] % f or shape[2] % f:
@@ -198,13 +221,15 @@ def train_vqgan(vqgan:VQGAN, data, # images (b, 3, H, W) in [-1, 1], or a datase
     counts, step, history = torch.zeros(vqgan.config.n_embed, device=device), 0, []
     out = Path(out_dir) if out_dir is not None else None
     if out is not None and resume and (out/'trainer.pt').exists(): counts, step, history = _load_state(out, vqgan, disc, opt_g, opt_d, device)
-    win, t0 = [], time.perf_counter()
+    tb = TensorBoardLog(out/'tensorboard', resume_step=step) if cfg.tensorboard else None
+    fixed = _fixed_images(data, cfg.samples) if cfg.sample_every else None
+    win, t0 = [], time.perf_counter(); t_log, s_log = t0, step
     for s in (progress_bar(range(step, cfg.steps)) if progress else range(step, cfg.steps)):
         x = get_batch(data, cfg.batch_size, cfg.seed, s, cfg.flip).to(device)
         loss, xrec, codes, z, log = vqgan_losses(vqgan, disc, x, s, cfg, perceptual)
         opt_g.zero_grad(set_to_none=True); loss.backward()
-        if cfg.grad_clip > 0: nn.utils.clip_grad_norm_(vqgan.parameters(), cfg.grad_clip)
-        opt_g.step()
+        gnorm = nn.utils.clip_grad_norm_(vqgan.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
+        opt_g.step(); log['grad_norm'] = gnorm.item()
         if s >= cfg.disc_start and cfg.disc_factor > 0:
             dl, dlog = disc_loss(disc, x, xrec, cfg); opt_d.zero_grad(set_to_none=True); dl.backward(); opt_d.step()
             log |= dlog | dict(d_loss=dl.item())
@@ -214,8 +239,14 @@ def train_vqgan(vqgan:VQGAN, data, # images (b, 3, H, W) in [-1, 1], or a datase
         win.append(codes.flatten().cpu())
         if (s + 1) % cfg.log_every == 0 or s + 1 == cfg.steps:
             history.append(dict(step=s + 1, seconds=time.perf_counter() - t0, **log, **codebook_usage(torch.cat(win), vqgan.config.n_embed))); win = []
+            rate = speed_memory(s + 1 - s_log, time.perf_counter() - t_log, device); t_log, s_log = time.perf_counter(), s + 1
+            if tb: tb.scalars(history[-1] | rate | dict(lr=opt_g.param_groups[0]['lr']), s + 1)
+        if fixed is not None and ((s + 1) % cfg.sample_every == 0 or s + 1 == cfg.steps):
+            grid = save_grid(reconstruction_grid(vqgan, fixed), grid_path(out, s + 1), ncol=len(fixed))
+            if tb: tb.image('reconstructions', grid, s + 1)
         if out is not None and ((cfg.ckpt_every and (s + 1) % cfg.ckpt_every == 0) or s + 1 == cfg.steps):
             _save_state(out, vqgan, disc, opt_g, opt_d, counts, s + 1, cfg, history)
+    if tb: tb.close()
     vqgan.eval(); return history
 
 # %% ../nbs/02a_vqgan_train.ipynb #c038
@@ -265,11 +296,14 @@ def train_vqgan_cli(out:str=None, # output folder (checkpoints, model.safetensor
                     device:str=None, # 'cpu', 'cuda', 'mps'; default: $SUNDAE_VQ_DEVICE, else the best available
                     seed:int=0,
                     no_resume:bool=False, # start over even if `out` holds a run
+                    sample_every:int=0, # write originals above their reconstructions to OUT/samples every N steps (0: never)
+                    tensorboard:bool=False, # also log to OUT/tensorboard (needs pip install "sundae_vq[tensorboard]")
                     quiet:bool=False): # no progress bar
     "Train a VQ-GAN (taming's recipe) and save it for `load_vqgan`."
     if not out: raise ValueError("--out is required: the folder to write the run to (rerun with the same --out to resume)")
     cfg = VQGANTrainConfig(steps=steps, batch_size=batch_size, lr=lr, disc_start=disc_start, restart_every=restart_every,
-                           ckpt_every=ckpt_every, seed=seed)
+                           ckpt_every=ckpt_every, seed=seed, sample_every=sample_every, tensorboard=tensorboard)
+    if tensorboard: need_tensorboard()
     vcfg = vqgan_preset(preset); size = vcfg.resolution if size is None else size
     check_number('--size', size, 1, integer=True)
     check_out(out)
