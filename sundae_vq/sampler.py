@@ -18,6 +18,7 @@ from .core import UserError, user_errors, check_number, check_out
 from .data import ASSETS
 from .latents import vqgan_sha256
 from .train import checkpoint_vqgan_sha256
+from .vqgan import load_vqgan
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ORDERS', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep',
@@ -297,14 +298,6 @@ def check_vqgan(prior:nn.Module, vqgan:nn.Module, # a loaded prior (with its sav
     warnings.warn(f"{msg}: going on with this one (allow_other_vqgan)")
 
 # %% ../nbs/09_sampler.ipynb #c043
-def _load_vqgan(path, device):
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"VQ-GAN {path} not found: pass a folder written by save_model or a taming .ckpt")
-    if path.is_dir():
-        return load_model(path, 'vqgan' if (path/'vqgan.json').exists() else 'model').to(device).eval()
-    from sundae_vq.vqgan import load_vqgan
-    return load_vqgan(path).to(device).eval()
-
 DEMO_DIR = ASSETS/'demo'   # the demo model bundled with the package (how it was made: 12_pretrained)
 DEMO_FILES = ('prior.json', 'prior.safetensors', 'vqgan.json', 'vqgan.safetensors')
 
@@ -312,8 +305,12 @@ def load_models(checkpoint:str|Path|None=None, # a save_model folder, or a train
                 vqgan:str|Path|None=None, # VQ-GAN folder or file; default `vqgan.json` beside the prior if present
                 name:str|None=None, # file stem of the prior; default 'ema' if saved, else 'model'
                 device=None, need_vqgan:bool=True,
-                allow_other_vqgan:bool=False): # go on (with a warning) with a VQ-GAN other than the recorded one
+                allow_other_vqgan:bool=False, # go on (with a warning) with a VQ-GAN other than the recorded one
+                vqgan_config:str|Path|None=None): # taming's YAML for `vqgan` (default: found beside it)
     "The prior and the VQ-GAN (or None when not needed and not found), in eval mode on `device`; checked to belong together."
+    if vqgan_config is not None:
+        if vqgan is None: raise ValueError("--vqgan_config was given without --vqgan: pass the taming VQ-GAN it describes")
+        if not Path(vqgan_config).is_file(): raise FileNotFoundError(f"--vqgan_config {vqgan_config}: no such file")
     if checkpoint is None:
         if vqgan is not None or name is not None:
             raise ValueError("--vqgan or --name was given without --checkpoint: pass the prior as well (or none of them, for the bundled demo model)")
@@ -327,7 +324,7 @@ def load_models(checkpoint:str|Path|None=None, # a save_model folder, or a train
     if not (ckpt/f'{name}.json').exists(): raise FileNotFoundError(f"{ckpt/name}.json not found: --checkpoint must be a folder written by save_model (or a training folder)")
     if vqgan is None and (ckpt/'vqgan.json').exists(): vqgan = ckpt
     if vqgan is None and need_vqgan: raise ValueError(f"no VQ-GAN to decode with: pass --vqgan PATH (none saved as {ckpt}/vqgan.json)")
-    vq = None if vqgan is None else _load_vqgan(vqgan, dev)
+    vq = None if vqgan is None else load_vqgan(vqgan, vqgan_config, map_location=dev)
     prior = load_model(ckpt, name).to(dev).eval()     # (load_model's map_location leaves the module on the CPU)
     if vq is not None: check_vqgan(prior, vq, allow_other_vqgan)
     return prior, vq
@@ -373,7 +370,8 @@ def out_suffix(out:str|Path, codes_ok:bool=False) -> str: # codes_ok: `.npy` (th
 def sundae_vq_sample(
     out:str='samples.png', # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
     checkpoint:str=None, # folder of a prior saved with save_model (default: the bundled demo model)
-    vqgan:str=None, # VQ-GAN folder or taming .ckpt (default: vqgan.json beside the prior)
+    vqgan:str=None, # VQ-GAN folder, or a taming VQ-GAN's folder or .ckpt (default: vqgan.json beside the prior)
+    vqgan_config:str=None, # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
     n:int=16, # number of samples
     preset:str='default', # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
     steps:int=None, # step budget: the most network calls a sample gets (default: the preset's)
@@ -401,7 +399,8 @@ def sundae_vq_sample(
     cfg = cli_sampler_config(preset, no_early_stop, steps=steps, temperature=temperature, proportion=proportion, order=order,
                              schedule=schedule, top_k=top_k, min_steps=min_steps, tol=tol, patience=patience, stall=stall)
     as_codes = out_suffix(check_out(out, folder=False), codes_ok=True) == '.npy'   # all before loading a model
-    prior, vq = load_models(checkpoint, vqgan, name, device, need_vqgan=not as_codes, allow_other_vqgan=allow_other_vqgan)
+    prior, vq = load_models(checkpoint, vqgan, name, device, need_vqgan=not as_codes, allow_other_vqgan=allow_other_vqgan,
+                            vqgan_config=vqgan_config)
     hw = latent_shape(prior, shape); codes, secs, calls = [], 0.0, []
     for i, m in enumerate(range(0, n, batch_size)):
         r = sample(prior, min(batch_size, n - m), hw, labels=label, config=cfg, seed=seed + i, device=device, progress=True)
