@@ -194,7 +194,8 @@ def sundae_vq_inpaint(
     box:Param("instead of --mask: fill this rectangle, TOP LEFT HEIGHT WIDTH in pixels", int, nargs=4)=None,
     out:str='inpainted.png', # output image: the n candidates as one grid
     checkpoint:str=None, # folder of a prior saved with save_model (default: the bundled demo model)
-    vqgan:str=None, # VQ-GAN folder or taming .ckpt (default: vqgan.json beside the prior)
+    vqgan:str=None, # VQ-GAN folder, or a taming VQ-GAN's folder or .ckpt (default: vqgan.json beside prior)
+    vqgan_config:str=None, # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
     n:int=4, # candidates
     preset:str='default', # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
     steps:int=None, # step budget: the most network calls a candidate gets (default: the preset's)
@@ -228,7 +229,8 @@ def sundae_vq_inpaint(
     img = img2tensor(_open_image(image, '--image')) if image is not None else _demo_face(face)
     m = load_mask(_open_image(mask, '--mask')) if mask is not None else _box_mask(tuple(img.shape[-2:]), box)
     _check(img, m, 1)                                  # sizes first, before loading anything
-    prior, vq = load_models(checkpoint, vqgan, name, device, allow_other_vqgan=allow_other_vqgan)
+    prior, vq = load_models(checkpoint, vqgan, name, device, allow_other_vqgan=allow_other_vqgan,
+                            vqgan_config=vqgan_config)
     _check(img, m, vq.f)
     res = inpaint(prior, vq, img, m, n, labels=label, config=cfg, seed=seed, paste=not no_paste, feather=feather, progress=True)
     if res.samples is None: print("the mask has nothing to fill: writing the image unchanged")
