@@ -100,10 +100,9 @@ def hub_path(path:str|Path, # a local file or folder, or a Hub repo id `owner/na
              name:str='--checkpoint', # the option, for messages
              *, revision:str|None=None, cache_dir=None, token=None, local_files_only:bool=False,
              force_download:bool=False) -> Path:
-    "`path` if it exists, else the local folder of Hub repo `path` (downloaded once: its JSON, safetensors and card)."
+    "`path` as a `Path`; a repo id that is no local path: its local folder (downloaded once: JSON, safetensors, card)."
     p = Path(path).expanduser()
-    if p.exists(): return p
-    if not is_repo_id(path): raise FileNotFoundError(f"{name} {path}: no such file or folder")
+    if p.exists() or not is_repo_id(path): return p   # a missing local path: its reader says what it expected
     if ModelHubMixin is None:
         raise UserError(f"{name} {path}: no such file or folder here; to load it as a Hugging Face Hub repo id, install "
                         f"the hub extra: {HUB_INSTALL}")
@@ -136,6 +135,7 @@ def pretrained_files(path:str|Path, # a folder, a training folder (latest.json),
                      what:str='model') -> tuple[Path, str]: # what is wanted, for messages
     "(folder, stem) of the sundae_vq weights at `path`."
     path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"{path} not found: pass a folder written by save_pretrained or save_model, or a training folder")
     if path.is_file():
         if path.suffix in ('.safetensors', '.json') and all(path.with_suffix(x).exists() for x in ('.json', '.safetensors')):
             return path.parent, path.stem

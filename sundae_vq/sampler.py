@@ -19,6 +19,7 @@ from .data import ASSETS
 from .latents import vqgan_sha256
 from .train import checkpoint_vqgan_sha256
 from .vqgan import load_vqgan
+from .hub import hub_path
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ORDERS', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep',
@@ -301,9 +302,9 @@ def check_vqgan(prior:nn.Module, vqgan:nn.Module, # a loaded prior (with its sav
 DEMO_DIR = ASSETS/'demo'   # the demo model bundled with the package (how it was made: 12_pretrained)
 DEMO_FILES = ('prior.json', 'prior.safetensors', 'vqgan.json', 'vqgan.safetensors')
 
-def load_models(checkpoint:str|Path|None=None, # a save_model folder, or a training folder with latest.json
+def load_models(checkpoint:str|Path|None=None, # a save_model folder, a training folder with latest.json, or a Hub repo id
                 vqgan:str|Path|None=None, # VQ-GAN folder or file; default `vqgan.json` beside the prior if present
-                name:str|None=None, # file stem of the prior; default 'ema' if saved, else 'model'
+                name:str|None=None, # file stem of the prior; default 'ema' if saved, else 'prior' (a bundle), else 'model'
                 device=None, need_vqgan:bool=True,
                 allow_other_vqgan:bool=False, # go on (with a warning) with a VQ-GAN other than the recorded one
                 vqgan_config:str|Path|None=None): # taming's YAML for `vqgan` (default: found beside it)
@@ -318,9 +319,9 @@ def load_models(checkpoint:str|Path|None=None, # a save_model folder, or a train
             raise FileNotFoundError(f"the demo model files {missing} are missing from {DEMO_DIR}: reinstall sundae_vq "
                                     "(pip install --force-reinstall sundae_vq) or pass --checkpoint DIR")
         checkpoint, vqgan, name = DEMO_DIR, DEMO_DIR, 'prior'
-    dev = get_device(device); ckpt = Path(checkpoint)
+    dev = get_device(device); ckpt = hub_path(checkpoint, '--checkpoint')   # a path, or a Hub repo id (owner/name)
     if (ckpt/'latest.json').exists(): ckpt = ckpt/json.loads((ckpt/'latest.json').read_text())['checkpoint']
-    name = name or ('ema' if (ckpt/'ema.json').exists() else 'model')
+    name = name or next((n for n in ('ema', 'prior') if (ckpt/f'{n}.json').exists()), 'model')
     if not (ckpt/f'{name}.json').exists(): raise FileNotFoundError(f"{ckpt/name}.json not found: --checkpoint must be a folder written by save_model (or a training folder)")
     if vqgan is None and (ckpt/'vqgan.json').exists(): vqgan = ckpt
     if vqgan is None and need_vqgan: raise ValueError(f"no VQ-GAN to decode with: pass --vqgan PATH (none saved as {ckpt}/vqgan.json)")
@@ -369,8 +370,8 @@ def out_suffix(out:str|Path, codes_ok:bool=False) -> str: # codes_ok: `.npy` (th
 @user_errors
 def sundae_vq_sample(
     out:str='samples.png', # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
-    checkpoint:str=None, # folder of a prior saved with save_model (default: the bundled demo model)
-    vqgan:str=None, # VQ-GAN folder, or a taming VQ-GAN's folder or .ckpt (default: vqgan.json beside the prior)
+    checkpoint:str=None, # a prior's folder (save_pretrained, save_model, a training run, a bundle) or a Hub repo id owner/name (default: the bundled demo model)
+    vqgan:str=None, # VQ-GAN folder, a taming VQ-GAN's folder or .ckpt, or a Hub repo id (default: vqgan.json beside the prior)
     vqgan_config:str=None, # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
     n:int=16, # number of samples
     preset:str='default', # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
@@ -391,7 +392,7 @@ def sundae_vq_sample(
     batch_size:int=16, # samples per forward batch
     ncol:int=None, # images per grid row
     device:str=None, # 'cpu', 'cuda', ... (default: the best available)
-    name:str=None, # file stem of the prior in the checkpoint folder (default 'ema' if saved, else 'model')
+    name:str=None, # file stem of the prior in the checkpoint folder (default 'ema' if saved, else 'prior', else 'model')
     allow_other_vqgan:bool=False, # sample even if the VQ-GAN is not the one the prior's checkpoint records (warns)
 ):
     "Sample images from a SUNDAE prior and save them as a grid (or their codes as .npy)."

@@ -13,7 +13,7 @@ from torch import nn, Tensor
 from einops import rearrange
 from fastcore.basics import patch
 from .core import load_model, save_model, config_from_dict, config_to_dict, seeded, atomic_path, atomic_write, check_out
-from .hub import Pretrained, hub_path, is_repo_id, card_row
+from .hub import Pretrained, hub_path, card_row
 
 # %% auto #0
 __all__ = ['VQGANConfig', 'Normalize', 'ResnetBlock', 'AttnBlock', 'Downsample', 'Upsample', 'Encoder', 'Decoder',
@@ -418,8 +418,7 @@ def load_vqgan(path:str|Path, # our folder / `.safetensors`; a taming run folder
                config:VQGANConfig|dict|str|Path|None=None, # taming: YAML (path or dict) or VQGANConfig; default: found
                map_location:str|torch.device='cpu') -> VQGAN:
     "Load a VQ-GAN from our safetensors+JSON or from a taming-transformers checkpoint (VQ-GAN or combined transformer)."
-    if is_repo_id(path) and not Path(path).exists(): path = hub_path(path, 'VQ-GAN')   # a Hub repo id: its files
-    path = Path(path)
+    path = hub_path(path, 'VQ-GAN')       # a Hub repo id (owner/name) that is no local path: its downloaded folder
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: give a folder written by save_model, a .safetensors file, "
                                 "or a taming run or .ckpt")
