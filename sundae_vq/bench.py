@@ -353,8 +353,8 @@ def _settings(quick:bool, cuda:bool) -> dict:
                           skw=dict(batch=2, budgets=(4, 8), es_budgets=(30,), maskgit_steps=(4,), alpha=6.),
                           mp=('demo', 'demo', 16), mkw=dict(batches=(1, 2), steps=1, decode_grid=8), util=(('tiny', 8),), n=512)
     return dict(net=hourglass_preset('tiny', num_tokens=1024, dim=128, heads=2, dim_head=64, depths=(2, 8, 2)), grids=(16, 32, 64),
-                smp=hourglass_preset('demo'), sgrid=16, skw=dict(batch=4), mp=('megapixel', 'megapixel', 32),
-                mkw=dict(batches=(1, 8), steps=10 if cuda else 1, decode_grid=None if cuda else 8), util=(('demo', 16),), n=8192 if cuda else 2048)
+                smp=hourglass_preset('base'), sgrid=16, skw=dict(batch=4), mp=('megapixel', 'megapixel', 32),
+                mkw=dict(batches=(1, 8), steps=10 if cuda else 1, decode_grid=None if cuda else 8), util=(('base', 16),), n=8192 if cuda else 2048)
 
 # %% ../nbs/14_bench.ipynb #c045
 def run_bench(*, quick:bool=False, device=None, n_threads:int|None=1, only=BENCHES, compile:bool=False, plot:str|None=None) -> dict:

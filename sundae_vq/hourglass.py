@@ -174,15 +174,17 @@ def rotary_tables(self:Hourglass, h:int, w:int, device=None, dtype=torch.float32
 # %% ../nbs/06_hourglass.ipynb #c022
 PRESETS = dict(
     tiny=dict(num_tokens=16, dim=32, depths=(1, 2, 1), shorten=2, heads=2, dim_head=16),
-    faces=dict(num_tokens=256, dim=128, depths=(2, 8, 2), shorten=2, heads=2, dim_head=64),
+    demo=dict(num_tokens=256, dim=128, depths=(2, 8, 2), shorten=2, heads=2, dim_head=64),
     small=dict(num_tokens=256, dim=64, depths=(1, 4, 1), shorten=2, heads=2, dim_head=32),
-    demo=dict(num_tokens=512, dim=256, depths=(2, 4, 2), shorten=2, heads=4, dim_head=64),
+    base=dict(num_tokens=512, dim=256, depths=(2, 4, 2), shorten=2, heads=4, dim_head=64),
     ffhq256=dict(num_tokens=1024, dim=1024, depths=(2, 10, 2), shorten=2, heads=8, dim_head=64),
     megapixel=dict(num_tokens=8192, dim=1024, depths=(2, 12, 2), shorten=2, heads=8, dim_head=64))
 
-def hourglass_preset(name:str, # 'tiny', 'faces', 'small', 'demo', 'ffhq256' or 'megapixel'
+def hourglass_preset(name:str, # 'tiny', 'demo', 'small', 'base', 'ffhq256' or 'megapixel'
                      **overrides) -> HourglassConfig:
     "A named `HourglassConfig`, with any fields overridden."
+    if name == 'faces': raise ValueError("the hourglass preset 'faces' is now called 'demo' (the demo model's prior; "
+                                         "the former 'demo', a wider 7 M-parameter network, is now 'base')")
     if name not in PRESETS: raise ValueError(f"unknown hourglass preset {name!r}: choose one of {sorted(PRESETS)}")
     names = {f.name for f in dataclasses.fields(HourglassConfig)}
     if bad := sorted(set(overrides) - names): raise ValueError(f"HourglassConfig has no field(s) {bad}; known fields: {sorted(names)}")

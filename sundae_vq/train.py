@@ -496,17 +496,17 @@ def init_prior(source:str|Path, # a training folder (its latest EMA weights), a 
 @user_errors
 def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extract)
                     out:str=None, # training folder: ckpt-*/ checkpoints, latest.json, metrics.jsonl
-                    preset:str='tiny', # hourglass preset: tiny, small, faces, demo, ffhq256 or megapixel
-                    steps:int=1000, # optimizer steps of the whole run
+                    preset:str='demo', # hourglass preset: demo (the demo model's prior), tiny, small, base, ffhq256 or megapixel
+                    steps:int=2500, # optimizer steps of the whole run
                     batch_size:int=32, # global batch (split over torchrun's processes)
                     unroll:int=2, # T, denoising steps of the unrolled loss
-                    lr:float=3e-4, # peak learning rate (AdamW)
-                    warmup:int=100, # steps of linear warm-up
-                    schedule:str='constant', # 'constant' or 'cosine' after warm-up
+                    lr:float=1e-3, # peak learning rate (AdamW)
+                    warmup:int=200, # steps of linear warm-up
+                    schedule:str='cosine', # 'cosine' (to a tenth of the peak) or 'constant' after warm-up
                     ema_decay:float=0.999, # EMA of the weights (saved as ema, used for sampling)
                     log_every:int=10, # steps between lines of metrics.jsonl
-                    eval_every:int=500, # steps between validations (and at the end)
-                    ckpt_every:int=500, # steps between checkpoints (and at the end)
+                    eval_every:int=250, # steps between validations (and at the end)
+                    ckpt_every:int=250, # steps between checkpoints (and at the end)
                     seed:int=0, # model init, data order, noise
                     num_workers:int=0, # DataLoader workers per process
                     device:str=None, # default: CUDA (each process its GPU), else MPS, else CPU
