@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_hourglass.ipynb #c002
 from __future__ import annotations
-import dataclasses, time
+import dataclasses, math, time
 from dataclasses import dataclass
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
@@ -13,6 +13,7 @@ from einops import rearrange
 from fastcore.basics import patch
 from .rotary import RotaryEmbedding, grid_positions
 from .resample import Attention, Downsample, Upsample, group, pair, shortened
+from .hub import Pretrained
 
 # %% auto #0
 __all__ = ['PRESETS', 'Block', 'Blocks', 'HourglassConfig', 'levels', 'level_shapes', 'HourglassLevel', 'Hourglass',
@@ -122,9 +123,10 @@ class HourglassLevel(nn.Module):
 # %% ../nbs/06_hourglass.ipynb #c015
 _CHOICES = dict(resample=('2d', '1d', 'attn'), rotary=('2d', '1d', 'none'), rotary_freqs=('pixel', 'lang'))
 
-class Hourglass(nn.Module):
+class Hourglass(nn.Module, Pretrained):
     "The prior f_θ: codes (b, h, w) [+ labels (b,)] → logits (b, h, w, v)."
     config_class = HourglassConfig
+    pretrained_names, card_title = ('ema', 'prior', 'model'), 'A SUNDAE prior (sundae_vq)'   # see `Pretrained`
     def __init__(self, config:HourglassConfig):
         super().__init__()
         for k, opts in _CHOICES.items():
@@ -189,6 +191,26 @@ def hourglass_preset(name:str, # 'tiny', 'demo', 'small', 'base', 'ffhq256' or '
     names = {f.name for f in dataclasses.fields(HourglassConfig)}
     if bad := sorted(set(overrides) - names): raise ValueError(f"HourglassConfig has no field(s) {bad}; known fields: {sorted(names)}")
     return HourglassConfig(**{**PRESETS[name], **overrides})
+
+# %% ../nbs/06_hourglass.ipynb #c029b
+def _recipe(t:dict, step) -> str|None:
+    if not t: return None
+    return (f"SUNDAE's unrolled loss (T = {t['unroll']}), {step or t['steps']} steps of {t['batch_size']}, AdamW lr "
+            f"{t['lr']} ({t['schedule']}, warm-up {t['warmup']}), EMA {t['ema_decay']}")
+
+@patch
+def card_rows(self:Hourglass, meta:dict) -> dict:
+    "The prior's rows of its model card: latent store, tokenizer, recipe, bits per code and sampler."
+    c, final = self.config, (meta.get('training') or {}).get('final') or {}
+    store = meta.get('store_sha256') and f"store sha256 `{meta['store_sha256']}`"
+    grid = '×'.join(map(str, meta.get('latent_shape') or [])) or 'its'
+    loss = final.get('valid_ema_loss')
+    return dict(latents=store or None,
+                tokenizer=f"a VQ-GAN of {c.num_tokens} codes ({grid} grid); " + (f"vqgan_sha256 `{meta['vqgan_sha256']}`"
+                          if meta.get('vqgan_sha256') else "its vqgan_sha256 not recorded"),
+                recipe=_recipe(meta.get('train_config') or {}, meta.get('step')) or 'not recorded', fid='not measured',
+                bits_per_code=f"{loss / math.log(2):.3f} (unrolled loss of the EMA weights, valid split)" if loss else 'not measured',
+                sampler="`sundae_vq.sampler.sample`, its default preset")
 
 # %% ../nbs/06_hourglass.ipynb #c031
 def _attn_flops(nq, nkv, keys_per_query, d, i): return 2*nq*d*i + 4*nkv*d*i + 4*nq*keys_per_query*i + 2*nq*i*d
