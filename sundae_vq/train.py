@@ -19,14 +19,16 @@ from fastprogress.fastprogress import progress_bar
 from .core import (get_device, seed_everything, atomic_path, atomic_write, save_model, load_model,
                             config_to_dict, config_from_dict, user_errors, UserError, check_number, check_out)
 from .sundae import Noise, unrolled_loss
-from .latents import LatentDataset, store_fingerprint
+from .latents import LatentDataset, store_fingerprint, vqgan_sha256
 from .hourglass import Hourglass, hourglass_preset
+from .vqgan import load_vqgan
+from .hub import TensorBoardLog, need_tensorboard, save_grid, grid_path, speed_memory, hub_path
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'keyed_generator', 'StepSampler', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env',
            'init_distributed', 'rng_state', 'set_rng_state', 'data_record', 'Trainer', 'amp_context',
            'latest_checkpoint', 'load_trained', 'checkpoint_vqgan_sha256', 'read_metrics', 'plot_metrics',
-           'store_num_classes', 'init_prior', 'sundae_vq_train', 'bench_training']
+           'store_num_classes', 'init_prior', 'store_vqgan', 'sundae_vq_train', 'card_facts', 'bench_training']
 
 # %% ../nbs/08_train.ipynb #c007
 @dataclass
@@ -50,6 +52,9 @@ class TrainConfig:
     eval_batches:int=4 # global batches of the valid split per validation
     ckpt_every:int=500 # steps between checkpoints (0: only at the end of `fit`)
     keep:int=2 # checkpoints kept on disk
+    sample_every:int=0 # steps between grids of samples in out/samples (0: none); the trainer needs `vqgan=`
+    samples:int=16 # samples in such a grid (EMA weights, the same seed every time)
+    tensorboard:bool=False # also log to out/tensorboard (the [tensorboard] extra)
     seed:int=0 # data order, corruption and sampling noise all derive from it
     num_workers:int=0 # DataLoader workers per process
 
@@ -58,9 +63,9 @@ class TrainConfig:
             raise UserError(f"schedule must be 'constant' or 'cosine', got {self.schedule!r}")
         if self.amp not in ('auto', 'bf16', 'none'):
             raise UserError(f"amp must be 'auto', 'bf16' or 'none', got {self.amp!r}")
-        for k in ('steps', 'batch_size', 'unroll', 'log_every', 'eval_batches', 'keep'):
+        for k in ('steps', 'batch_size', 'unroll', 'log_every', 'eval_batches', 'keep', 'samples'):
             check_number(k, getattr(self, k), 1, integer=True)
-        for k in ('warmup', 'eval_every', 'ckpt_every', 'num_workers'):
+        for k in ('warmup', 'eval_every', 'ckpt_every', 'num_workers', 'sample_every'):
             check_number(k, getattr(self, k), 0, integer=True)
         check_number('seed', self.seed, integer=True)
         check_number('lr', self.lr, 0, lo_open=True)
@@ -195,6 +200,15 @@ def _check_resumed_data(ckpt:Path, now:dict, allow:bool):
                                   "(--allow_other_store) to go on with this one")
     warnings.warn(f"{msg}: going on with this one (allow_other_store)")
 
+# %% ../nbs/08_train.ipynb #c032b
+def _check_watch(c:TrainConfig, model:nn.Module, vqgan:nn.Module|None):
+    "Refuse, before any work, a watch that cannot run: TensorBoard missing, no VQ-GAN (or another vocabulary's) to decode."
+    if c.tensorboard: need_tensorboard()
+    if c.sample_every and vqgan is None:
+        raise ValueError("sample_every needs the VQ-GAN that decodes the codes: pass vqgan= (--vqgan PATH)")
+    if vqgan is not None and vqgan.config.n_embed != model.config.num_tokens:
+        raise ValueError(f"the VQ-GAN has {vqgan.config.n_embed} codes but the prior {model.config.num_tokens}: pass the store's VQ-GAN")
+
 # %% ../nbs/08_train.ipynb #c033
 class Trainer:
     "Train a prior with SUNDAE's unrolled loss: AdamW, warm-up, clipping, AMP, EMA, validation, checkpoints, DDP."
@@ -203,11 +217,13 @@ class Trainer:
                  *, config:TrainConfig|None=None, out:str|Path, # folder for checkpoints and metrics.jsonl
                  resume:bool=False, # continue the run in `out` (if there is one)
                  allow_other_store:bool=False, # resume even on a store (or VQ-GAN) other than the checkpoint's
+                 vqgan:nn.Module|None=None, # decodes the grids of `config.sample_every` (the store's VQ-GAN)
                  loss_fn=None, # model → loss module with `UnrolledLoss`'s forward(codes, labels, noise) → dict; default `UnrolledLoss`
                  device=None, progress:bool=True): # device: default CUDA (this process's GPU) → MPS → CPU
         self.config, self.out, self.progress = (c := config or TrainConfig()), Path(out), progress
         self.rank, self.world, local = dist_env()
         check_out(self.out)   # before any work: a file or an unwritable place fails now, not at the first log
+        _check_watch(c, model, vqgan)
         latest = latest_checkpoint(self.out)
         if latest is not None and not resume:
             raise FileExistsError(f"{self.out} already holds a run (checkpoint {latest.name}): pass resume=True (--resume) to continue it, or choose another folder")
@@ -233,6 +249,8 @@ class Trainer:
         if latest is not None: self.load_state(latest)
         else: seed_everything(c.seed * 1000 + self.rank)   # the network's own draws (dropout) start from the seed too
         if latest is not None and self.rank == 0: _repair_latest(self.out, latest)
+        self.vqgan = vqgan.to(self.device).eval() if vqgan is not None and self.rank == 0 else None
+        self.tb = TensorBoardLog(self.out/'tensorboard', resume_step=self.step) if c.tensorboard and self.rank == 0 else None
 
 # %% ../nbs/08_train.ipynb #c035
 def amp_context(amp:str, device:torch.device):
@@ -412,11 +430,12 @@ def load_state(self:Trainer, ckpt:Path):
 
 # %% ../nbs/08_train.ipynb #c046
 @patch
-def log(self:Trainer, rec:dict):
-    "Append one record to metrics.jsonl (rank 0)."
+def log(self:Trainer, rec:dict, **watch): # watch: numbers for TensorBoard only (speed, memory)
+    "Append one record to metrics.jsonl (rank 0), and to the TensorBoard log if there is one."
     if self.rank != 0: return
     self.out.mkdir(parents=True, exist_ok=True)
     with open(self.metrics, 'a') as f: f.write(json.dumps(rec) + '\n')
+    if self.tb: self.tb.scalars(rec | watch, rec['step'])
 
 @patch
 def _loader(self:Trainer):
@@ -438,12 +457,27 @@ def fit(self:Trainer, until:int|None=None) -> Trainer: # the step to stop at (de
         if self.step % c.log_every == 0 or self.step == until:
             m, dt = (acc / n).tolist(), time.time() - t0
             self.log(dict(step=self.step, loss=m[0], acc=m[1], step_loss=m[2:-1], grad_norm=m[-1], lr=self.sched.get_last_lr()[0],
-                          tokens_per_s=n * c.batch_size * math.prod(self.grid) / dt))
+                          tokens_per_s=n * c.batch_size * math.prod(self.grid) / dt), **speed_memory(n, dt, self.device))
             pb.comment = f'loss {m[0]:.4f}'; acc, t0, n = 0., time.time(), 0
         if self.valid_ds is not None and ((c.eval_every and self.step % c.eval_every == 0) or self.step == until):
             self.log(dict(step=self.step, **self.evaluate()))
+        if c.sample_every and (self.step % c.sample_every == 0 or self.step == until): self.sample_grid()
         if (c.ckpt_every and self.step % c.ckpt_every == 0) or self.step == until: self.save()
+    if self.tb: self.tb.flush()
     return self
+
+# %% ../nbs/08_train.ipynb #c047a
+@patch
+def sample_grid(self:Trainer) -> Path|None:
+    "Sample `config.samples` grids from the EMA weights (the same seed every time), decode them, write out/samples (rank 0)."
+    if self.rank != 0 or self.vqgan is None: return None
+    from sundae_vq.sampler import sample, decode_codes     # the sampler imports this module: imported when used
+    c, k = self.config, self.ema.config.num_classes
+    labels = torch.arange(c.samples) % k if k else None    # a conditional prior: every class in turn
+    codes = sample(self.ema, c.samples, self.grid, labels=labels, seed=c.seed, device=self.device).codes
+    grid = save_grid(decode_codes(self.vqgan, codes).cpu(), path := grid_path(self.out, self.step))
+    if self.tb: self.tb.image('samples', grid, self.step)
+    return path
 
 # %% ../nbs/08_train.ipynb #c051
 def read_metrics(out:str|Path) -> list[dict]: # a training folder (or its metrics.jsonl)
@@ -475,7 +509,7 @@ def init_prior(source:str|Path, # a training folder (its latest EMA weights), a 
                allow_other_store:bool=False # go on (with a warning) when `source` was trained on another VQ-GAN's codes
               ) -> nn.Module:
     "The weights a run starts from (fine-tuning, or a second schedule): checked against the store before any step."
-    src = Path(source)
+    src = hub_path(source, '--init')   # a path, or a Hub repo id (owner/name)
     if not src.is_dir(): raise FileNotFoundError(f"{src} is not a folder: pass a training folder, a checkpoint folder or a model bundle to --init")
     if (src/'latest.json').exists() or (src/'trainer.pt').exists(): folder, name = _checkpoint_folder(src), 'ema'
     else: folder, name = src, next((n for n in ('ema', 'prior', 'model') if (src/f'{n}.json').exists()), None)
@@ -491,6 +525,19 @@ def init_prior(source:str|Path, # a training folder (its latest EMA weights), a 
         if not allow_other_store: raise UserError(f"{msg}: its codes mean other pictures here; pass --allow_other_store to start from it anyway")
         warnings.warn(f"{msg}: starting from it anyway (allow_other_store)")
     return model
+
+def store_vqgan(ds:LatentDataset, # the store whose codes are to be decoded
+                vqgan:str|Path|None=None # a VQ-GAN path or Hub repo id; default: `vqgan.json` beside the store (a bundle)
+               ) -> nn.Module:
+    "The VQ-GAN that made a store's codes, checked against the fingerprint the store records."
+    if vqgan is None and (ds.store.parent/'vqgan.json').exists(): vqgan = ds.store.parent    # a bundle: latents/ + vqgan.*
+    if vqgan is None: raise UserError("--sample_every decodes samples with the VQ-GAN that made the store's codes, and the store "
+                                      "does not say where it is: pass --vqgan PATH (what sundae_vq_extract was given)")
+    vq, want = load_vqgan(vqgan), ds.meta.get('vqgan_sha256')
+    if want and (got := vqgan_sha256(vq)) != want:
+        raise UserError(f"--vqgan {vqgan} is not the VQ-GAN that made this store's codes (vqgan_sha256 {got[:12]}…, the "
+                        f"store's {want[:12]}…): pass that one")
+    return vq
 
 @call_parse
 @user_errors
@@ -513,14 +560,21 @@ def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extr
                     resume:bool=False, # continue the run in `out` (its model config wins over --preset)
                     init:str=None, # start from these weights (a training, checkpoint or bundle folder; its config wins over --preset)
                     allow_other_store:bool=False, # with --resume or --init: go on even on another store or VQ-GAN
+                    sample_every:int=0, # write a grid of samples (EMA weights, decoded) to OUT/samples every N steps (0: never)
+                    samples:int=16, # samples in such a grid
+                    vqgan:str=None, # the store's VQ-GAN, to decode those samples: a path or Hub repo id (default: vqgan.json beside the store)
+                    tensorboard:bool=False, # also log to OUT/tensorboard (needs pip install "sundae_vq[tensorboard]")
                     quiet:bool=False): # no progress bar
     "Train an hourglass prior on a latent store with SUNDAE's unrolled loss (on N processes under torchrun)."
     if latents is None or out is None: raise ValueError("pass --latents STORE (a latent store folder) and --out RUN (the training folder)")
     config = TrainConfig(steps=steps, batch_size=batch_size, unroll=unroll, lr=lr, warmup=warmup, schedule=schedule,
                          ema_decay=ema_decay, log_every=log_every, eval_every=eval_every, ckpt_every=ckpt_every,
-                         seed=seed, num_workers=num_workers)
+                         seed=seed, num_workers=num_workers, sample_every=sample_every, samples=samples, tensorboard=tensorboard)
+    if tensorboard: need_tensorboard()
+    if vqgan and not sample_every: raise ValueError("--vqgan decodes the grids of --sample_every: pass --sample_every N too")
     check_out(out)
     train_ds, valid_ds = LatentDataset(latents, 'train'), LatentDataset(latents, 'valid')
+    vq = store_vqgan(train_ds, vqgan) if sample_every else None
     ckpt = latest_checkpoint(out) if resume else None
     seed_everything(seed)
     if ckpt is not None: model = load_model(ckpt, 'model')
@@ -528,8 +582,16 @@ def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extr
     else:
         model = Hourglass(hourglass_preset(preset, num_tokens=train_ds.n_embed, num_classes=store_num_classes(train_ds)))
     Trainer(model, train_ds, valid_ds if len(valid_ds) else None, config=config, out=out, resume=resume,
-            allow_other_store=allow_other_store,
+            allow_other_store=allow_other_store, vqgan=vq,
             device=device, progress=not quiet).fit()
+
+# %% ../nbs/08_train.ipynb #c075p
+def card_facts(out:str|Path) -> dict: # a training folder
+    "What a run measured, for its model card: bits per code of the EMA weights on the valid split, at the last validation."
+    last = next((r for r in reversed(read_metrics(out)) if 'valid_ema_loss' in r), None)
+    if last is None: return {}
+    bits = last['valid_ema_loss'] / math.log(2)
+    return dict(bits_per_code=f"{bits:.3f} (unrolled loss of the EMA weights, valid split, step {last['step']})")
 
 # %% ../nbs/08_train.ipynb #c079
 def _peak_rss_mb(reset:bool=False) -> float:
