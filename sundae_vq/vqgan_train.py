@@ -167,12 +167,12 @@ def get_batch(data, batch_size:int, seed:int, step:int, flip:bool=False) -> Tens
     return x
 
 # %% ../nbs/02a_vqgan_train.ipynb #c028
-def _save_state(out, vqgan, disc, opt_g, opt_d, counts, step, cfg, history):
+def _save_state(out, vqgan, disc, opt_g, opt_d, counts, step, cfg, history, image_size=None):
     state = dict(vqgan=vqgan.state_dict(), disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
                  counts=counts, step=step, rng=torch.get_rng_state(), vqgan_config=json.dumps(config_to_dict(vqgan.config)),
                  train_config=json.dumps(config_to_dict(cfg)), history=json.dumps(history))
     with atomic_path(out/'trainer.pt') as tmp: torch.save(state, tmp)
-    save_model(vqgan, out, metadata=dict(step=step, train_config=config_to_dict(cfg)))
+    save_model(vqgan, out, metadata=dict(step=step, train_config=config_to_dict(cfg), image_size=image_size))   # the side it was trained at
     with atomic_write(out/'history.json') as f: json.dump(history, f)
 
 def _load_state(out, vqgan, disc, opt_g, opt_d, device):
@@ -245,7 +245,7 @@ def train_vqgan(vqgan:VQGAN, data, # images (b, 3, H, W) in [-1, 1], or a datase
             grid = save_grid(reconstruction_grid(vqgan, fixed), grid_path(out, s + 1), ncol=len(fixed))
             if tb: tb.image('reconstructions', grid, s + 1)
         if out is not None and ((cfg.ckpt_every and (s + 1) % cfg.ckpt_every == 0) or s + 1 == cfg.steps):
-            _save_state(out, vqgan, disc, opt_g, opt_d, counts, s + 1, cfg, history)
+            _save_state(out, vqgan, disc, opt_g, opt_d, counts, s + 1, cfg, history, shape[1])
     if tb: tb.close()
     vqgan.eval(); return history
 
