@@ -9,6 +9,7 @@ index, `proc_nbs` with its `show_doc` processors) and renders each processed not
 - a notebook has an error output (stored, or raised while nbdev executes its `show_doc` cells);
 - an exported name of a module has no `show_doc` section on its page;
 - a page has no title;
+- an output shows a path of the machine that ran it (`/tmp/...`, `/home/...`, ...);
 - a page with saved widget state would load the widget manager or require.js from a CDN;
 - `README.md` is not what `nbs/index.ipynb` renders to (`--write-readme` regenerates it).
 
@@ -22,6 +23,7 @@ VENDOR = ROOT/'tools'/'vendor'
 NPM = {'@jupyter-widgets/html-manager@1.0.15': ('package/dist/embed-amd.js', 'embed-amd.js'),
        'requirejs@2.3.8': ('package/require.js', 'require.js')}
 WIDGET_STATE = 'application/vnd.jupyter.widget-state+json'
+MACHINE_PATH = re.compile(r'(?<![\w.~])/(?:tmp|work|root|home|Users|private/var|var/folders)/[^\s\'"<]{0,40}')   # where a build machine keeps files
 
 
 def vendor_js():
@@ -92,6 +94,9 @@ def check(nb, name):
             if o.get('output_type') == 'error': problems.append(f"{name}: error output {o.get('ename')}: {o.get('evalue')}")
             if o.get('name') == 'stderr' and 'Traceback' in ''.join(o.get('text', '')): problems.append(f"{name}: a traceback on stderr")
             for v in o.get('data', {}).values(): text.append(''.join(v) if isinstance(v, list) else str(v))
+            shown = ''.join(o.get('text', '')) + ''.join(''.join(v) if isinstance(v, list) else str(v)
+                                                          for k, v in o.get('data', {}).items() if not k.startswith('image/'))
+            if m := MACHINE_PATH.search(shown): problems.append(f"{name}: an output shows a path of the machine that ran it ({m.group(0)}…): print paths relative to a folder, or not at all")
     if not title_of(nb): problems.append(f"{name}: no title (first cell must be '# Title' and '> summary')")
     mod = next((m.group(1) for c in nb['cells'] if c['cell_type'] == 'code'
                 for m in [re.search(r'^#\|\s*default_exp\s+(\S+)', ''.join(c['source']), re.M)] if m), None)
