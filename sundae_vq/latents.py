@@ -93,13 +93,13 @@ def _check_settings(out, size, batch_size):
 
 def extract_latents(vqgan:VQGAN, images, # a folder, a dataset of images / (image, label), or a tensor (N, 3, H, W)
                     out_dir:str|Path, flip:bool=True, # also store each image's mirror image
-                    size:int|None=None, # side in pixels for folders (default: the VQ-GAN's resolution)
+                    size:int|None=None, # side in pixels for folders (default: the side the VQ-GAN was trained at, else its resolution)
                     batch_size:int=64, labels:bool=False, # folders: label = first sub-folder
                     device=None, progress:bool=True) -> Path:
     "Encode images to a latent store in `out_dir` (codes.npy + meta.json), resuming an interrupted extraction."
     _check_settings(out_dir, size, batch_size)
     out = Path(out_dir); device = get_device(device); vqgan = vqgan.to(device).eval()
-    size = size or vqgan.config.resolution
+    size = size or getattr(vqgan, 'metadata', {}).get('image_size') or vqgan.config.resolution   # the side it was trained at
     if size % vqgan.f: raise ValueError(f"size {size} is not divisible by the VQ-GAN's f={vqgan.f}: choose a multiple of {vqgan.f}")
     ds, names, skipped0, classes = _source(images, size, labels)
     if len(names) == 0: raise ValueError("no images to extract")
@@ -176,7 +176,7 @@ def extract_cli(vqgan:str=None, # our VQ-GAN folder / .safetensors, or a taming 
                 vqgan_config:str=None, # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
                 images:str=None, # folder of images (any PIL format; sub-folders are classes with --labels); required
                 out:str=None, # the latent store to create (or finish); required
-                size:int=None, # image side in pixels (default: the VQ-GAN's resolution)
+                size:int=None, # image side in pixels (default: the side the VQ-GAN was trained at, else its resolution)
                 batch_size:int=64, no_flip:bool=False, # don't store mirrored copies
                 labels:bool=False, # label each image by its first sub-folder
                 device:str=None):
