@@ -20,10 +20,11 @@ from .core import get_device, image_grid, img2tensor, tensor2img, show_images, t
 from .core import atomic_write, check_number, check_out
 from .data import demo_faces
 from .sampler import ORDERS, SamplerConfig, Samples, Chain, sample, latent_shape, load_models
-from .inpaint import Inpainting, inpaint, latent_mask, rect_mask, overlay_mask
+from .inpaint import Inpainting, inpaint, latent_mask, overlay_mask
+from .inpaint import REGIONS, REPLACED, region_mask, inpaint_sheet, sheet_scale
 
 # %% auto #0
-__all__ = ['FROZEN', 'ACTIVE', 'PRESETS', 'CELL_CSS', 'WidgetProgress', 'record_sample', 'module_device', 'frame_image',
+__all__ = ['FROZEN', 'ACTIVE', 'MASK_PRESETS', 'CELL_CSS', 'WidgetProgress', 'record_sample', 'module_device', 'frame_image',
            'png_bytes', 'chain_stats', 'fig_png', 'close_widgets', 'ChainPlayer', 'chain_strip', 'chain_html',
            'save_html', 'preset_mask', 'cell_size', 'square_image', 'Inpainter', 'show_inpainting']
 
@@ -307,20 +308,26 @@ def save_html(page:HTML|str, # what `chain_html` returned, or any HTML fragment
     return p
 
 # %% ../nbs/11_widgets.ipynb #c028
-PRESETS = ('none', 'all', 'left half', 'right half', 'top half', 'bottom half', 'centre', 'invert')
+MASK_PRESETS = ('none', 'all', *REGIONS, 'invert')   # the named regions of `10_inpaint`, and three operations
 CELL_CSS = ('<style>.sv-cell{background-color:transparent!important;border:1px solid rgba(128,128,128,.35)!important;'
             'box-shadow:none!important;margin:0!important;padding:0!important}'
             '.sv-cell.sv-on{background-color:rgba(220,30,30,.55)!important}</style>')   # a marked cell: red
 
-def preset_mask(name:str, cells:Tensor) -> Tensor:
-    "A (gh, gw) bool cell mask for the preset `name` (one of `PRESETS`), given the current one."
-    gh, gw = cells.shape
-    if name not in PRESETS: raise ValueError(f"unknown preset {name!r}: use one of {PRESETS}")
+def _check_preset(name:str):
+    if name in REPLACED:
+        raise ValueError(f"the preset {name!r} is gone: the demo model smeared half-image holes (dark beards "
+                         f"with 'bottom half'); use {REPLACED[name]!r} (or one of {MASK_PRESETS}), "
+                         "or mark a half's cells by hand")
+    if name not in MASK_PRESETS: raise ValueError(f"unknown preset {name!r}: use one of {MASK_PRESETS}")
+
+def preset_mask(name:str, # one of `MASK_PRESETS`
+                cells:Tensor, # (gh, gw) bool: the current cell mask
+                seed:int=0) -> Tensor: # draws the cells of 'blocks'
+    "A (gh, gw) bool cell mask: a named region (`region_mask` on the cells), none, all, or `cells` inverted."
+    _check_preset(name)
     if name == 'invert': return ~cells
-    box = {'none': (0, 0, 0, 0), 'all': (0, 0, gh, gw), 'left half': (0, 0, gh, gw // 2), 'right half': (0, gw - gw // 2, gh, gw // 2),
-           'top half': (0, 0, gh // 2, gw), 'bottom half': (gh - gh // 2, 0, gh // 2, gw),
-           'centre': (gh // 4, gw // 4, gh - 2 * (gh // 4), gw - 2 * (gw // 4))}[name]
-    return rect_mask((gh, gw), box)
+    if name in ('none', 'all'): return torch.full(cells.shape, name == 'all')
+    return region_mask(name, tuple(cells.shape), seed)
 
 def cell_size(h:int, most:int=8) -> int:
     "Latent codes per cell side: the smallest divisor of `h` that leaves at most `most` cells per side."
@@ -330,14 +337,18 @@ def square_image(img:Image.Image, size:int) -> Tensor:
     "An uploaded image as (3, size, size) in [-1, 1]: read by `to_rgb`, centre-cropped to a square and resized."
     return img2tensor(ImageOps.fit(to_rgb(img), (size, size), Image.LANCZOS))   # (convert('RGBA') made 16-bit grey white)
 
+
 # %% ../nbs/11_widgets.ipynb #c030
 class Inpainter:
-    "A widget to mark latent cells of an image and inpaint them with a prior, showing several candidates."
+    "A widget to mark latent cells of an image and inpaint them: the original, the masked input, the candidates."
     def __init__(self, prior:nn.Module|None=None, vqgan=None, # default: the bundled demo model
                  *, images:Tensor|None=None, # (b, 3, H, W) in [-1, 1] to pick from; default the demo faces
                  names:list|None=None, n:int=4, # names in the picker; candidates per run
                  config:SamplerConfig|None=None, seed:int=0, device=None, preset:str='none',
-                 scale:int=4, max_cells:int=8, run:bool=False): # image upscale on screen; most cells per side; inpaint at once
+                 scale:int=4, max_cells:int=8, # image upscale on screen; most cells per side
+                 run:bool=False, sheet:int|None=None): # inpaint at once; the sheet's scale (default `sheet_scale`)
+        _check_preset(preset)
+        if sheet is not None: check_number('sheet', sheet, 1, integer=True)
         prior, vqgan = _models(prior, vqgan, device); self.device = get_device(device)
         self.prior, self.vqgan = prior.to(self.device).eval(), vqgan.to(self.device).eval()
         self.images = demo_faces(64, kind='face') if images is None else images
@@ -348,7 +359,7 @@ class Inpainter:
         self.cfg, self.scale, self.runs, self.result = config or SamplerConfig(), scale, 0, None
         self.picker = W.Dropdown(options=[(s, i) for i, s in enumerate(names)], value=0, description='image')
         self.upload = W.FileUpload(accept='image/*', multiple=False, description='upload')
-        self.preset = W.Dropdown(options=PRESETS, value=preset, description='preset')
+        self.preset = W.Dropdown(options=MASK_PRESETS, value=preset, description='preset')
         self.controls = dict(n=W.IntSlider(n, 1, 16, description='candidates', style={'description_width': '90px'}, layout=W.Layout(width='300px')),
                              **_sampler_controls(self.cfg, seed))
         self.run_button = W.Button(description='Run', button_style='primary').add_class('sv-inpaint-run')
@@ -359,13 +370,20 @@ class Inpainter:
         for i, b in enumerate(self.cells): b.on_click(lambda _, i=i: self.toggle(i))
         over = W.GridBox(self.cells, layout=W.Layout(grid_area='1 / 1', grid_template_columns=f'repeat({self.grid}, {self.px}px)', grid_gap='0px'))
         self.board = W.GridBox([self.picture, over], layout=W.Layout(grid_template_columns=side, grid_template_rows=side)).add_class('sv-inpaint-board')
-        self.candidates = W.Image(format='png').add_class('sv-inpaint-candidates')
+        sheet = sheet or sheet_scale(self.size)
+        self.zoom = W.Dropdown(options=sorted({1, 2, 3, 4, sheet}), value=sheet, description='sheet scale')
+        self.zoom.add_class('sv-inpaint-zoom')
+        self.sheet = W.Image(format='png').add_class('sv-inpaint-sheet')   # the last result, as `inpaint_sheet`
         self.mask = torch.zeros(self.grid, self.grid, dtype=torch.bool)
         self.picker.observe(lambda c: self.pick(self.images[c['new']]), 'value'); self.upload.observe(self._uploaded, 'value')
-        self.preset.observe(lambda c: self.set_mask(preset_mask(c['new'], self.mask)), 'value'); self.run_button.on_click(lambda _: self.run())
-        left = W.VBox([self.picker, self.upload, self.preset, *self.controls.values(), self.run_button, self.bar, self.status], layout=W.Layout(width='320px'))
-        self.widget = W.HBox([W.HTML(CELL_CSS), left, self.board, self.candidates]).add_class('sv-inpainter')
-        self.pick(self.images[0]); self.set_mask(preset_mask(preset, self.mask))
+        seed_now = lambda: self.controls['seed'].value                    # 'blocks' draws its cells with it
+        self.preset.observe(lambda c: self.set_mask(preset_mask(c['new'], self.mask, seed_now())), 'value')
+        self.run_button.on_click(lambda _: self.run()); self.zoom.observe(lambda _: self.show_sheet(), 'value')
+        left = W.VBox([self.picker, self.upload, self.preset, *self.controls.values(), self.zoom, self.run_button,
+                       self.bar, self.status], layout=W.Layout(width='320px'))
+        top = W.HBox([W.HTML(CELL_CSS), left, self.board])
+        self.widget = W.VBox([top, self.sheet]).add_class('sv-inpainter')   # the sheet, wide, below
+        self.pick(self.images[0]); self.set_mask(preset_mask(preset, self.mask, seed))
         if run: self.run()
 
     def close(self): "Close the widget and every widget in it."; close_widgets(self.widget)
@@ -407,7 +425,7 @@ def pixel_mask(self:Inpainter) -> Tensor:
 # %% ../nbs/11_widgets.ipynb #c032
 @patch
 def run(self:Inpainter):
-    "Inpaint the marked cells with the current controls; show the masked image and the candidates."
+    "Inpaint the marked cells with the current controls; show the original, the masked input and the candidates."
     c = self.controls; self.run_button.disabled = True; self.runs += 1
     try:
         if not self.mask.any(): self.status.value = f'run {self.runs}: mark some cells (or pick a preset) first'; return self.result
@@ -417,13 +435,19 @@ def run(self:Inpainter):
         r = inpaint(self.prior, self.vqgan, self.image.to(self.device), m, n, config=cfg, seed=c['seed'].value,
                     chain=_TickingChain(2, None, prog.update))
         prog.done(int(r.samples.stopped.max()), 'all candidates frozen' if r.samples.stopped.max() < cfg.steps else '')
-        shown = torch.cat([overlay_mask(self.image, m)[None], r.images[0].cpu().float()])
-        self.candidates.value = png_bytes(frame_image(shown, None, ncol=min(len(shown), 3), scale=max(1, self.scale // 2)))
-        self.result = r
+        self.result, self.shown = r, (self.image, m); self.show_sheet()
         self.status.value = f'run {self.runs}: {n} candidates in {r.samples.seconds:.2f} s, {int(r.fill.sum())} codes regenerated'
     except ValueError as e: self.status.value = f'<span style="color:#b00">run {self.runs}: {e}</span>'
     finally: self.run_button.disabled = False
     return self.result
+
+@patch
+def show_sheet(self:Inpainter):
+    "Draw the last result as `inpaint_sheet` at the chosen sheet scale (nothing before the first run)."
+    if self.result is None: return
+    image, mask = self.shown                   # as they were at that run
+    self.sheet.value = png_bytes(inpaint_sheet(image, mask, self.result.images[0], self.zoom.value))
+
 
 # %% ../nbs/11_widgets.ipynb #c038
 def show_inpainting(images:Tensor, # (b, 3, H, W) or (3, H, W) the images that were inpainted, in [-1, 1]

@@ -124,10 +124,11 @@ async function livePage(url) {
   check(/codes changed/.test(await player.innerText()), 'the step caption reports the codes changed');
   await shot('3_rerun.png');
 
-  // -- the inpainting widget: toggle a cell, run
+  // -- the inpainting widget: toggle a cell, run; the sheet (original, masked input, candidates) at the chosen scale
   await inp.scrollIntoViewIfNeeded();
-  const cell = inp.locator('.sv-cell').first(), cands = inp.locator('.sv-inpaint-candidates');
-  const before = await cands.screenshot(), wasOn = await cell.evaluate((e) => e.classList.contains('sv-on'));
+  const cell = inp.locator('.sv-cell').first(), sheet = inp.locator('img.sv-inpaint-sheet');
+  const natural = () => sheet.evaluate((e) => [e.naturalWidth, e.naturalHeight]);
+  const before = await sheet.screenshot(), wasOn = await cell.evaluate((e) => e.classList.contains('sv-on'));
   await cell.click();
   await page.waitForFunction(([e, was]) => e.classList.contains('sv-on') !== was, [await cell.elementHandle(), wasOn], { timeout: left(30000) });
   check(true, `clicking a cell toggles it (${wasOn ? 'on -> off' : 'off -> on'})`);
@@ -138,8 +139,17 @@ async function livePage(url) {
   log(`after Run: "${(await istatus.innerText()).trim()}"`);
   await page.waitForTimeout(500);
   check(/candidates in/.test(await istatus.innerText()), 'inpainting ran');
-  check(!(await cands.screenshot()).equals(before), 'the candidates changed');
+  check(!(await sheet.screenshot()).equals(before), 'the result sheet changed');
+  // one row of 64-px tiles, 2 px apart (6 before the candidates), 2 px border: the original, the masked input, n candidates
+  const n = Number((/run 2: (\d+) candidates/.exec(await istatus.innerText()) || [])[1]), row = 2 + (n + 2) * 66 + 4;
+  const zoom = inp.locator('.sv-inpaint-zoom select'), s0 = Number(await zoom.inputValue()), [w0, h0] = await natural();
+  check(n > 0 && w0 === s0 * row && h0 === s0 * 68, `the sheet shows the original, the masked input and ${n} candidates at ×${s0} (${w0}×${h0})`);
   await inp.screenshot({ path: path.join(out, '4_inpainted.png') });
+  await zoom.selectOption('1');
+  await page.waitForFunction(([e, w]) => e.naturalWidth !== w, [await sheet.elementHandle(), w0], { timeout: left(30000) });
+  const [w1, h1] = await natural();
+  check(w1 === row && h1 === 68, `the sheet scale redraws it at ×1 (${w1}×${h1})`);
+  check(/run 2:/.test(await istatus.innerText()), 'without running again');
   const pic = inp.locator('.sv-inpaint-board img').first(), picBefore = await pic.screenshot();
   const [chooser] = await Promise.all([page.waitForEvent('filechooser', { timeout: left(30000) }),
                                        inp.locator('.widget-upload').first().click()]);      // upload a picture

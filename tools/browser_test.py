@@ -9,7 +9,8 @@ non-zero on any failure:
   written as a page of its own with `save_html` and served on 127.0.0.1; Chromium drags its slider, presses Play and
   Pause, and checks that the page fetches nothing and that the button's glyphs are drawn (no empty boxes);
 - live: Voila serves `nbs/11_widgets.ipynb` on 127.0.0.1; Chromium presses Run in the chain player, moves its step
-  slider and presses Play, toggles a cell of the inpainting widget and runs it, and uploads a picture.
+  slider and presses Play, toggles a cell of the inpainting widget, runs it and checks the sheet it shows (the
+  original, the masked input and the candidates) and its sheet-scale control, and uploads a picture.
 
 It installs what it lacks: `voila` with pip into the running Python, `playwright-core` with npm into
 `tools/node_modules/` (gitignored). Nothing leaves the machine once those are in place: Voila listens on 127.0.0.1
