@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_pretrained.ipynb #c002
 from __future__ import annotations
-import json, math, shutil
+import itertools, json, math, shutil
 from pathlib import Path
 
 import torch, matplotlib.pyplot as plt
@@ -31,11 +31,17 @@ def _vqgan_card(folder:Path) -> dict:
     return dict(steps=vh[-1]['step'], seconds=_segments_seconds(vh), curve=[{k: h[k] for k in ('step', 'rec', 'perplexity', 'dead')} for h in vh],
                 final={k: vh[-1][k] for k in ('rec', 'perplexity', 'dead', 'd_loss') if k in vh[-1]})
 
-def _prior_card(run:Path, meta:dict) -> dict:
+def _prior_card(run:Path, meta:dict, before:dict|None=None) -> dict:
+    "The training record of a prior run; `before`, the record of the run its weights started from (`--init`), goes first."
     pm = read_metrics(run); last = lambda k: next((m[k] for m in reversed(pm) if k in m), None)
-    return dict(steps=meta['step'], seconds=train_seconds(run), train_config=meta.get('train_config') or {},
+    card = dict(steps=meta['step'], seconds=train_seconds(run), train_config=meta.get('train_config') or {},
                 final=dict(loss=last('loss'), valid_loss=last('valid_loss'), valid_ema_loss=last('valid_ema_loss')),
                 curve=[{k: m[k] for k in ('step', 'loss', 'valid_loss', 'valid_ema_loss') if k in m} for m in pm])
+    if before is None: return card
+    stages = [*before.get('stages', [{k: v for k, v in before.items() if k != 'stages'}]), card]
+    curve, offset = [], 0
+    for st in stages: curve += [m | dict(step=m['step'] + offset) for m in st['curve']]; offset += st['steps']
+    return dict(card, stages=stages, steps=offset, seconds=sum(st['seconds'] for st in stages), curve=curve)
 
 def train_seconds(run:str|Path) -> float:
     "Seconds of a `sundae_vq_train` run, from the rates in its metrics.jsonl (validation and checkpoints between log lines included)."
@@ -45,26 +51,37 @@ def train_seconds(run:str|Path) -> float:
     return total
 
 # %% ../nbs/12_pretrained.ipynb #c008
-def export_demo(vqgan_dir:str|Path, # folder written by sundae_vq_train_vqgan (model.safetensors/json, history.json)
+def export_demo(vqgan_dir:str|Path, # folder written by sundae_vq_train_vqgan (model.*, history.json), or a demo bundle (vqgan.*)
                 prior_run:str|Path, # training folder written by sundae_vq_train (latest.json, metrics.jsonl)
                 store:str|Path, # the latent store the prior was trained on
                 dest:str|Path|None=None, # the folder to (re)write (vqgan.*, prior.*, latents/); default: `DEMO_DIR`
-                commands:list[str]|None=None): # the commands that made them, for the model card
+                commands:list[str]|None=None, # the commands that made them, for the model card
+                init:str|Path|None=None): # the demo bundle whose prior the run started from (`sundae_vq_train --init`)
     "Bundle a trained VQ-GAN, a prior's EMA weights and their latent store as a demo model folder."
     vqgan_dir, prior_run, store, dest = Path(vqgan_dir), Path(prior_run), Path(store), Path(dest or DEMO_DIR)
-    for p, what in ((vqgan_dir/'model.json', 'a VQ-GAN folder'), (vqgan_dir/'history.json', 'a VQ-GAN folder'),
+    bundled = (vqgan_dir/'vqgan.json').exists()            # a demo bundle's VQ-GAN keeps the training record it has
+    for p, what in (*(((vqgan_dir/'vqgan.safetensors', 'a demo bundle'),) if bundled else
+                      ((vqgan_dir/'model.json', 'a VQ-GAN folder'), (vqgan_dir/'history.json', 'a VQ-GAN folder'))),
+                    *(((Path(init)/'prior.json', 'a demo bundle as init'),) if init else ()),
                     (prior_run/'latest.json', 'a prior training folder'), (prior_run/'metrics.jsonl', 'a prior training folder'),
                     (store/'codes.npy', 'a latent store'), (store/'meta.json', 'a latent store')):
         if not p.exists(): raise FileNotFoundError(f"{p} not found: pass {what} (see DEMO_RECIPE in 12_pretrained)")
-    vq, prior = load_model(vqgan_dir), load_model(latest_checkpoint(prior_run), 'ema')
+    vq, prior = load_model(vqgan_dir, 'vqgan' if bundled else 'model'), load_model(latest_checkpoint(prior_run), 'ema')
+    before = None
+    if init is not None:
+        was = json.loads((Path(init)/'prior.json').read_text())
+        if was['config'] != json.loads((latest_checkpoint(prior_run)/'ema.json').read_text())['config']:
+            raise ValueError(f"the prior in {init} is another network than the run in {prior_run}: pass the bundle the run started from")
+        before = was['metadata']['training']
     meta = json.loads((store/'meta.json').read_text())
     if prior.config.num_tokens != vq.config.n_embed: raise ValueError(f"the prior has {prior.config.num_tokens} codes and the VQ-GAN {vq.config.n_embed}: they were not trained together")
     if meta.get('vqgan_sha256') != vqgan_sha256(vq): raise ValueError(f"the latent store {store} was not made by the VQ-GAN in {vqgan_dir}")
     common = dict(commands=commands or [], data='emoji faces (Noto Color Emoji), 64 px, with mirrored copies',
                   store=dict(h=meta['h'], w=meta['w']))
     tmp = dest.with_name(dest.name + '.tmp'); shutil.rmtree(tmp, ignore_errors=True); shutil.copytree(store, tmp/'latents')
-    save_model(vq, tmp, 'vqgan', metadata=dict(getattr(vq, 'metadata', {}), **common, training=_vqgan_card(vqgan_dir)))
-    save_model(prior, tmp, 'prior', metadata=dict(prior.metadata, **common, training=_prior_card(prior_run, prior.metadata)))
+    vq_training = vq.metadata['training'] if bundled else _vqgan_card(vqgan_dir)
+    save_model(vq, tmp, 'vqgan', metadata=dict(getattr(vq, 'metadata', {}), **common, training=vq_training))
+    save_model(prior, tmp, 'prior', metadata=dict(prior.metadata, **common, training=_prior_card(prior_run, prior.metadata, before)))
     old = dest.with_name(dest.name + '.old'); shutil.rmtree(old, ignore_errors=True)
     if dest.exists(): dest.rename(old)                     # the old bundle stays whole until the new one is in place
     tmp.rename(dest); shutil.rmtree(old, ignore_errors=True); return dest
@@ -81,13 +98,19 @@ def demo_latents(split:str='train') -> LatentDataset:
     return LatentDataset(DEMO_DIR/'latents', split)
 
 # %% ../nbs/12_pretrained.ipynb #c018
+def _stage(st:dict) -> str:
+    "One training run of a prior, in words."
+    tc = st.get('train_config') or {}
+    return (f"{st['steps']} steps of {tc.get('batch_size', '?')} (T = {tc.get('unroll', '?')}, lr {tc.get('lr', '?')}, "
+            f"{tc.get('schedule', '?')}) in ≈{st['seconds'] / 60:.0f} min")
+
 def model_card(folder:str|Path|None=None # a demo model folder; default: the package's `DEMO_DIR`
               ) -> str:
     "A Markdown model card of a demo model folder, made from the metadata `export_demo` stored."
     folder = Path(folder or DEMO_DIR); vq_meta = json.loads((folder/'vqgan.json').read_text())
     pr_meta = json.loads((folder/'prior.json').read_text())
     vt, pt = vq_meta['metadata']['training'], pr_meta['metadata']['training']
-    vc, pc, tc = vq_meta['config'], pr_meta['config'], pt.get('train_config') or {}
+    vc, pc = vq_meta['config'], pr_meta['config']
     mib = lambda n: (folder/f'{n}.safetensors').stat().st_size / 2**20
     bits = lambda x: 'n/a' if x is None else f"{x:.3f} nats = {x / math.log(2):.3f} bits per code"
     rows = [("Data", pr_meta['metadata'].get('data', '')),
@@ -96,7 +119,8 @@ def model_card(folder:str|Path|None=None # a demo model folder; default: the pac
             ("VQ-GAN training", f"{vt['steps']} steps in ≈{vt['seconds'] / 60:.0f} min; final L1 {vt['final'].get('rec', float('nan')):.4f}, "
                                 f"codebook perplexity {vt['final'].get('perplexity', float('nan')):.0f} of {vc['n_embed']}, dead codes {vt['final'].get('dead', 0):.1%}"),
             ("Prior", f"hourglass dim {pc['dim']}, depths {tuple(pc['depths'])}, shorten {pc['shorten']}, {pc['heads']} heads of {pc['dim_head']}; {mib('prior'):.1f} MiB"),
-            ("Prior training", f"{pt['steps']} steps of {tc.get('batch_size', '?')} (T = {tc.get('unroll', '?')}, lr {tc.get('lr', '?')}, {tc.get('schedule', '?')}) in ≈{pt['seconds'] / 60:.0f} min"),
+            ("Prior training", "; then, from its EMA weights, ".join(_stage(st) for st in pt.get('stages', [pt]))
+                               + (f" ({pt['steps']} steps in ≈{pt['seconds'] / 60:.0f} min in all)" if 'stages' in pt else "")),
             ("Final losses", f"train {bits(pt['final']['loss'])}; valid (EMA) {bits(pt['final']['valid_ema_loss'])}"),
             ("Hardware", "2 CPU cores, no GPU")]
     cmds = "\n".join(pr_meta['metadata'].get('commands', []))
@@ -115,6 +139,9 @@ def plot_demo_training(folder:str|Path|None=None, # a demo model folder; default
     axs[2].plot([m['step'] for m in tr], [m['loss'] / math.log(2) for m in tr], lw=1, label='train')
     axs[2].plot([m['step'] for m in va], [m['valid_loss'] / math.log(2) for m in va], 'o-', ms=3, label='valid')
     axs[2].plot([m['step'] for m in va], [m['valid_ema_loss'] / math.log(2) for m in va], 's--', ms=3, label='valid (EMA)')
+    meta = json.loads((folder/'prior.json').read_text())['metadata']['training']
+    for end in itertools.accumulate(st['steps'] for st in meta.get('stages', [])[:-1]):
+        axs[2].axvline(end, color='grey', lw=0.8, ls=':')                                   # where a stage ended
     axs[2].set(title='prior: unrolled loss (bits per code)', xlabel='step'); axs[2].legend(fontsize=8)
     fig.tight_layout(); return fig
 
