@@ -22,7 +22,7 @@ from .sundae import Noise, unrolled_loss
 from .latents import LatentDataset, store_fingerprint, vqgan_sha256
 from .hourglass import Hourglass, hourglass_preset
 from .vqgan import load_vqgan
-from .hub import TensorBoardLog, need_tensorboard, save_grid, grid_path, speed_memory, hub_path
+from .hub import TensorBoardLog, need_tensorboard, save_grid, grid_path, speed_memory
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'keyed_generator', 'StepSampler', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env',
@@ -504,24 +504,18 @@ def store_num_classes(ds:LatentDataset) -> int:
     if ds.labels is None: return 0
     return len(ds.classes) if ds.classes else int(ds.labels.max()) + 1
 
-def init_prior(source:str|Path, # a training folder (its latest EMA weights), a checkpoint folder, or a bundle with prior.json
+def init_prior(source:str|Path, # a training folder (its latest EMA), a checkpoint, bundle or save_pretrained folder, or a Hub repo id
                train_ds:LatentDataset, # the store the new run trains on
                allow_other_store:bool=False # go on (with a warning) when `source` was trained on another VQ-GAN's codes
               ) -> nn.Module:
     "The weights a run starts from (fine-tuning, or a second schedule): checked against the store before any step."
-    src = hub_path(source, '--init')   # a path, or a Hub repo id (owner/name)
-    if not src.is_dir(): raise FileNotFoundError(f"{src} is not a folder: pass a training folder, a checkpoint folder or a model bundle to --init")
-    if (src/'latest.json').exists() or (src/'trainer.pt').exists(): folder, name = _checkpoint_folder(src), 'ema'
-    else: folder, name = src, next((n for n in ('ema', 'prior', 'model') if (src/f'{n}.json').exists()), None)
-    if name is None: raise FileNotFoundError(f"{src} holds no prior: pass a training folder (latest.json), a checkpoint "
-                                             "folder (ema.json) or a model bundle (prior.json) to --init")
-    model = load_model(folder, name)
+    model = Hourglass.from_pretrained(source).train()   # the files as every loader finds them (a run's EMA, a bundle's prior, …)
     have, need = (model.config.num_tokens, model.config.num_classes), (train_ds.n_embed, store_num_classes(train_ds))
-    if have != need: raise UserError(f"{src} is a prior over {have[0]} codes and {have[1]} classes, the store has {need[0]} "
+    if have != need: raise UserError(f"{source} is a prior over {have[0]} codes and {have[1]} classes, the store has {need[0]} "
                                      f"and {need[1]}: start from a prior trained on this VQ-GAN's codes, or drop --init")
     was, now = checkpoint_vqgan_sha256(model), train_ds.meta.get('vqgan_sha256')
     if was and now and was != now:
-        msg = f"{src} was trained on codes of another VQ-GAN (vqgan_sha256 {was[:12]}…, this store's {now[:12]}…)"
+        msg = f"{source} was trained on codes of another VQ-GAN (vqgan_sha256 {was[:12]}…, this store's {now[:12]}…)"
         if not allow_other_store: raise UserError(f"{msg}: its codes mean other pictures here; pass --allow_other_store to start from it anyway")
         warnings.warn(f"{msg}: starting from it anyway (allow_other_store)")
     return model
