@@ -31,165 +31,263 @@ __all__ = ['NETWORK_COLS', 'SAMPLER_COLS', 'GRID_COLS', 'MEGAPIXEL_COLS', 'UTIL_
 # %% ../nbs/14_bench.ipynb #c006
 def sync(device='cpu'):
     "Wait for the device's queued work (CUDA); nothing to wait for on the CPU."
-    if torch.device(device).type == 'cuda': torch.cuda.synchronize(device)
+    if torch.device(device).type == 'cuda':
+        torch.cuda.synchronize(device)
 
-def timed(fn, *, reps:int=3, warmup:int=1, device='cpu') -> float:
+
+def timed(fn, *, reps: int = 3, warmup: int = 1, device='cpu') -> float:
     "The best wall time (s) of `reps` calls of `fn()`, after `warmup` untimed calls."
-    if reps < 1: raise ValueError(f"reps must be at least 1, got {reps}")
-    for _ in range(warmup): fn()
+    if reps < 1:
+        raise ValueError(f"reps must be at least 1, got {reps}")
+    for _ in range(warmup):
+        fn()
     best = math.inf
     for _ in range(reps):
-        sync(device); t = time.perf_counter(); fn(); sync(device); best = min(best, time.perf_counter() - t)
+        sync(device)
+        t = time.perf_counter()
+        fn()
+        sync(device)
+        best = min(best, time.perf_counter() - t)
     return best
 
+
 @contextlib.contextmanager
-def threads(n:int|None): # torch intra-op threads inside the block; None or 0 leaves them as they are
+def threads(n: int | None):  # torch intra-op threads inside the block; None or 0 leaves them as they are
     "Run a block with `n` torch threads, then restore the previous number."
     saved = torch.get_num_threads()
-    if n: torch.set_num_threads(n)
-    try: yield
-    finally: torch.set_num_threads(saved)
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(saved)
 
-def matmul_peak(n:int=2048, *, dtype=torch.float32, device='cpu', reps:int=5) -> float:
+
+def matmul_peak(n: int = 2048, *, dtype=torch.float32, device='cpu', reps: int = 5) -> float:
     "Achieved FLOP/s of a dense (n, n) @ (n, n) matmul: the device's practical peak for `dtype`."
     a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
     return 2 * n**3 / timed(lambda: a @ b, reps=reps, device=device)
 
 # %% ../nbs/14_bench.ipynb #c009
-def fast_context(device='cpu', amp:bool|None=None) -> contextlib.ExitStack: # amp None: bf16 on CUDA only
+def fast_context(device='cpu', amp: bool | None = None) -> contextlib.ExitStack:  # amp None: bf16 on CUDA only
     "bf16 autocast (on CUDA by default) and flash / memory-efficient attention kernels on CUDA."
     stack, dev = contextlib.ExitStack(), torch.device(device)
-    if amp if amp is not None else dev.type == 'cuda': stack.enter_context(torch.autocast(dev.type, dtype=torch.bfloat16))
+    if amp if amp is not None else dev.type == 'cuda':
+        stack.enter_context(torch.autocast(dev.type, dtype=torch.bfloat16))
     if dev.type == 'cuda':
         stack.enter_context(sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]))
     return stack
 
+
 def device_name(device='cpu') -> str:
     "A readable name of the device (the GPU's name, or the CPU model and thread count)."
     dev = torch.device(device)
-    if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
-    cpu = next((l.split(':', 1)[1].strip() for l in Path('/proc/cpuinfo').read_text().splitlines() if l.startswith('model name')), None) \
-          if Path('/proc/cpuinfo').exists() else None
+    if dev.type == 'cuda':
+        return torch.cuda.get_device_name(dev)
+    cpu = (
+        next(
+            (
+                l.split(':', 1)[1].strip()
+                for l in Path('/proc/cpuinfo').read_text().splitlines()
+                if l.startswith('model name')
+            ),
+            None,
+        )
+        if Path('/proc/cpuinfo').exists()
+        else None
+    )
     return f"{cpu or platform.processor() or 'CPU'}, {torch.get_num_threads()} thread(s)"
 
-def table(rows:list, cols:dict, title:str|None=None): # cols: key → format spec ('8.2f', 's', 'd')
+
+def table(rows: list, cols: dict, title: str | None = None):  # cols: key → format spec ('8.2f', 's', 'd')
     "Print rows (dicts) as an aligned text table."
     cells = [[format(r[k], f) if r.get(k) is not None else '–' for k, f in cols.items()] for r in rows]
     ws = [max([len(k)] + [len(c[i]) for c in cells]) for i, k in enumerate(cols)]
-    if title: print(title)
-    for line in [list(cols)] + cells: print('  '.join(c.rjust(w) for c, w in zip(line, ws)))
+    if title:
+        print(title)
+    for line in [list(cols)] + cells:
+        print('  '.join(c.rjust(w) for c, w in zip(line, ws)))
 
 # %% ../nbs/14_bench.ipynb #c012
-def _net_step(model, codes, backward:bool):
+def _net_step(model, codes, backward: bool):
     if not backward:
-        with torch.no_grad(): return model(codes)
+        with torch.no_grad():
+            return model(codes)
     F.cross_entropy(rearrange(model(codes), 'b h w v -> b v h w').float(), codes).backward()
     model.zero_grad(set_to_none=True)
 
-def network_bench(config:HourglassConfig, grids=(16, 32, 64), *, batch:int=1, reps:int=2, device='cpu', amp=None) -> list:
+
+def network_bench(
+    config: HourglassConfig, grids=(16, 32, 64), *, batch: int = 1, reps: int = 2, device='cpu', amp=None
+) -> list:
     "Rows per grid and mode: hourglass and vanilla ms, speed-up, analytic FLOP ratio, efficiency, hourglass GFLOP/s."
     device, rows = torch.device(device), []
-    with seeded(0): nets = dict(hg=Hourglass(config).to(device), va=Hourglass(vanilla_config(config)).to(device))
+    with seeded(0):
+        nets = dict(hg=Hourglass(config).to(device), va=Hourglass(vanilla_config(config)).to(device))
     for g in grids:
-        with seeded(0): codes = torch.randint(0, config.num_tokens, (batch, g, g), device=device)
+        with seeded(0):
+            codes = torch.randint(0, config.num_tokens, (batch, g, g), device=device)
         ratio, fl = flops(nets['va'].config, g, g) / flops(config, g, g), batch * flops(config, g, g)
         for backward in (False, True):
             best = {}
             with fast_context(device, amp):
-                for k, m in nets.items(): m.train(backward); _net_step(m, codes, backward)          # warm-up
+                for k, m in nets.items():
+                    m.train(backward)
+                    _net_step(m, codes, backward)  # warm-up
                 for _ in range(reps):
                     for k, m in nets.items():
-                        best[k] = min(best.get(k, math.inf), timed(lambda: _net_step(m, codes, backward), reps=1, warmup=0, device=device))
+                        best[k] = min(
+                            best.get(k, math.inf),
+                            timed(lambda: _net_step(m, codes, backward), reps=1, warmup=0, device=device),
+                        )
             s = best['va'] / best['hg']
-            rows.append(dict(grid=g, batch=batch, mode='fwd+bwd' if backward else 'fwd', hg_ms=best['hg'] * 1e3, va_ms=best['va'] * 1e3,
-                             speedup=s, flop_ratio=ratio, eff=s / ratio, hg_gflops=fl * (3 if backward else 1) / best['hg'] / 1e9))
+            rows.append(
+                dict(
+                    grid=g,
+                    batch=batch,
+                    mode='fwd+bwd' if backward else 'fwd',
+                    hg_ms=best['hg'] * 1e3,
+                    va_ms=best['va'] * 1e3,
+                    speedup=s,
+                    flop_ratio=ratio,
+                    eff=s / ratio,
+                    hg_gflops=fl * (3 if backward else 1) / best['hg'] / 1e9,
+                )
+            )
     return rows
 
-NETWORK_COLS = dict(grid='d', batch='d', mode='s', hg_ms='.1f', va_ms='.1f', speedup='.2f', flop_ratio='.2f', eff='.2f', hg_gflops='.1f')
+
+NETWORK_COLS = dict(
+    grid='d', batch='d', mode='s', hg_ms='.1f', va_ms='.1f', speedup='.2f', flop_ratio='.2f', eff='.2f', hg_gflops='.1f'
+)
 
 # %% ../nbs/14_bench.ipynb #c016
 class CausalAttention(Attention):
     "Causal multi-head attention with 1D rotary angles and an optional key/value cache."
-    def forward(self, x:Tensor, # (b, n, d) the new tokens
-                rotary:tuple|None=None, # (cos, sin) each (n, r) for the new tokens' positions
-                cache:dict|None=None): # {'k', 'v': (b, heads, N, e) buffers, 'n': tokens already in them}
+
+    def forward(
+        self,
+        x: Tensor,  # (b, n, d) the new tokens
+        rotary: tuple | None = None,  # (cos, sin) each (n, r) for the new tokens' positions
+        cache: dict | None = None,  # {'k', 'v': (b, heads, N, e) buffers, 'n': tokens already in them}
+    ):
         q, k, v = self.to_q(x), *self.to_kv(x).chunk(2, dim=-1)
         q, k, v = (rearrange(t, 'b n (h e) -> b h n e', h=self.heads) for t in (q, k, v))
-        if rotary is not None: q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
+        if rotary is not None:
+            q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
         n0, n = (cache['n'] if cache else 0), x.shape[1]
-        if n0 and n > 1: raise ValueError("with tokens already cached, feed one new token at a time")
+        if n0 and n > 1:
+            raise ValueError("with tokens already cached, feed one new token at a time")
         if cache is not None:
-            cache['k'][:, :, n0:n0 + n], cache['v'][:, :, n0:n0 + n] = k, v
-            k, v, cache['n'] = cache['k'][:, :, :n0 + n].to(q.dtype), cache['v'][:, :, :n0 + n].to(q.dtype), n0 + n
-        o = F.scaled_dot_product_attention(q, k, v, is_causal=n > 1)   # one new token sees every cached one
+            cache['k'][:, :, n0 : n0 + n], cache['v'][:, :, n0 : n0 + n] = k, v
+            k, v, cache['n'] = cache['k'][:, :, : n0 + n].to(q.dtype), cache['v'][:, :, : n0 + n].to(q.dtype), n0 + n
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=n > 1)  # one new token sees every cached one
         return self.to_out(rearrange(o, 'b h n e -> b n (h e)'))
+
 
 class CausalBlock(Block):
     "A pre-LN block (as the prior's) whose attention is causal and cached."
-    def __init__(self, dim:int, *, heads:int, dim_head:int, mlp_mult:int=4):
+
+    def __init__(self, dim: int, *, heads: int, dim_head: int, mlp_mult: int = 4):
         super().__init__(dim, heads=heads, dim_head=dim_head, mlp_mult=mlp_mult)
         self.attn = CausalAttention(dim, heads=heads, dim_head=dim_head)
-    def forward(self, x:Tensor, rotary:tuple|None=None, cache:dict|None=None) -> Tensor:
+
+    def forward(self, x: Tensor, rotary: tuple | None = None, cache: dict | None = None) -> Tensor:
         x = x + self.attn(self.norm1(x), rotary, cache)
         return x + self.mlp(x)
 
 # %% ../nbs/14_bench.ipynb #c017
 class CausalTwin(nn.Module):
     "The autoregressive twin of a prior: its vanilla transformer (same width and depth), causal, 1D rotary, start token."
+
     config_class = HourglassConfig
-    def __init__(self, config:HourglassConfig):
+
+    def __init__(self, config: HourglassConfig):
         super().__init__()
         self.config, c, depth = config, config, vanilla_config(config).depths
-        self.embed = nn.Embedding(c.num_tokens + 1, c.dim)             # id num_tokens is the start token
-        self.blocks = nn.ModuleList(CausalBlock(c.dim, heads=c.heads, dim_head=c.dim_head, mlp_mult=c.mlp_mult) for _ in range(depth))
+        self.embed = nn.Embedding(c.num_tokens + 1, c.dim)  # id num_tokens is the start token
+        self.blocks = nn.ModuleList(
+            CausalBlock(c.dim, heads=c.heads, dim_head=c.dim_head, mlp_mult=c.mlp_mult) for _ in range(depth)
+        )
         self.norm, self.to_logits = nn.LayerNorm(c.dim), nn.Linear(c.dim, c.num_tokens)
         self.rotary = RotaryEmbedding(c.dim_head, axes=1, freqs='lang')
 
-    def new_caches(self, b:int, n:int, device=None, dtype=torch.float32) -> list: # room for n tokens of b sequences
+    def new_caches(self, b: int, n: int, device=None, dtype=torch.float32) -> list:  # room for n tokens of b sequences
         "Empty key/value caches, one per block."
         shape = (b, self.config.heads, n, self.config.dim_head)
-        return [dict(k=torch.empty(shape, device=device, dtype=dtype), v=torch.empty(shape, device=device, dtype=dtype), n=0) for _ in self.blocks]
+        return [
+            dict(
+                k=torch.empty(shape, device=device, dtype=dtype), v=torch.empty(shape, device=device, dtype=dtype), n=0
+            )
+            for _ in self.blocks
+        ]
 
-    def forward(self, tokens:Tensor, # (b, n) ids in [0, v]: the start token, then codes in raster order
-                caches:list|None=None) -> Tensor: # (b, n, v) logits of the next code at every position
+    def forward(
+        self,
+        tokens: Tensor,  # (b, n) ids in [0, v]: the start token, then codes in raster order
+        caches: list | None = None,
+    ) -> Tensor:  # (b, n, v) logits of the next code at every position
         start = caches[0]['n'] if caches else 0
         pos = torch.arange(start, start + tokens.shape[1], device=tokens.device, dtype=torch.float32)[:, None]
         x, rot = self.embed(tokens), self.rotary(pos, (0,))
-        for i, blk in enumerate(self.blocks): x = blk(x, rot, caches[i] if caches else None)
+        for i, blk in enumerate(self.blocks):
+            x = blk(x, rot, caches[i] if caches else None)
         return self.to_logits(self.norm(x))
 
 # %% ../nbs/14_bench.ipynb #c021
 @torch.no_grad()
-def ar_sample(model:CausalTwin, n:int, shape:tuple, # how many samples, (h, w) grid
-              *, temperature:float=1.0, top_k:int=0, generator=None) -> Tensor: # (n, h, w) codes
+def ar_sample(
+    model: CausalTwin,
+    n: int,
+    shape: tuple,  # how many samples, (h, w) grid
+    *,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    generator=None,
+) -> Tensor:  # (n, h, w) codes
     "Autoregressive raster-order sampling with a key/value cache."
-    (h, w), v = shape, model.config.num_tokens; dev = next(model.parameters()).device
-    caches, out = model.new_caches(n, h * w, dev, model.embed.weight.dtype), torch.empty(n, h * w, dtype=torch.long, device=dev)
-    tok = torch.full((n, 1), v, dtype=torch.long, device=dev)          # the start token
+    (h, w), v = shape, model.config.num_tokens
+    dev = next(model.parameters()).device
+    caches, out = (
+        model.new_caches(n, h * w, dev, model.embed.weight.dtype),
+        torch.empty(n, h * w, dtype=torch.long, device=dev),
+    )
+    tok = torch.full((n, 1), v, dtype=torch.long, device=dev)  # the start token
     for i in range(h * w):
         tok = _draw(model(tok, caches)[:, -1], temperature, top_k, generator)[:, None]
         out[:, i] = tok[:, 0]
     return rearrange(out, 'b (h w) -> b h w', h=h)
 
 # %% ../nbs/14_bench.ipynb #c024
-def masked_twin(config:HourglassConfig) -> Hourglass:
+def masked_twin(config: HourglassConfig) -> Hourglass:
     "The MaskGIT twin of a prior: the same network with one extra input and output token, [MASK] (id num_tokens)."
     return Hourglass(dataclasses.replace(config, num_tokens=config.num_tokens + 1))
 
-def maskgit_schedule(n:int, steps:int) -> list: # n codes, T steps
+
+def maskgit_schedule(n: int, steps: int) -> list:  # n codes, T steps
     "How many of the n codes are still masked after each step (cosine schedule, strictly falling to 0)."
     out, prev = [], n
     for t in range(1, steps + 1):
-        prev = max(0, min(prev - 1, math.floor(n * math.cos(math.pi / 2 * t / steps)))); out.append(prev)
+        prev = max(0, min(prev - 1, math.floor(n * math.cos(math.pi / 2 * t / steps))))
+        out.append(prev)
     return out
 
 # %% ../nbs/14_bench.ipynb #c026
 @torch.no_grad()
-def maskgit_sample(model:Hourglass, n:int, shape:tuple, # a `masked_twin`, how many samples, (h, w) grid
-                   *, steps:int=12, temperature:float=1.0, choice_temperature:float=4.5, generator=None,
-                   trace:list|None=None) -> Tensor: # trace: gets the number of masked codes after each step
+def maskgit_sample(
+    model: Hourglass,
+    n: int,
+    shape: tuple,  # a `masked_twin`, how many samples, (h, w) grid
+    *,
+    steps: int = 12,
+    temperature: float = 1.0,
+    choice_temperature: float = 4.5,
+    generator=None,
+    trace: list | None = None,
+) -> Tensor:  # trace: gets the number of masked codes after each step
     "MaskGIT-style sampling: confidence-ordered parallel decoding with a cosine schedule."
-    (h, w), mask = shape, model.config.num_tokens - 1; dev = next(model.parameters()).device
+    (h, w), mask = shape, model.config.num_tokens - 1
+    dev = next(model.parameters()).device
     codes = torch.full((n, h * w), mask, dtype=torch.long, device=dev)
     for t, keep_masked in enumerate(maskgit_schedule(h * w, steps), 1):
         logits = rearrange(model(rearrange(codes, 'b (h w) -> b h w', h=h))[..., :mask], 'b h w v -> b (h w) v')
@@ -198,148 +296,273 @@ def maskgit_sample(model:Hourglass, n:int, shape:tuple, # a `masked_twin`, how m
         u = torch.rand(logp.shape, generator=generator, device=dev).clamp(1e-20, 1 - 1e-7)
         conf = (logp - choice_temperature * (1 - t / steps) * torch.log(-torch.log(u))).masked_fill(~masked, math.inf)
         codes = torch.where(masked, drawn, codes)
-        if keep_masked: codes.scatter_(1, conf.topk(keep_masked, dim=1, largest=False).indices, mask)
-        if trace is not None: trace.append(int((codes == mask).sum(1).max()))
+        if keep_masked:
+            codes.scatter_(1, conf.topk(keep_masked, dim=1, largest=False).indices, mask)
+        if trace is not None:
+            trace.append(int((codes == mask).sum(1).max()))
     return rearrange(codes, 'b (h w) -> b h w', h=h)
 
 # %% ../nbs/14_bench.ipynb #c029
 class Anchored(nn.Module):
     "A prior whose logits get +`alpha` on each input code, so that its sampling chains converge (for timing early stop)."
-    def __init__(self, net:nn.Module, alpha:float=9.):
-        super().__init__(); self.net, self.alpha, self.config = net, alpha, net.config
-    def forward(self, codes:Tensor, labels:Tensor|None=None) -> Tensor:
+
+    def __init__(self, net: nn.Module, alpha: float = 9.0):
+        super().__init__()
+        self.net, self.alpha, self.config = net, alpha, net.config
+
+    def forward(self, codes: Tensor, labels: Tensor | None = None) -> Tensor:
         logits = self.net(codes, labels)
         return logits.scatter_add(-1, codes.long()[..., None], torch.full_like(logits[..., :1], self.alpha))
 
 # %% ../nbs/14_bench.ipynb #c032
-def _prefix_times(model, codes, config:SamplerConfig, device) -> list:
+def _prefix_times(model, codes, config: SamplerConfig, device) -> list:
     "Cumulative wall time after each step of one run of `config` (early stop off, so every step runs)."
     g, out = torch.Generator(device).manual_seed(0), []
-    sync(device); t0 = time.perf_counter()
+    sync(device)
+    t0 = time.perf_counter()
     for s in sample_steps(model, codes, dataclasses.replace(config, early_stop=False), generator=g):
-        sync(device); out.append(time.perf_counter() - t0)
+        sync(device)
+        out.append(time.perf_counter() - t0)
     return out
 
-def sampler_bench(config:HourglassConfig, grid:int=16, *, batch:int=4, budgets=(10, 25, 50, 100), es_budgets=(50, 100),
-                  maskgit_steps=(8, 12, 18), alpha:float=9., device='cpu', amp=None) -> list:
+
+def sampler_bench(
+    config: HourglassConfig,
+    grid: int = 16,
+    *,
+    batch: int = 4,
+    budgets=(10, 25, 50, 100),
+    es_budgets=(50, 100),
+    maskgit_steps=(8, 12, 18),
+    alpha: float = 9.0,
+    device='cpu',
+    amp=None,
+) -> list:
     "Rows per sampler and setting: network calls per image, s per image, and time relative to SUNDAE's largest budget."
     dev, shape, rows = torch.device(device), (grid, grid), []
-    with seeded(0): hg, twin, mnet = (m.to(dev).eval() for m in (Hourglass(config), CausalTwin(config), masked_twin(config)))
-    with seeded(0): codes = torch.randint(0, config.num_tokens, (batch, grid, grid), device=dev)
+    with seeded(0):
+        hg, twin, mnet = (m.to(dev).eval() for m in (Hourglass(config), CausalTwin(config), masked_twin(config)))
+    with seeded(0):
+        codes = torch.randint(0, config.num_tokens, (batch, grid, grid), device=dev)
     g = lambda: torch.Generator(dev).manual_seed(0)
     with fast_context(dev, amp):
-        sample(hg, batch, shape, steps=1, seed=0)                                                   # warm-ups
-        ts = _prefix_times(hg, codes, sampler_preset('paper', steps=max(budgets)), dev)   # the paper's rule
+        sample(hg, batch, shape, steps=1, seed=0)  # warm-ups
+        ts = _prefix_times(hg, codes, sampler_preset('paper', steps=max(budgets)), dev)  # the paper's rule
         rows += [dict(sampler='SUNDAE', setting=f'{b} steps', calls=b, s=ts[b - 1] / batch) for b in budgets]
         for b in es_budgets:
             r = sample(Anchored(hg, alpha), batch, shape, codes=codes, config=sampler_preset('paper', steps=b), seed=0)
-            rows.append(dict(sampler='SUNDAE', setting=f'{b} steps, early stop', calls=r.stopped.float().mean().item(), s=r.seconds / batch))
+            rows.append(
+                dict(
+                    sampler='SUNDAE',
+                    setting=f'{b} steps, early stop',
+                    calls=r.stopped.float().mean().item(),
+                    s=r.seconds / batch,
+                )
+            )
         ar_sample(twin, batch, (2, 2), generator=g())
-        rows.append(dict(sampler='autoregressive', setting='KV cache', calls=grid * grid,
-                         s=timed(lambda: ar_sample(twin, batch, shape, generator=g()), reps=1, warmup=0, device=dev) / batch))
+        rows.append(
+            dict(
+                sampler='autoregressive',
+                setting='KV cache',
+                calls=grid * grid,
+                s=timed(lambda: ar_sample(twin, batch, shape, generator=g()), reps=1, warmup=0, device=dev) / batch,
+            )
+        )
         maskgit_sample(mnet, batch, shape, steps=1, generator=g())
         for t in maskgit_steps:
-            rows.append(dict(sampler='MaskGIT', setting=f'{t} steps', calls=t,
-                             s=timed(lambda: maskgit_sample(mnet, batch, shape, steps=t, generator=g()), reps=1, warmup=0, device=dev) / batch))
+            rows.append(
+                dict(
+                    sampler='MaskGIT',
+                    setting=f'{t} steps',
+                    calls=t,
+                    s=timed(
+                        lambda: maskgit_sample(mnet, batch, shape, steps=t, generator=g()), reps=1, warmup=0, device=dev
+                    )
+                    / batch,
+                )
+            )
     ref = rows[len(budgets) - 1]['s']
-    for r in rows: r.update(grid=grid, batch=batch, vs_sundae=r['s'] / ref)
+    for r in rows:
+        r.update(grid=grid, batch=batch, vs_sundae=r['s'] / ref)
     return rows
+
 
 SAMPLER_COLS = dict(sampler='s', setting='s', batch='d', calls='.1f', s='.4f', vs_sundae='.3f')
 
 # %% ../nbs/14_bench.ipynb #c033b
-def grid_bench(config:HourglassConfig, grids=(16, 32, 64), *, batch:int=1, # network size; grids (side in codes); images at once
-               sundae:SamplerConfig|None=None, calls=(), # SUNDAE's rule (default: the default); mean calls it took on a trained prior
-               paper_steps:int=100, probe:int=5, maskgit_steps:int=12, device='cpu', amp=None) -> list:
+def grid_bench(
+    config: HourglassConfig,
+    grids=(16, 32, 64),
+    *,
+    batch: int = 1,  # network size; grids (side in codes); images at once
+    sundae: SamplerConfig | None = None,
+    calls=(),  # SUNDAE's rule (default: the default); mean calls it took on a trained prior
+    paper_steps: int = 100,
+    probe: int = 5,
+    maskgit_steps: int = 12,
+    device='cpu',
+    amp=None,
+) -> list:
     "Per grid, s per image of SUNDAE's default rule, the paper's sampler, the autoregressive and the MaskGIT peer, and the ratios."
     cfg, dev, rows = sundae or SamplerConfig(), torch.device(device), []
-    with seeded(0): hg, twin, mnet = (m.to(dev).eval() for m in (Hourglass(config), CausalTwin(config), masked_twin(config)))
+    with seeded(0):
+        hg, twin, mnet = (m.to(dev).eval() for m in (Hourglass(config), CausalTwin(config), masked_twin(config)))
     g = lambda: torch.Generator(dev).manual_seed(0)
     for grid in grids:
         shape = (grid, grid)
-        with seeded(0): codes = torch.randint(0, config.num_tokens, (batch, *shape), device=dev)
+        with seeded(0):
+            codes = torch.randint(0, config.num_tokens, (batch, *shape), device=dev)
         with fast_context(dev, amp):
-            sample(hg, batch, shape, steps=1, seed=0)                                                  # warm-ups
+            sample(hg, batch, shape, steps=1, seed=0)  # warm-ups
             ts = _prefix_times(hg, codes, cfg, dev)
             tp = _prefix_times(hg, codes, sampler_preset('paper', steps=probe), dev)
             ar = timed(lambda: ar_sample(twin, batch, shape, generator=g()), reps=1, warmup=0, device=dev)
-            mg = timed(lambda: maskgit_sample(mnet, batch, shape, steps=maskgit_steps, generator=g()), reps=1, warmup=0, device=dev)
-        n = lambda c: min(len(ts), max(1, round(c)))                                           # calls timed
-        r = [dict(sampler='SUNDAE, default', setting=f'{c:g} calls (measured mean)' if calls else f'{c} steps',
-                  calls=n(c), s=ts[n(c) - 1] / batch) for c in (calls or [cfg.steps])]
-        r += [dict(sampler='SUNDAE, paper', setting=f'{paper_steps} steps ({probe} timed × {paper_steps / probe:g})',
-                   calls=paper_steps, s=tp[-1] * paper_steps / probe / batch),
-              dict(sampler='autoregressive', setting='KV cache', calls=grid * grid, s=ar / batch),
-              dict(sampler='MaskGIT', setting=f'{maskgit_steps} steps', calls=maskgit_steps, s=mg / batch)]
+            mg = timed(
+                lambda: maskgit_sample(mnet, batch, shape, steps=maskgit_steps, generator=g()),
+                reps=1,
+                warmup=0,
+                device=dev,
+            )
+        n = lambda c: min(len(ts), max(1, round(c)))  # calls timed
+        r = [
+            dict(
+                sampler='SUNDAE, default',
+                setting=f'{c:g} calls (measured mean)' if calls else f'{c} steps',
+                calls=n(c),
+                s=ts[n(c) - 1] / batch,
+            )
+            for c in (calls or [cfg.steps])
+        ]
+        r += [
+            dict(
+                sampler='SUNDAE, paper',
+                setting=f'{paper_steps} steps ({probe} timed × {paper_steps / probe:g})',
+                calls=paper_steps,
+                s=tp[-1] * paper_steps / probe / batch,
+            ),
+            dict(sampler='autoregressive', setting='KV cache', calls=grid * grid, s=ar / batch),
+            dict(sampler='MaskGIT', setting=f'{maskgit_steps} steps', calls=maskgit_steps, s=mg / batch),
+        ]
         ar_s, mg_s = r[-2]['s'], r[-1]['s']
-        for o in r: o.update(grid=grid, batch=batch, vs_ar=o['s'] / ar_s, vs_maskgit=o['s'] / mg_s)
+        for o in r:
+            o.update(grid=grid, batch=batch, vs_ar=o['s'] / ar_s, vs_maskgit=o['s'] / mg_s)
         rows += r
     return rows
+
 
 GRID_COLS = dict(grid='d', sampler='s', setting='s', calls='.1f', s='.3f', vs_ar='.2f', vs_maskgit='.2f')
 
 # %% ../nbs/14_bench.ipynb #c035
-def decoder_flops(config, h:int, w:int) -> int:
+def decoder_flops(config, h: int, w: int) -> int:
     "FLOPs of decoding one (h, w) grid of codes with a VQ-GAN of this config (counted on the meta device)."
-    with torch.device('meta'): vq = VQGAN(config)
-    with torch.no_grad(), FlopCounterMode(display=False) as fc: vq.decode_latent(torch.empty(1, config.embed_dim, h, w, device='meta'))
+    with torch.device('meta'):
+        vq = VQGAN(config)
+    with torch.no_grad(), FlopCounterMode(display=False) as fc:
+        vq.decode_latent(torch.empty(1, config.embed_dim, h, w, device='meta'))
     return fc.get_total_flops()
 
 # %% ../nbs/14_bench.ipynb #c037
-def megapixel_bench(prior:nn.Module, vqgan:VQGAN, grid:int=32, *, batches=(1, 8), steps:int=1, budget:int=100,
-                    decode_grid:int|None=None, device='cpu', amp=None, compile:bool=False) -> list:
+def megapixel_bench(
+    prior: nn.Module,
+    vqgan: VQGAN,
+    grid: int = 32,
+    *,
+    batches=(1, 8),
+    steps: int = 1,
+    budget: int = 100,
+    decode_grid: int | None = None,
+    device='cpu',
+    amp=None,
+    compile: bool = False,
+) -> list:
     "Rows per batch: s per step, prior s per image for `budget` steps, decoder s per image, total s per image."
     dev, rows = torch.device(device), []
-    paper = lambda n: sampler_preset('paper', steps=n, early_stop=False)                   # the paper's rule, every step
+    paper = lambda n: sampler_preset('paper', steps=n, early_stop=False)  # the paper's rule, every step
     net = torch.compile(prior) if compile else prior
     dg = decode_grid or grid
     scale = decoder_flops(vqgan.config, grid, grid) / decoder_flops(vqgan.config, dg, dg)
     with fast_context(dev, amp):
-        sample(net, 1, (grid, grid), config=paper(1), seed=0)                      # warm-up (and compile)
+        sample(net, 1, (grid, grid), config=paper(1), seed=0)  # warm-up (and compile)
         vqgan.decode(torch.zeros(1, dg, dg, dtype=torch.long, device=dev))
         for b in batches:
-            if compile or dev.type == 'cuda':                                                # warm up every shape
-                sample(net, b, (grid, grid), config=paper(1), seed=0); vqgan.decode(torch.zeros(b, dg, dg, dtype=torch.long, device=dev))
+            if compile or dev.type == 'cuda':  # warm up every shape
+                sample(net, b, (grid, grid), config=paper(1), seed=0)
+                vqgan.decode(torch.zeros(b, dg, dg, dtype=torch.long, device=dev))
             r = sample(net, b, (grid, grid), config=paper(steps), seed=0)
-            db = b if dg == grid else 1                                                      # CPU: one small decode
+            db = b if dg == grid else 1  # CPU: one small decode
             codes = torch.randint(0, vqgan.config.n_embed, (db, dg, dg), device=dev)
             dec = timed(lambda: vqgan.decode(codes), reps=1, warmup=0, device=dev) * scale / db
             step = r.seconds / steps
             how = 'measured' if dg == grid else f'{dg}² codes timed × FLOP ratio {scale:.1f}'
-            rows.append(dict(batch=b, step_s=step, prior_s=step * budget / b, decode_s=dec, total_s=step * budget / b + dec,
-                             how=f'extrapolated: prior {steps} step(s) timed × {budget / steps:g}; decoder {how}'))
+            rows.append(
+                dict(
+                    batch=b,
+                    step_s=step,
+                    prior_s=step * budget / b,
+                    decode_s=dec,
+                    total_s=step * budget / b + dec,
+                    how=f'extrapolated: prior {steps} step(s) timed × {budget / steps:g}; decoder {how}',
+                )
+            )
     return rows
+
 
 MEGAPIXEL_COLS = dict(batch='d', step_s='.3f', prior_s='.3f', decode_s='.3f', total_s='.3f', how='s')
 
-def random_models(prior:str='megapixel', vqgan:str='megapixel', device='cpu') -> tuple:
+
+def random_models(prior: str = 'megapixel', vqgan: str = 'megapixel', device='cpu') -> tuple:
     "A prior and a VQ-GAN of the named presets with random weights, in eval mode on `device`."
-    with seeded(0): return Hourglass(hourglass_preset(prior)).to(device).eval(), VQGAN(vqgan_preset(vqgan)).to(device).eval()
+    with seeded(0):
+        return Hourglass(hourglass_preset(prior)).to(device).eval(), VQGAN(vqgan_preset(vqgan)).to(device).eval()
 
 # %% ../nbs/14_bench.ipynb #c041
-def utilisation(model:Hourglass, grid:int, batch:int, *, peak:float, reps:int=2, warmup:int=1, device='cpu', amp=None) -> dict:
+def utilisation(
+    model: Hourglass, grid: int, batch: int, *, peak: float, reps: int = 2, warmup: int = 1, device='cpu', amp=None
+) -> dict:
     "Forward time, achieved GFLOP/s and its share of the measured matmul `peak` (FLOP/s) for one batch."
-    with seeded(0): codes = torch.randint(0, model.config.num_tokens, (batch, grid, grid), device=device)
-    with torch.no_grad(), fast_context(device, amp): t = timed(lambda: model(codes), reps=reps, warmup=warmup, device=device)
+    with seeded(0):
+        codes = torch.randint(0, model.config.num_tokens, (batch, grid, grid), device=device)
+    with torch.no_grad(), fast_context(device, amp):
+        t = timed(lambda: model(codes), reps=reps, warmup=warmup, device=device)
     f = batch * flops(model.config, grid, grid)
-    return dict(grid=grid, batch=batch, gflop=f / 1e9, ms=t * 1e3, gflops=f / t / 1e9, peak_gflops=peak / 1e9, share=f / t / peak)
+    return dict(
+        grid=grid,
+        batch=batch,
+        gflop=f / 1e9,
+        ms=t * 1e3,
+        gflops=f / t / 1e9,
+        peak_gflops=peak / 1e9,
+        share=f / t / peak,
+    )
+
 
 @contextlib.contextmanager
 def _quiet_fd2():
     "Silence what C++ writes straight to file descriptor 2 (the profiler's start/stop lines)."
-    sys.stderr.flush(); saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY); os.dup2(null, 2)
-    try: yield
-    finally: os.dup2(saved, 2); os.close(saved); os.close(null)
+    sys.stderr.flush()
+    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(null)
 
-def profile_forward(model:nn.Module, codes:Tensor, *, top:int=8, device='cpu', amp=None) -> list:
+
+def profile_forward(model: nn.Module, codes: Tensor, *, top: int = 8, device='cpu', amp=None) -> list:
     "The `top` operators of one forward pass by self time: rows of op, calls, ms, share of the total."
     from torch.profiler import profile, ProfilerActivity
+
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.device(device).type == 'cuda' else [])
-    with _quiet_fd2(), torch.no_grad(), fast_context(device, amp), profile(activities=acts) as prof: model(codes); sync(device)
+    with _quiet_fd2(), torch.no_grad(), fast_context(device, amp), profile(activities=acts) as prof:
+        model(codes)
+        sync(device)
     key = 'self_device_time_total' if ProfilerActivity.CUDA in acts else 'self_cpu_time_total'
     ev = sorted(prof.key_averages(), key=lambda e: getattr(e, key), reverse=True)
     tot = sum(getattr(e, key) for e in ev)
     return [dict(op=e.key, calls=e.count, ms=getattr(e, key) / 1e3, share=getattr(e, key) / tot) for e in ev[:top]]
+
 
 UTIL_COLS = dict(model='s', grid='d', batch='d', gflop='.1f', ms='.1f', gflops='.1f', peak_gflops='.1f', share='.1%')
 PROFILE_COLS = dict(op='s', calls='d', ms='.1f', share='.1%')
@@ -347,128 +570,231 @@ PROFILE_COLS = dict(op='s', calls='d', ms='.1f', share='.1%')
 # %% ../nbs/14_bench.ipynb #c044
 BENCHES = ('network', 'samplers', 'megapixel', 'utilisation')
 
-def _settings(quick:bool, cuda:bool) -> dict:
+
+def _settings(quick: bool, cuda: bool) -> dict:
     "What each bench runs: the real sizes, or tiny stand-ins for `quick`."
-    if quick: return dict(net=hourglass_preset('tiny'), grids=(8, 16), smp=hourglass_preset('tiny'), sgrid=8,
-                          skw=dict(batch=2, budgets=(4, 8), es_budgets=(30,), maskgit_steps=(4,), alpha=6.),
-                          mp=('demo', 'demo', 16), mkw=dict(batches=(1, 2), steps=1, decode_grid=8), util=(('tiny', 8),), n=512)
-    return dict(net=hourglass_preset('tiny', num_tokens=1024, dim=128, heads=2, dim_head=64, depths=(2, 8, 2)), grids=(16, 32, 64),
-                smp=hourglass_preset('base'), sgrid=16, skw=dict(batch=4), mp=('megapixel', 'megapixel', 32),
-                mkw=dict(batches=(1, 8), steps=10 if cuda else 1, decode_grid=None if cuda else 8), util=(('base', 16),), n=8192 if cuda else 2048)
+    if quick:
+        return dict(
+            net=hourglass_preset('tiny'),
+            grids=(8, 16),
+            smp=hourglass_preset('tiny'),
+            sgrid=8,
+            skw=dict(batch=2, budgets=(4, 8), es_budgets=(30,), maskgit_steps=(4,), alpha=6.0),
+            mp=('demo', 'demo', 16),
+            mkw=dict(batches=(1, 2), steps=1, decode_grid=8),
+            util=(('tiny', 8),),
+            n=512,
+        )
+    return dict(
+        net=hourglass_preset('tiny', num_tokens=1024, dim=128, heads=2, dim_head=64, depths=(2, 8, 2)),
+        grids=(16, 32, 64),
+        smp=hourglass_preset('base'),
+        sgrid=16,
+        skw=dict(batch=4),
+        mp=('megapixel', 'megapixel', 32),
+        mkw=dict(batches=(1, 8), steps=10 if cuda else 1, decode_grid=None if cuda else 8),
+        util=(('base', 16),),
+        n=8192 if cuda else 2048,
+    )
 
 # %% ../nbs/14_bench.ipynb #c045
-def run_bench(*, quick:bool=False, device=None, n_threads:int|None=1, only=BENCHES, compile:bool=False, plot:str|None=None) -> dict:
+def run_bench(
+    *,
+    quick: bool = False,
+    device=None,
+    n_threads: int | None = 1,
+    only=BENCHES,
+    compile: bool = False,
+    plot: str | None = None,
+) -> dict:
     "Run the benches in `only`, print their tables, draw their plots (saved to `plot` if given); return every figure."
-    if bad := sorted(set(only) - set(BENCHES)): raise ValueError(f"unknown bench(es) {bad}: choose among {BENCHES}")
-    dev = get_device(device); S = _settings(quick, dev.type == 'cuda'); res = dict(quick=quick, only=list(only))
+    if bad := sorted(set(only) - set(BENCHES)):
+        raise ValueError(f"unknown bench(es) {bad}: choose among {BENCHES}")
+    dev = get_device(device)
+    S = _settings(quick, dev.type == 'cuda')
+    res = dict(quick=quick, only=list(only))
     with threads(n_threads if dev.type == 'cpu' else None):
-        res.update(device=device_name(dev), threads=torch.get_num_threads(), amp='bf16' if dev.type == 'cuda' else 'fp32')
-        print(f"device: {res['device']} ({res['amp']}); torch {torch.__version__}; {'quick stand-ins' if quick else 'full sizes'}; random weights\n")
+        res.update(
+            device=device_name(dev), threads=torch.get_num_threads(), amp='bf16' if dev.type == 'cuda' else 'fp32'
+        )
+        print(
+            f"device: {res['device']} ({res['amp']}); torch {torch.__version__}; {'quick stand-ins' if quick else 'full sizes'}; random weights\n"
+        )
         if 'network' in only:
             res['network'] = network_bench(S['net'], S['grids'], device=dev, reps=1 if quick else 2)
-            c = S['net']; table(res['network'], NETWORK_COLS, f"1. hourglass {c.depths} vs vanilla {vanilla_config(c).depths} blocks, width {c.dim}, {c.num_tokens} codes: ms per batch"); print()
+            c = S['net']
+            table(
+                res['network'],
+                NETWORK_COLS,
+                f"1. hourglass {c.depths} vs vanilla {vanilla_config(c).depths} blocks, width {c.dim}, {c.num_tokens} codes: ms per batch",
+            )
+            print()
         if 'samplers' in only:
             res['samplers'] = sampler_bench(S['smp'], S['sgrid'], device=dev, **S['skw'])
-            c = S['smp']; table(res['samplers'], SAMPLER_COLS, f"2. samplers on one network size (width {c.dim}, {vanilla_config(c).depths} blocks, {c.num_tokens} codes, {S['sgrid']}² grid): s per image"); print()
-        if 'megapixel' in only or 'utilisation' in only: prior, vq = random_models(*S['mp'][:2], device=dev)
+            c = S['smp']
+            table(
+                res['samplers'],
+                SAMPLER_COLS,
+                f"2. samplers on one network size (width {c.dim}, {vanilla_config(c).depths} blocks, {c.num_tokens} codes, {S['sgrid']}² grid): s per image",
+            )
+            print()
+        if 'megapixel' in only or 'utilisation' in only:
+            prior, vq = random_models(*S['mp'][:2], device=dev)
         if 'megapixel' in only:
             res['megapixel'] = megapixel_bench(prior, vq, S['mp'][2], device=dev, compile=compile, **S['mkw'])
-            table(res['megapixel'], MEGAPIXEL_COLS, f"3. {S['mp'][0]} prior + decoder, 100 steps: s per image"); print()
-        if 'utilisation' in only: res.update(_utilisation(S, prior, dev, quick, warm='megapixel' in only))
-    if not quick: print('Summary:', *summary(res), sep='\n- ')
+            table(res['megapixel'], MEGAPIXEL_COLS, f"3. {S['mp'][0]} prior + decoder, 100 steps: s per image")
+            print()
+        if 'utilisation' in only:
+            res.update(_utilisation(S, prior, dev, quick, warm='megapixel' in only))
+    if not quick:
+        print('Summary:', *summary(res), sep='\n- ')
     res['figure'] = plot_bench(res, plot)
     return res
 
 # %% ../nbs/14_bench.ipynb #c046
 def _utilisation(S, prior, dev, quick, warm=False) -> dict:
     "Bench 4: the matmul peak, each prior's forward at batch 8 (2 if quick), and a profile of those under 40%."
-    dt = torch.bfloat16 if dev.type == 'cuda' else torch.float32                     # the dtype the networks run in
+    dt = torch.bfloat16 if dev.type == 'cuda' else torch.float32  # the dtype the networks run in
     peak, b, rows, nets, profs = matmul_peak(S['n'], dtype=dt, device=dev), 2 if quick else 8, [], {}, {}
     for name, g in S['util']:
-        with seeded(0): nets[name] = Hourglass(hourglass_preset(name)).to(dev).eval()
+        with seeded(0):
+            nets[name] = Hourglass(hourglass_preset(name)).to(dev).eval()
         rows.append(dict(model=name, **utilisation(nets[name], g, b, peak=peak, device=dev)))
-    nets[S['mp'][0]] = prior       # (already warm when the megapixel bench ran; one forward at batch 8 is enough)
-    rows.append(dict(model=S['mp'][0], **utilisation(prior, S['mp'][2], b, peak=peak, reps=1, warmup=0 if warm else 1, device=dev)))
-    later = matmul_peak(S['n'], dtype=dt, device=dev)            # the load may have changed: share of the higher peak
+    nets[S['mp'][0]] = prior  # (already warm when the megapixel bench ran; one forward at batch 8 is enough)
+    rows.append(
+        dict(
+            model=S['mp'][0],
+            **utilisation(prior, S['mp'][2], b, peak=peak, reps=1, warmup=0 if warm else 1, device=dev),
+        )
+    )
+    later = matmul_peak(S['n'], dtype=dt, device=dev)  # the load may have changed: share of the higher peak
     if later > peak:
-        for r in rows: r.update(peak_gflops=later / 1e9, share=r['share'] * peak / later)
+        for r in rows:
+            r.update(peak_gflops=later / 1e9, share=r['share'] * peak / later)
         peak = later
-    table(rows, UTIL_COLS, f"4. utilisation: forward GFLOP/s against a {S['n']}² {str(dt)[6:]} matmul (the higher of two, before and after)"); print()
+    table(
+        rows,
+        UTIL_COLS,
+        f"4. utilisation: forward GFLOP/s against a {S['n']}² {str(dt)[6:]} matmul (the higher of two, before and after)",
+    )
+    print()
     for r in (r for r in rows if r['share'] < 0.4):
-        m, pb = nets[r['model']], b if r['gflop'] / b < 50 else 1       # the big prior profiled at batch 1, for time
-        with seeded(0): codes = torch.randint(0, m.config.num_tokens, (pb, r['grid'], r['grid']), device=dev)
+        m, pb = nets[r['model']], b if r['gflop'] / b < 50 else 1  # the big prior profiled at batch 1, for time
+        with seeded(0):
+            codes = torch.randint(0, m.config.num_tokens, (pb, r['grid'], r['grid']), device=dev)
         profs[r['model']] = profile_forward(m, codes, device=dev)
-        table(profs[r['model']], PROFILE_COLS, f"   under 40%: where the {r['model']} prior's forward spends its time (batch {pb}, {r['grid']}²)"); print()
+        table(
+            profs[r['model']],
+            PROFILE_COLS,
+            f"   under 40%: where the {r['model']} prior's forward spends its time (batch {pb}, {r['grid']}²)",
+        )
+        print()
     return dict(peak_gflops=peak / 1e9, utilisation=rows, profile=profs)
 
 # %% ../nbs/14_bench.ipynb #c048
-def summary(res:dict) -> list: # what `run_bench` returned
+def summary(res: dict) -> list:  # what `run_bench` returned
     "Lines of a closing note: every figure with its device; goals met or missed."
-    out = [f"every figure measured on {res['device']} ({res['amp']}, random weights{', quick stand-ins' if res['quick'] else ''})"]
+    out = [
+        f"every figure measured on {res['device']} ({res['amp']}, random weights{', quick stand-ins' if res['quick'] else ''})"
+    ]
     for r in res.get('network', []):
-        out.append(f"hourglass vs vanilla, {r['grid']}² batch {r['batch']} {r['mode']}: {r['speedup']:.2f}× faster, FLOP ratio "
-                   f"{r['flop_ratio']:.2f}× (efficiency {r['eff']:.2f})")
+        out.append(
+            f"hourglass vs vanilla, {r['grid']}² batch {r['batch']} {r['mode']}: {r['speedup']:.2f}× faster, FLOP ratio "
+            f"{r['flop_ratio']:.2f}× (efficiency {r['eff']:.2f})"
+        )
     for r in res.get('samplers', []):
-        out.append(f"{r['sampler']} {r['setting']}, {r['grid']}² batch {r['batch']}: {r['s']:.3f} s/image, {r['calls']:.1f} network "
-                   f"calls/image, {r['vs_sundae']:.2f}× the time of SUNDAE's largest budget")
+        out.append(
+            f"{r['sampler']} {r['setting']}, {r['grid']}² batch {r['batch']}: {r['s']:.3f} s/image, {r['calls']:.1f} network "
+            f"calls/image, {r['vs_sundae']:.2f}× the time of SUNDAE's largest budget"
+        )
     for r in res.get('megapixel', []):
-        out.append(f"megapixel pipeline, batch {r['batch']}, 100 steps + decode: {r['total_s']:.2f} s/image (prior {r['prior_s']:.2f}, "
-                   f"decoder {r['decode_s']:.2f}; {r['how']}); the paper: ≈2 s on a GTX 1080Ti"
-                   + ("; goal ≤ 0.1 s: " + ("met" if r['total_s'] <= 0.1 else f"missed by {r['total_s'] / 0.1:.1f}×")
-                      if res['amp'] == 'bf16' and r['batch'] == 8 else ''))
+        out.append(
+            f"megapixel pipeline, batch {r['batch']}, 100 steps + decode: {r['total_s']:.2f} s/image (prior {r['prior_s']:.2f}, "
+            f"decoder {r['decode_s']:.2f}; {r['how']}); the paper: ≈2 s on a GTX 1080Ti"
+            + (
+                "; goal ≤ 0.1 s: " + ("met" if r['total_s'] <= 0.1 else f"missed by {r['total_s'] / 0.1:.1f}×")
+                if res['amp'] == 'bf16' and r['batch'] == 8
+                else ''
+            )
+        )
     for r in res.get('utilisation', []):
         goal = 'met' if r['share'] >= 0.4 else f"missed by {40 - 100 * r['share']:.0f} points"
         prof = res.get('profile', {}).get(r['model'])
         hot = '; hot ops: ' + ', '.join('{} {:.0%}'.format(p['op'], p['share']) for p in prof[:3]) if prof else ''
-        out.append(f"utilisation of the {r['model']} prior's forward, {r['grid']}² batch {r['batch']}: {r['gflops']:.1f} GFLOP/s = "
-                   f"{r['share']:.0%} of the {r['peak_gflops']:.1f} GFLOP/s matmul peak (goal ≥ 40%: {goal}{hot})")
+        out.append(
+            f"utilisation of the {r['model']} prior's forward, {r['grid']}² batch {r['batch']}: {r['gflops']:.1f} GFLOP/s = "
+            f"{r['share']:.0%} of the {r['peak_gflops']:.1f} GFLOP/s matmul peak (goal ≥ 40%: {goal}{hot})"
+        )
     return out
 
 # %% ../nbs/14_bench.ipynb #c049
-def plot_bench(res:dict, path:str|None=None):
+def plot_bench(res: dict, path: str | None = None):
     "Plots of whatever benches `res` holds: speed-up vs FLOP ratio, sampler cost, megapixel time, utilisation."
     panels = [k for k in BENCHES if k in res]
-    if not panels: return None
+    if not panels:
+        return None
     fig, axs = plt.subplots(1, len(panels), figsize=(3.6 * len(panels), 3.2), dpi=72, squeeze=False)
     for ax, k in zip(axs[0], panels):
         rows = res[k]
         if k == 'network':
             for mode, mk in (('fwd', 'o-'), ('fwd+bwd', 's-')):
-                rs = [r for r in rows if r['mode'] == mode]; ax.plot([r['grid'] for r in rs], [r['speedup'] for r in rs], mk, label=f'{mode} measured')
+                rs = [r for r in rows if r['mode'] == mode]
+                ax.plot([r['grid'] for r in rs], [r['speedup'] for r in rs], mk, label=f'{mode} measured')
             ax.plot([r['grid'] for r in rows[::2]], [r['flop_ratio'] for r in rows[::2]], 'k--', label='FLOP ratio')
-            ax.set(xlabel='grid side', ylabel='vanilla time / hourglass time', title='1. hourglass speed-up'); ax.legend(fontsize=7)
+            ax.set(xlabel='grid side', ylabel='vanilla time / hourglass time', title='1. hourglass speed-up')
+            ax.legend(fontsize=7)
         if k == 'samplers':
             for name, mk in (('SUNDAE', 'o'), ('autoregressive', 's'), ('MaskGIT', '^')):
-                rs = [r for r in rows if r['sampler'] == name]; ax.loglog([r['calls'] for r in rs], [r['s'] for r in rs], mk, label=name)
-            ax.set(xlabel='network calls per image', ylabel='s per image', title=f"2. samplers (batch {rows[0]['batch']})"); ax.legend(fontsize=7)
+                rs = [r for r in rows if r['sampler'] == name]
+                ax.loglog([r['calls'] for r in rs], [r['s'] for r in rs], mk, label=name)
+            ax.set(
+                xlabel='network calls per image', ylabel='s per image', title=f"2. samplers (batch {rows[0]['batch']})"
+            )
+            ax.legend(fontsize=7)
         if k == 'megapixel':
             x = [f"batch {r['batch']}" for r in rows]
-            ax.bar(x, [r['prior_s'] for r in rows], label='prior, 100 steps'); ax.bar(x, [r['decode_s'] for r in rows], bottom=[r['prior_s'] for r in rows], label='decoder')
-            ax.set(ylabel='s per image', title='3. megapixel pipeline'); ax.legend(fontsize=7)
+            ax.bar(x, [r['prior_s'] for r in rows], label='prior, 100 steps')
+            ax.bar(x, [r['decode_s'] for r in rows], bottom=[r['prior_s'] for r in rows], label='decoder')
+            ax.set(ylabel='s per image', title='3. megapixel pipeline')
+            ax.legend(fontsize=7)
         if k == 'utilisation':
-            ax.bar([r['model'] for r in rows], [100 * r['share'] for r in rows]); ax.axhline(40, color='k', ls='--', label='goal 40%')
-            ax.set(ylabel='% of matmul peak', title='4. forward utilisation'); ax.legend(fontsize=7)
-    fig.suptitle(res.get('device', ''), fontsize=8); fig.tight_layout()
+            ax.bar([r['model'] for r in rows], [100 * r['share'] for r in rows])
+            ax.axhline(40, color='k', ls='--', label='goal 40%')
+            ax.set(ylabel='% of matmul peak', title='4. forward utilisation')
+            ax.legend(fontsize=7)
+    fig.suptitle(res.get('device', ''), fontsize=8)
+    fig.tight_layout()
     if path:
-        with atomic_path(path) as t: fig.savefig(t)
+        with atomic_path(path) as t:
+            fig.savefig(t)
     return fig
 
 # %% ../nbs/14_bench.ipynb #c050
 @call_parse
 @user_errors
-def sundae_vq_bench(quick:bool=False, # tiny stand-ins, under a minute (checks the machinery only)
-                    device:str=None, # 'cpu', 'cuda', ... (default: the best available)
-                    threads:int=1, # torch threads on the CPU (0: leave torch's default)
-                    only:str='network,samplers,megapixel,utilisation', # comma-separated benches to run
-                    compile:bool=False, # torch.compile the megapixel prior (worth it on a GPU)
-                    out:str=None, # write every figure to this JSON file
-                    plot:str=None): # save the plots to this image file
+def sundae_vq_bench(
+    quick: bool = False,  # tiny stand-ins, under a minute (checks the machinery only)
+    device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
+    threads: int = 1,  # torch threads on the CPU (0: leave torch's default)
+    only: str = 'network,samplers,megapixel,utilisation',  # comma-separated benches to run
+    compile: bool = False,  # torch.compile the megapixel prior (worth it on a GPU)
+    out: str = None,  # write every figure to this JSON file
+    plot: str = None,  # save the plots to this image file
+):
     "Speed benchmarks: network, samplers, megapixel pipeline, utilisation; prints tables, saves JSON and plots."
     check_number('--threads', threads, 0, integer=True)
     for path, name in ((out, '--out'), (plot, '--plot')):
-        if path: check_out(path, name, folder=False)
-    res = run_bench(quick=quick, device=device, n_threads=threads, only=tuple(o.strip() for o in only.split(',') if o.strip()),
-                    compile=compile, plot=plot)
+        if path:
+            check_out(path, name, folder=False)
+    res = run_bench(
+        quick=quick,
+        device=device,
+        n_threads=threads,
+        only=tuple(o.strip() for o in only.split(',') if o.strip()),
+        compile=compile,
+        plot=plot,
+    )
     res.pop('figure', None)
     if out:
-        with atomic_write(out) as f: json.dump(res, f, indent=1)
+        with atomic_write(out) as f:
+            json.dump(res, f, indent=1)

@@ -22,33 +22,47 @@ __all__ = ['USER_ERRORS', 'seed_everything', 'seeded', 'get_device', 'to_rgb', '
            'check_out']
 
 # %% ../nbs/00_core.ipynb #c005
-def seed_everything(seed:int): # any integer; the same seed gives the same draws
+def seed_everything(seed: int):  # any integer; the same seed gives the same draws
     "Seed Python's, NumPy's and torch's (CPU and CUDA) random generators."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
 
 @contextlib.contextmanager
-def seeded(seed:int|None): # `None` leaves the generators alone
+def seeded(seed: int | None):  # `None` leaves the generators alone
     "Run a block with all random generators seeded, then restore their previous states."
-    if seed is None: yield; return
+    if seed is None:
+        yield
+        return
     states = random.getstate(), np.random.get_state(), torch.get_rng_state()
     cuda = torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None
     seed_everything(seed)
-    try: yield
+    try:
+        yield
     finally:
-        random.setstate(states[0]); np.random.set_state(states[1]); torch.set_rng_state(states[2])
-        if cuda is not None: torch.cuda.set_rng_state_all(cuda)
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
+        if cuda is not None:
+            torch.cuda.set_rng_state_all(cuda)
 
 # %% ../nbs/00_core.ipynb #c008
-def get_device(device:str|torch.device|None=None # 'cpu', 'cuda', 'cuda:1', 'mps'; `None` picks the best
-              ) -> torch.device:
+def get_device(
+    device: str | torch.device | None = None,  # 'cpu', 'cuda', 'cuda:1', 'mps'; `None` picks the best
+) -> torch.device:
     "The device to run on: `device` if given, else `$SUNDAE_VQ_DEVICE`, else cuda → mps → cpu."
     device = device or os.environ.get('SUNDAE_VQ_DEVICE')
     if device is None:
-        if torch.cuda.is_available(): return torch.device('cuda')
-        if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available(): return torch.device('mps')
+        if torch.cuda.is_available():
+            return torch.device('cuda')
+        if getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available():
+            return torch.device('mps')
         return torch.device('cpu')
-    try: dev = torch.device(device)
-    except RuntimeError as e: raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'") from e
+    try:
+        dev = torch.device(device)
+    except RuntimeError as e:
+        raise ValueError(f"unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N' or 'mps'") from e
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} was asked for but CUDA is not available here: use 'cpu' or leave it unset")
     if dev.type == 'mps' and not (getattr(torch.backends, 'mps', None) and torch.backends.mps.is_available()):
@@ -56,42 +70,48 @@ def get_device(device:str|torch.device|None=None # 'cpu', 'cuda', 'cuda:1', 'mps
     return dev
 
 # %% ../nbs/00_core.ipynb #c011
-_GREY16 = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')                       # 16-bit greyscale (I: 32-bit ints)
+_GREY16 = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')  # 16-bit greyscale (I: 32-bit ints)
 _ALPHA = ('RGBA', 'LA', 'PA')
 _CONVERTIBLE = ('1', 'L', 'P', 'RGB', 'RGBX', 'CMYK', 'YCbCr') + _ALPHA + _GREY16
 _SAVE_AS = "convert it to an 8-bit RGB or a 16-bit greyscale PNG"
 
-def _name(img:Image.Image) -> str:
+
+def _name(img: Image.Image) -> str:
     return repr(str(img.filename)) if getattr(img, 'filename', '') else 'the image'
 
-def _grey16_to_l(img:Image.Image, name:str) -> Image.Image:
+
+def _grey16_to_l(img: Image.Image, name: str) -> Image.Image:
     "An 8-bit greyscale copy of a 16-bit greyscale image (0–65535 → 0–255)."
     a = np.asarray(img, dtype=np.int64)
     if a.size and (a.min() < 0 or a.max() > 65535):
-        raise ValueError(f"{name} has mode {img.mode!r} with values in [{a.min()}, {a.max()}], "
-                         f"beyond 16 bits: {_SAVE_AS}")
+        raise ValueError(
+            f"{name} has mode {img.mode!r} with values in [{a.min()}, {a.max()}], beyond 16 bits: {_SAVE_AS}"
+        )
     return Image.fromarray(np.rint(a / 257).astype(np.uint8))
 
 # %% ../nbs/00_core.ipynb #c011a
-def to_rgb(img:Image.Image, background=(255, 255, 255)) -> Image.Image:
+def to_rgb(img: Image.Image, background=(255, 255, 255)) -> Image.Image:
     "An upright (EXIF) RGB copy of `img`: 16-bit grey scaled to 8 bits, any transparency composited onto `background`."
     name = _name(img)
     if img.mode not in _CONVERTIBLE:
         raise ValueError(f"{name} has mode {img.mode!r}, which sundae_vq does not read: {_SAVE_AS}")
     img = ImageOps.exif_transpose(img)
-    if img.mode in _GREY16: img = _grey16_to_l(img, name)
+    if img.mode in _GREY16:
+        img = _grey16_to_l(img, name)
     if img.mode in _ALPHA or (img.mode == 'P' and 'transparency' in img.info):
         img = img.convert('RGBA')
         out = Image.new('RGBA', img.size, background + (255,))
         return Image.alpha_composite(out, img).convert('RGB')
     return img.convert('RGB')
 
-def img2tensor(img:Image.Image) -> Tensor:
+
+def img2tensor(img: Image.Image) -> Tensor:
     "A PIL image as a float tensor (3, H, W) in [-1, 1] (upright, transparency on white; see `to_rgb`)."
     a = np.asarray(to_rgb(img), dtype=np.float32)
     return torch.from_numpy(a).permute(2, 0, 1) / 127.5 - 1
 
-def tensor2img(x:Tensor) -> Image.Image:
+
+def tensor2img(x: Tensor) -> Image.Image:
     "A tensor (3, H, W) or (1, H, W) in [-1, 1] as a PIL RGB image (values outside are clipped)."
     if x.ndim != 3 or x.shape[0] not in (1, 3):
         raise ValueError(f"expected a (3, H, W) or (1, H, W) tensor, got shape {tuple(x.shape)}")
@@ -99,73 +119,101 @@ def tensor2img(x:Tensor) -> Image.Image:
     return Image.fromarray(a.expand(3, -1, -1).permute(1, 2, 0).numpy())
 
 # %% ../nbs/00_core.ipynb #c014
-def image_grid(images:Tensor, # (b, 3, H, W) in [-1, 1]
-               ncol:int|None=None, # images per row; default ⌈√b⌉
-               pad:int=2, # pixels between images
-               pad_value:float=1.0) -> Image.Image: # border colour in [-1, 1] (1 is white)
+def image_grid(
+    images: Tensor,  # (b, 3, H, W) in [-1, 1]
+    ncol: int | None = None,  # images per row; default ⌈√b⌉
+    pad: int = 2,  # pixels between images
+    pad_value: float = 1.0,
+) -> Image.Image:  # border colour in [-1, 1] (1 is white)
     "Tile a batch of images into one PIL image, row by row."
-    if images.ndim != 4: raise ValueError(f"expected a batch (b, 3, H, W), got shape {tuple(images.shape)}")
+    if images.ndim != 4:
+        raise ValueError(f"expected a batch (b, 3, H, W), got shape {tuple(images.shape)}")
     b, c, h, w = images.shape
-    ncol = ncol or int(np.ceil(np.sqrt(b))); nrow = int(np.ceil(b / ncol))
+    ncol = ncol or int(np.ceil(np.sqrt(b)))
+    nrow = int(np.ceil(b / ncol))
     grid = images.new_full((c, nrow * (h + pad) + pad, ncol * (w + pad) + pad), pad_value).float()
     for i, im in enumerate(images):
         r, q = divmod(i, ncol)
-        grid[:, pad + r * (h + pad): pad + r * (h + pad) + h, pad + q * (w + pad): pad + q * (w + pad) + w] = im
+        grid[:, pad + r * (h + pad) : pad + r * (h + pad) + h, pad + q * (w + pad) : pad + q * (w + pad) + w] = im
     return tensor2img(grid)
 
-def show_images(images:Tensor, # (b, 3, H, W) in [-1, 1]
-                ncol:int|None=None, titles:list[str]|None=None, size:float=1.5, # inches per image
-                suptitle:str|None=None):
+
+def show_images(
+    images: Tensor,  # (b, 3, H, W) in [-1, 1]
+    ncol: int | None = None,
+    titles: list[str] | None = None,
+    size: float = 1.5,  # inches per image
+    suptitle: str | None = None,
+):
     "A matplotlib figure of the images on a grid, with optional titles."
-    b = len(images); ncol = ncol or int(np.ceil(np.sqrt(b))); nrow = int(np.ceil(b / ncol))
+    b = len(images)
+    ncol = ncol or int(np.ceil(np.sqrt(b)))
+    nrow = int(np.ceil(b / ncol))
     fig, axs = plt.subplots(nrow, ncol, figsize=(size * ncol, size * nrow), squeeze=False)
     for i, ax in enumerate(axs.flat):
         ax.axis('off')
-        if i < b: ax.imshow(tensor2img(images[i]))
-        if titles and i < b: ax.set_title(titles[i], fontsize=8)
-    if suptitle: fig.suptitle(suptitle)
+        if i < b:
+            ax.imshow(tensor2img(images[i]))
+        if titles and i < b:
+            ax.set_title(titles[i], fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
 
 # %% ../nbs/00_core.ipynb #c018
 def _umask() -> int:
-    m = os.umask(0); os.umask(m); return m
+    m = os.umask(0)
+    os.umask(m)
+    return m
+
 
 @contextlib.contextmanager
-def atomic_path(path:str|Path): # the file to (re)write
+def atomic_path(path: str | Path):  # the file to (re)write
     "Yield a temporary path beside `path`; on success rename it over `path`, on error remove it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.stem}.', suffix=f'.tmp{path.suffix}', dir=path.parent)
-    os.close(fd); tmp = Path(tmp)
+    os.close(fd)
+    tmp = Path(tmp)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp (and some writers, e.g. safetensors) make 0600: use the usual mode
-        with open(tmp, 'rb+') as f: os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp (and some writers, e.g. safetensors) make 0600: use the usual mode
+        with open(tmp, 'rb+') as f:
+            os.fsync(f.fileno())
         os.replace(tmp, path)
-    finally: tmp.unlink(missing_ok=True)
+    finally:
+        tmp.unlink(missing_ok=True)
+
 
 @contextlib.contextmanager
-def atomic_write(path:str|Path, mode:str='w', **kwargs): # `mode` 'w' or 'wb'; kwargs go to `open`
+def atomic_write(path: str | Path, mode: str = 'w', **kwargs):  # `mode` 'w' or 'wb'; kwargs go to `open`
     "Open a temporary file for writing that replaces `path` only when the block ends without error."
-    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f: yield f
+    with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
+        yield f
 
 # %% ../nbs/00_core.ipynb #c021
-def file_sha256(path:str|Path, chunk:int=1 << 20) -> str:
+def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
     "Hex SHA-256 of a file, read in chunks."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
-        while b := f.read(chunk): h.update(b)
+        while b := f.read(chunk):
+            h.update(b)
     return h.hexdigest()
 
 # %% ../nbs/00_core.ipynb #c024
-def _tuplify(x): return tuple(_tuplify(o) for o in x) if isinstance(x, (list, tuple)) else x
+def _tuplify(x):
+    return tuple(_tuplify(o) for o in x) if isinstance(x, (list, tuple)) else x
+
 
 def config_to_dict(cfg) -> dict:
     "A dataclass config as a plain JSON-able dict."
-    if not dataclasses.is_dataclass(cfg): raise TypeError(f"expected a dataclass config, got {type(cfg).__name__}")
+    if not dataclasses.is_dataclass(cfg):
+        raise TypeError(f"expected a dataclass config, got {type(cfg).__name__}")
     return dataclasses.asdict(cfg)
 
-def config_from_dict(cls, d:dict):
+
+def config_from_dict(cls, d: dict):
     "Rebuild dataclass `cls` from a dict (lists → tuples, nested dataclasses rebuilt); unknown keys are an error."
     names = {f.name for f in dataclasses.fields(cls)}
     if unknown := sorted(set(d) - names):
@@ -178,40 +226,60 @@ def config_from_dict(cls, d:dict):
     return cls(**kw)
 
 # %% ../nbs/00_core.ipynb #c027
-def save_model(model:nn.Module, # built as `cls(config)`, keeps `.config`
-               folder:str|Path, name:str='model', # writes `folder/name.safetensors` and `folder/name.json`
-               metadata:dict|None=None): # extra JSON-able facts (training step, data hash, ...)
+def save_model(
+    model: nn.Module,  # built as `cls(config)`, keeps `.config`
+    folder: str | Path,
+    name: str = 'model',  # writes `folder/name.safetensors` and `folder/name.json`
+    metadata: dict | None = None,  # extra JSON-able facts (training step, data hash, ...)
+):
     "Save a config-built model as `name.safetensors` + `name.json` in `folder`, atomically."
-    if not hasattr(model, 'config'): raise TypeError(f"{type(model).__name__} has no `.config`: build it as `Model(config)` and keep the config")
-    folder = Path(folder); cls = type(model)
-    info = dict(format='sundae_vq', version=1, cls=f'{cls.__module__}.{cls.__qualname__}',
-                config=config_to_dict(model.config), metadata=metadata or {})
-    with atomic_path(folder/f'{name}.safetensors') as tmp: _st_save(model, str(tmp))
-    with atomic_write(folder/f'{name}.json') as f: json.dump(info, f, indent=1)
-    return folder/f'{name}.safetensors'
+    if not hasattr(model, 'config'):
+        raise TypeError(f"{type(model).__name__} has no `.config`: build it as `Model(config)` and keep the config")
+    folder = Path(folder)
+    cls = type(model)
+    info = dict(
+        format='sundae_vq',
+        version=1,
+        cls=f'{cls.__module__}.{cls.__qualname__}',
+        config=config_to_dict(model.config),
+        metadata=metadata or {},
+    )
+    with atomic_path(folder / f'{name}.safetensors') as tmp:
+        _st_save(model, str(tmp))
+    with atomic_write(folder / f'{name}.json') as f:
+        json.dump(info, f, indent=1)
+    return folder / f'{name}.safetensors'
 
 # %% ../nbs/00_core.ipynb #c028
 _REDO = "save the model again with save_model, or copy the file again from where it came from"
 
-def _resolve_class(qualname:str, jpath:Path):
+
+def _resolve_class(qualname: str, jpath: Path):
     mod, _, name = qualname.rpartition('.')
     if not (mod == 'sundae_vq' or mod.startswith('sundae_vq.') or mod == '__main__'):
-        raise ValueError(f"refusing to import model class {qualname!r}: only classes from sundae_vq are loaded by name; pass `cls=` instead")
-    try: return getattr(importlib.import_module(mod), name)
+        raise ValueError(
+            f"refusing to import model class {qualname!r}: only classes from sundae_vq are loaded by name; pass `cls=` instead"
+        )
+    try:
+        return getattr(importlib.import_module(mod), name)
     except (ImportError, AttributeError):
-        raise ValueError(f"{jpath} names the class {qualname!r}, which this sundae_vq does not have: "
-                         f"pass `cls=`, or update sundae_vq") from None
+        raise ValueError(
+            f"{jpath} names the class {qualname!r}, which this sundae_vq does not have: "
+            f"pass `cls=`, or update sundae_vq"
+        ) from None
 
 # %% ../nbs/00_core.ipynb #c028b
-def _read_model_json(jpath:Path, need_cls:bool) -> dict:
+def _read_model_json(jpath: Path, need_cls: bool) -> dict:
     "The dict of a `NAME.json` written by `save_model`, its keys and their types checked."
-    try: info = json.loads(jpath.read_text())
+    try:
+        info = json.loads(jpath.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
         raise ValueError(f"{jpath} is not valid JSON ({e}): the file is damaged; {_REDO}") from None
     if not isinstance(info, dict) or info.get('format') != 'sundae_vq':
         raise ValueError(f"{jpath} is not a sundae_vq model file (no 'format': 'sundae_vq'): {_REDO}")
     for k in ('cls', 'config') if need_cls else ('config',):
-        if k not in info: raise ValueError(f"{jpath} lacks {k!r}: {_REDO}" + (", or pass `cls=`" if k == 'cls' else ''))
+        if k not in info:
+            raise ValueError(f"{jpath} lacks {k!r}: {_REDO}" + (", or pass `cls=`" if k == 'cls' else ''))
     for k, t in (('cls', str), ('config', dict), ('metadata', dict)):
         if k in info and not isinstance(info[k], t):
             got = f"{type(info[k]).__name__} {info[k]!r:.60}"
@@ -221,35 +289,46 @@ def _read_model_json(jpath:Path, need_cls:bool) -> dict:
 # %% ../nbs/00_core.ipynb #c028c
 _JSON_TYPES = {int: (int,), float: (int, float), str: (str,), bool: (bool,), tuple: (list, tuple)}
 
-def _check_config_types(cfg_cls, d:dict, where:str):
+
+def _check_config_types(cfg_cls, d: dict, where: str):
     "Refuse a value whose JSON type does not fit its field's plain type (None and other types pass to the class)."
     hints = typing.get_type_hints(cfg_cls)
     for k, v in d.items():
         t = hints.get(k)
-        if dataclasses.is_dataclass(t) and isinstance(v, dict): _check_config_types(t, v, f'{where}.{k}')
+        if dataclasses.is_dataclass(t) and isinstance(v, dict):
+            _check_config_types(t, v, f'{where}.{k}')
         ok = _JSON_TYPES.get(t)
-        if ok is None or v is None: continue
+        if ok is None or v is None:
+            continue
         if not isinstance(v, ok) or (isinstance(v, bool) and t is not bool):
             raise ValueError(f"{where}.{k} should be {t.__name__}, got {type(v).__name__} {v!r:.60}")
 
-def _check_weights(wpath:Path):
+
+def _check_weights(wpath: Path):
     "Read the safetensors header of `wpath` (no tensors, no pickle), or say that the file is damaged."
     try:
-        with safe_open(str(wpath), 'pt'): pass
+        with safe_open(str(wpath), 'pt'):
+            pass
     except SafetensorError as e:
-        raise ValueError(f"{wpath} is not a readable safetensors file ({e}): it is truncated or not "
-                         f"a safetensors file; {_REDO}") from None
+        raise ValueError(
+            f"{wpath} is not a readable safetensors file ({e}): it is truncated or not a safetensors file; {_REDO}"
+        ) from None
 
 # %% ../nbs/00_core.ipynb #c028d
-def load_model(folder:str|Path, name:str='model', cls=None, # model class; default: the one named in the JSON
-               map_location:str|torch.device='cpu') -> nn.Module:
+def load_model(
+    folder: str | Path,
+    name: str = 'model',
+    cls=None,  # model class; default: the one named in the JSON
+    map_location: str | torch.device = 'cpu',
+) -> nn.Module:
     "Rebuild a model saved by `save_model` and load its weights strictly (no pickle involved)."
     folder = Path(folder)
-    jpath, wpath = folder/f'{name}.json', folder/f'{name}.safetensors'
+    jpath, wpath = folder / f'{name}.json', folder / f'{name}.safetensors'
     for p in (jpath, wpath):
         if not p.exists():
-            raise FileNotFoundError(f"{p} not found: expected {name}.json and {name}.safetensors "
-                                    "written by `save_model`")
+            raise FileNotFoundError(
+                f"{p} not found: expected {name}.json and {name}.safetensors written by `save_model`"
+            )
     info = _read_model_json(jpath, need_cls=cls is None)
     _check_weights(wpath)
     cls = cls or _resolve_class(info['cls'], jpath)
@@ -259,48 +338,64 @@ def load_model(folder:str|Path, name:str='model', cls=None, # model class; defau
         model = cls(config_from_dict(cfg_cls, info['config']))
     except (TypeError, ValueError) as e:
         raise ValueError(f"{jpath} holds a config that does not build a {cls.__name__}: {e}; {_REDO}") from None
-    try: missing, unexpected = _st_load(model, str(wpath), strict=False, device=str(map_location))
-    except RuntimeError as e: raise ValueError(f"{wpath} does not match {cls.__name__}({cfg_cls.__name__}): {e}") from None
+    try:
+        missing, unexpected = _st_load(model, str(wpath), strict=False, device=str(map_location))
+    except RuntimeError as e:
+        raise ValueError(f"{wpath} does not match {cls.__name__}({cfg_cls.__name__}): {e}") from None
     if missing or unexpected:
-        raise ValueError(f"{wpath} does not match {cls.__name__}({cfg_cls.__name__}): "
-                         f"missing {sorted(missing)}, unexpected {sorted(unexpected)}")
+        raise ValueError(
+            f"{wpath} does not match {cls.__name__}({cfg_cls.__name__}): "
+            f"missing {sorted(missing)}, unexpected {sorted(unexpected)}"
+        )
     model.metadata = info.get('metadata', {})
-    return model.to(map_location)   # safetensors fills the tensors in place: move the module itself too
+    return model.to(map_location)  # safetensors fills the tensors in place: move the module itself too
 
 # %% ../nbs/00_core.ipynb #c041
 class UserError(ValueError):
     "A mistake the user can fix (an option, a path, a file): a console script prints it without a traceback."
 
+
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
+
 
 def _from_command_line(f) -> bool:
     "True while `call_parse` runs `f` on `sys.argv`; False when Python calls it."
-    cli = getattr(fastcore.script, '_cli_func', None)   # set to `f` by call_parse's command-line path only
+    cli = getattr(fastcore.script, '_cli_func', None)  # set to `f` by call_parse's command-line path only
     return cli is not None and cli.get() is f
 
-def _debug() -> bool: return os.environ.get('SUNDAE_VQ_DEBUG', '') not in ('', '0')
+
+def _debug() -> bool:
+    return os.environ.get('SUNDAE_VQ_DEBUG', '') not in ('', '0')
 
 # %% ../nbs/00_core.ipynb #c042
-def user_errors(func): # a console-script function; put `@user_errors` under `@call_parse`
+def user_errors(func):  # a console-script function; put `@user_errors` under `@call_parse`
     "Run from the command line, a user's error (`USER_ERRORS`) prints one `error: ...` line and exits with status 2."
+
     @functools.wraps(func)
     def _f(*args, **kwargs):
-        if _debug() or not _from_command_line(_f): return func(*args, **kwargs)
-        try: return func(*args, **kwargs)
+        if _debug() or not _from_command_line(_f):
+            return func(*args, **kwargs)
+        try:
+            return func(*args, **kwargs)
         except USER_ERRORS as e:
             print('error:', ' '.join(str(e).split()) or type(e).__name__, file=sys.stderr)
             raise SystemExit(2) from None
+
     return _f
 
 # %% ../nbs/00_core.ipynb #c044b
-def run_command(cmd:str|Path, # an installed console script ('sundae_vq_extract') or a Python file
-                *args, debug:bool=False) -> subprocess.CompletedProcess: # debug: with SUNDAE_VQ_DEBUG=1
+def run_command(
+    cmd: str | Path,  # an installed console script ('sundae_vq_extract') or a Python file
+    *args,
+    debug: bool = False,
+) -> subprocess.CompletedProcess:  # debug: with SUNDAE_VQ_DEBUG=1
     "Run a console script (the one beside this Python) or a Python file in a fresh process, capturing its output."
-    exe = [sys.executable, str(cmd)] if str(cmd).endswith('.py') else [str(Path(sys.executable).parent/cmd)]
+    exe = [sys.executable, str(cmd)] if str(cmd).endswith('.py') else [str(Path(sys.executable).parent / cmd)]
     env = os.environ | dict(SUNDAE_VQ_DEBUG='1' if debug else '')
     return subprocess.run(exe + [str(a) for a in args], capture_output=True, text=True, env=env)
 
-def error_line(r:subprocess.CompletedProcess) -> str:
+
+def error_line(r: subprocess.CompletedProcess) -> str:
     "The message of a command that refused its input: status 2 and one `error: ...` line on stderr."
     lines = r.stderr.splitlines()
     if r.returncode != 2 or len(lines) != 1 or not lines[0].startswith('error: '):
@@ -308,34 +403,51 @@ def error_line(r:subprocess.CompletedProcess) -> str:
     return lines[0].removeprefix('error: ')
 
 # %% ../nbs/00_core.ipynb #c048
-def _range(lo, hi, lo_open:bool, hi_open:bool) -> str:
-    if lo is not None and hi is not None: return f"in {'(['[not lo_open]}{lo}, {hi}{')]'[not hi_open]}"
-    if lo is not None: return f"{'>' if lo_open else '≥'} {lo}"
+def _range(lo, hi, lo_open: bool, hi_open: bool) -> str:
+    if lo is not None and hi is not None:
+        return f"in {'(['[not lo_open]}{lo}, {hi}{')]'[not hi_open]}"
+    if lo is not None:
+        return f"{'>' if lo_open else '≥'} {lo}"
     return '' if hi is None else f"{'<' if hi_open else '≤'} {hi}"
 
-def check_number(name:str, # as the user knows it: 'batch_size', '--size'
-                 value, lo=None, hi=None, # bounds, inclusive unless lo_open / hi_open
-                 *, lo_open:bool=False, hi_open:bool=False, integer:bool=False):
+
+def check_number(
+    name: str,  # as the user knows it: 'batch_size', '--size'
+    value,
+    lo=None,
+    hi=None,  # bounds, inclusive unless lo_open / hi_open
+    *,
+    lo_open: bool = False,
+    hi_open: bool = False,
+    integer: bool = False,
+):
     "Return `value` if it is a finite number (an integer if `integer`) in range; else a `UserError` saying what to use."
     want = f"{'an integer' if integer else 'a finite number'} {_range(lo, hi, lo_open, hi_open)}".rstrip()
     if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real):
         raise UserError(f"{name} is {value!r} ({type(value).__name__}): use {want}")
     low = lo is not None and (value <= lo if lo_open else value < lo)
     high = hi is not None and (value >= hi if hi_open else value > hi)
-    if not math.isfinite(value) or low or high: raise UserError(f"{name} is {value}: use {want}")
+    if not math.isfinite(value) or low or high:
+        raise UserError(f"{name} is {value}: use {want}")
     return value
 
 # %% ../nbs/00_core.ipynb #c049
-def check_out(path:str|Path, # where a command will write
-              name:str='--out', folder:bool=True) -> Path: # folder: a folder to create or fill; else a file
+def check_out(
+    path: str | Path,  # where a command will write
+    name: str = '--out',
+    folder: bool = True,
+) -> Path:  # folder: a folder to create or fill; else a file
     "Refuse, before any work, an output location that cannot be written; creates nothing."
     p = Path(path).expanduser()
     if folder and p.exists() and not p.is_dir():
         raise NotADirectoryError(f"{name} {p} is a file, not a folder: choose a folder")
-    if not folder and p.is_dir(): raise IsADirectoryError(f"{name} {p} is a folder: give a file name inside it")
+    if not folder and p.is_dir():
+        raise IsADirectoryError(f"{name} {p} is a folder: give a file name inside it")
     q = p if p.is_dir() else p.parent
-    while not q.exists(): q = q.parent   # the first folder that would be created goes here
-    if not q.is_dir(): raise NotADirectoryError(f"{name} {p} lies under {q}, which is a file: choose another place")
+    while not q.exists():
+        q = q.parent  # the first folder that would be created goes here
+    if not q.is_dir():
+        raise NotADirectoryError(f"{name} {p} lies under {q}, which is a file: choose another place")
     if not os.access(q, os.W_OK | os.X_OK):
         raise PermissionError(f"{name} {p}: this user may not write in {q}: choose another place")
     return p

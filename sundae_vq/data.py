@@ -8,12 +8,12 @@ import gzip, hashlib, io, json, math, re, unicodedata, warnings
 from pathlib import Path
 
 import numpy as np, torch
-from PIL import Image, ImageFile
+from PIL import Image
 from torch import Tensor
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 from fastcore.script import call_parse
-from .core import img2tensor, tensor2img, to_rgb, image_grid, show_images, atomic_path, atomic_write
+from .core import img2tensor, tensor2img, to_rgb, image_grid, atomic_path, atomic_write
 from .core import UserError, user_errors, check_number, check_out
 
 # %% auto #0
@@ -25,43 +25,55 @@ __all__ = ['IMAGE_EXTS', 'FONT_PATHS', 'ASSETS', 'FACES_PNG', 'FACES_JSON', 'FAS
 # %% ../nbs/01_data.ipynb #c005
 IMAGE_EXTS = {'.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff'}
 
-def list_images(root:str|Path) -> list[Path]:
+
+def list_images(root: str | Path) -> list[Path]:
     "Image files under `root` (recursively), sorted by their path relative to `root`."
     root = Path(root)
-    if not root.is_dir(): raise FileNotFoundError(f"image folder {str(root)!r} does not exist or is not a folder")
+    if not root.is_dir():
+        raise FileNotFoundError(f"image folder {str(root)!r} does not exist or is not a folder")
     files = [p for p in root.rglob('*') if p.suffix.lower() in IMAGE_EXTS and p.is_file()]
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 # %% ../nbs/01_data.ipynb #c007
-def make_test_folder(root:str|Path, n:int=6, size:int=20, broken:bool=True) -> Path:
+def make_test_folder(root: str | Path, n: int = 6, size: int = 20, broken: bool = True) -> Path:
     "Write `n` small coloured images in several formats under `root/{a,b}/`, plus broken files if `broken`."
-    root = Path(root); fmts = ['png', 'jpg', 'webp', 'bmp', 'gif', 'png']
+    root = Path(root)
+    fmts = ['png', 'jpg', 'webp', 'bmp', 'gif', 'png']
     rng = np.random.default_rng(0)
     for i in range(n):
-        sub = root/'ab'[i % 2]; sub.mkdir(parents=True, exist_ok=True)
-        a = np.zeros((size, size + 4 * i, 4), np.uint8); a[..., :3] = rng.integers(0, 256, 3); a[..., 3] = 255
-        a[: size // 2, : size // 2, 3] = 0   # a transparent corner
-        im = Image.fromarray(a, 'RGBA'); fmt = fmts[i % len(fmts)]
-        (im if fmt in ('png', 'webp', 'gif') else to_rgb(im)).save(sub/f'img{i}.{fmt}')
+        sub = root / 'ab'[i % 2]
+        sub.mkdir(parents=True, exist_ok=True)
+        a = np.zeros((size, size + 4 * i, 4), np.uint8)
+        a[..., :3] = rng.integers(0, 256, 3)
+        a[..., 3] = 255
+        a[: size // 2, : size // 2, 3] = 0  # a transparent corner
+        im = Image.fromarray(a, 'RGBA')
+        fmt = fmts[i % len(fmts)]
+        (im if fmt in ('png', 'webp', 'gif') else to_rgb(im)).save(sub / f'img{i}.{fmt}')
     if broken:
-        (root/'a'/'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n not really a png')
-        good = (root/'a'/'img0.png').read_bytes(); (root/'a'/'truncated.png').write_bytes(good[: len(good) // 2])
-        (root/'a'/'notes.txt').write_text('not an image')
+        (root / 'a' / 'broken.png').write_bytes(b'\x89PNG\r\n\x1a\n not really a png')
+        good = (root / 'a' / 'img0.png').read_bytes()
+        (root / 'a' / 'truncated.png').write_bytes(good[: len(good) // 2])
+        (root / 'a' / 'notes.txt').write_text('not an image')
     return root
 
 # %% ../nbs/01_data.ipynb #c010
-def split_of(key:str, valid_pct:float=0.1) -> str:
+def split_of(key: str, valid_pct: float = 0.1) -> str:
     "'valid' for about `valid_pct` of keys, chosen by a hash of `key` (stable across machines and runs)."
     h = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], 'big') / 2**64
     return 'valid' if h < valid_pct else 'train'
 
 # %% ../nbs/01_data.ipynb #c013
-def load_image(path:str|Path, size:int|None=None) -> Image.Image:
+def load_image(path: str | Path, size: int | None = None) -> Image.Image:
     "Open an image file as RGB (first frame, upright, transparency on white), resized and centre-cropped to `size`²."
     with Image.open(path) as im:
-        im.seek(0); im.load(); im = to_rgb(im)
-    if size is None: return im
-    w, h = im.size; s = size / min(w, h)
+        im.seek(0)
+        im.load()
+        im = to_rgb(im)
+    if size is None:
+        return im
+    w, h = im.size
+    s = size / min(w, h)
     im = im.resize((max(size, round(w * s)), max(size, round(h * s))), Image.BICUBIC, reducing_gap=3.0)
     l, t = (im.width - size) // 2, (im.height - size) // 2
     return im.crop((l, t, l + size, t + size))
@@ -69,208 +81,336 @@ def load_image(path:str|Path, size:int|None=None) -> Image.Image:
 # %% ../nbs/01_data.ipynb #c016
 class ImageFolder(Dataset):
     "Images under `root` as tensors (3, size, size) in [-1, 1], with a stable train/valid split."
-    def __init__(self, root:str|Path, size:int=64, # side of the square images
-                 split:str='all', # 'all', 'train' or 'valid'
-                 valid_pct:float=0.1, flip:bool=False, # random horizontal flips (for training)
-                 labels:bool=False): # also return the index of the image's first sub-folder
-        if split not in ('all', 'train', 'valid'): raise ValueError(f"split must be 'all', 'train' or 'valid', not {split!r}")
+
+    def __init__(
+        self,
+        root: str | Path,
+        size: int = 64,  # side of the square images
+        split: str = 'all',  # 'all', 'train' or 'valid'
+        valid_pct: float = 0.1,
+        flip: bool = False,  # random horizontal flips (for training)
+        labels: bool = False,  # also return the index of the image's first sub-folder
+    ):
+        if split not in ('all', 'train', 'valid'):
+            raise ValueError(f"split must be 'all', 'train' or 'valid', not {split!r}")
         self.root, self.size, self.split, self.flip, self.labels = Path(root), size, split, flip, labels
         files = list_images(root)
-        if not files: raise ValueError(f"no image files ({', '.join(sorted(IMAGE_EXTS))}) under {str(root)!r}")
+        if not files:
+            raise ValueError(f"no image files ({', '.join(sorted(IMAGE_EXTS))}) under {str(root)!r}")
         why = {p: r for p in files if (r := _unreadable(p))}
         self.skipped = list(why)
         if why:
             listed = ', '.join(f"{p.relative_to(self.root).as_posix()} ({r})" for p, r in why.items())
             warnings.warn(f"skipping {len(why)} unreadable image file(s): {listed}")
         files = [p for p in files if p not in set(self.skipped)]
-        if not files: raise ValueError(f"none of the {len(self.skipped)} image files under {str(root)!r} could be read")
+        if not files:
+            raise ValueError(f"none of the {len(self.skipped)} image files under {str(root)!r} could be read")
         rel = lambda p: p.relative_to(self.root).as_posix()
         self.files = [p for p in files if split == 'all' or split_of(rel(p), valid_pct) == split]
         self.classes = sorted({rel(p).split('/')[0] for p in files if '/' in rel(p)})
-        if labels and not self.classes: raise ValueError(f"labels=True needs one sub-folder per class under {str(root)!r}")
+        if labels and not self.classes:
+            raise ValueError(f"labels=True needs one sub-folder per class under {str(root)!r}")
         if labels and (loose := [rel(p) for p in self.files if '/' not in rel(p)]):
-            raise ValueError(f"labels=True, but {len(loose)} image(s) sit at the top of {str(root)!r} with no class sub-folder (e.g. {loose[0]!r}): move them into one")
-    def __len__(self): return len(self.files)
-    def label(self, i:int) -> int: return self.classes.index(self.files[i].relative_to(self.root).as_posix().split('/')[0])
-    def __getitem__(self, i:int):
+            raise ValueError(
+                f"labels=True, but {len(loose)} image(s) sit at the top of {str(root)!r} with no class sub-folder (e.g. {loose[0]!r}): move them into one"
+            )
+
+    def __len__(self):
+        return len(self.files)
+
+    def label(self, i: int) -> int:
+        return self.classes.index(self.files[i].relative_to(self.root).as_posix().split('/')[0])
+
+    def __getitem__(self, i: int):
         x = img2tensor(load_image(self.files[i], self.size))
-        if self.flip and torch.rand(()) < 0.5: x = x.flip(-1)
+        if self.flip and torch.rand(()) < 0.5:
+            x = x.flip(-1)
         return (x, self.label(i)) if self.labels else x
 
-def _unreadable(p:Path) -> str|None:
+
+def _unreadable(p: Path) -> str | None:
     "Why `load_image` cannot read `p`, or None when it can."
-    try: load_image(p)
-    except Exception as e: return (str(e) or type(e).__name__).replace(str(p), p.name)   # PIL names the whole path
+    try:
+        load_image(p)
+    except Exception as e:
+        return (str(e) or type(e).__name__).replace(str(p), p.name)  # PIL names the whole path
 
 # %% ../nbs/01_data.ipynb #c021
-FONT_PATHS = ['/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf', '/usr/share/fonts/noto/NotoColorEmoji.ttf',
-              '/System/Library/Fonts/Apple Color Emoji.ttc', '~/.fonts/NotoColorEmoji.ttf', '~/.local/share/fonts/NotoColorEmoji.ttf']
-_BUSTS = set('''BOY|GIRL|MAN|WOMAN|ADULT|CHILD|BABY|OLDER MAN|OLDER WOMAN|OLDER ADULT|PERSON WITH BLOND HAIR|BEARDED PERSON|
+FONT_PATHS = [
+    '/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf',
+    '/usr/share/fonts/noto/NotoColorEmoji.ttf',
+    '/System/Library/Fonts/Apple Color Emoji.ttc',
+    '~/.fonts/NotoColorEmoji.ttf',
+    '~/.local/share/fonts/NotoColorEmoji.ttf',
+]
+_BUSTS = set(
+    '''BOY|GIRL|MAN|WOMAN|ADULT|CHILD|BABY|OLDER MAN|OLDER WOMAN|OLDER ADULT|PERSON WITH BLOND HAIR|BEARDED PERSON|
 MAN WITH TURBAN|MAN WITH GUA PI MAO|PERSON WITH HEADSCARF|MAN IN TUXEDO|BRIDE WITH VEIL|PRINCESS|PRINCE|POLICE OFFICER|
 GUARDSMAN|CONSTRUCTION WORKER|SLEUTH OR SPY|FATHER CHRISTMAS|MOTHER CHRISTMAS|BABY ANGEL|MAGE|FAIRY|VAMPIRE|ELF|GENIE|
 ZOMBIE|TROLL|NINJA|PERSON WITH CROWN|INFORMATION DESK PERSON|FACE WITH NO GOOD GESTURE|FACE WITH OK GESTURE|
 HAPPY PERSON RAISING ONE HAND|PERSON FROWNING|PERSON WITH POUTING FACE|PERSON BOWING DEEPLY|FACE PALM|SHRUG|DEAF PERSON|
-FACE MASSAGE|HAIRCUT|PREGNANT WOMAN|PREGNANT MAN|PREGNANT PERSON|BREAST-FEEDING|PERSON IN STEAMY ROOM'''.replace('\n', '').split('|'))
-_NOT_FACES = 'CAT DOG MONKEY TIGER RABBIT COW HORSE PIG MOUSE DRAGON BEAR FROG SUN MOON CLOCK GESTURE MASSAGE PALM'.split()
+FACE MASSAGE|HAIRCUT|PREGNANT WOMAN|PREGNANT MAN|PREGNANT PERSON|BREAST-FEEDING|PERSON IN STEAMY ROOM'''.replace(
+        '\n', ''
+    ).split('|')
+)
+_NOT_FACES = (
+    'CAT DOG MONKEY TIGER RABBIT COW HORSE PIG MOUSE DRAGON BEAR FROG SUN MOON CLOCK GESTURE MASSAGE PALM'.split()
+)
 _EXCLUDE = {'PROBING CANE', 'MANUAL WHEELCHAIR', 'MOTORIZED WHEELCHAIR', 'HEAVY BLACK HEART', 'KISS MARK', 'HANDSHAKE'}
 _IGNORE = {'ZERO WIDTH JOINER', 'VARIATION SELECTOR-16', 'MALE SIGN', 'FEMALE SIGN'}
 
-def face_kind(codepoints:list[int]) -> str|None:
+
+def face_kind(codepoints: list[int]) -> str | None:
     "'face' for a single face emoji, 'person' for one person's head or bust, else None."
     names = [unicodedata.name(chr(c), '') for c in codepoints]
     names = [n for n in names if n not in _IGNORE and not n.startswith('EMOJI MODIFIER')]
-    if not names or _EXCLUDE & set(names): return None
-    if len(names) == 1 and len(codepoints) <= 2 and 'FACE' in names[0] and not any(w in names[0] for w in _NOT_FACES): return 'face'
-    if names[0] in _BUSTS and sum(n in _BUSTS for n in names) == 1: return 'person'
+    if not names or _EXCLUDE & set(names):
+        return None
+    if len(names) == 1 and len(codepoints) <= 2 and 'FACE' in names[0] and not any(w in names[0] for w in _NOT_FACES):
+        return 'face'
+    if names[0] in _BUSTS and sum(n in _BUSTS for n in names) == 1:
+        return 'person'
 
 # %% ../nbs/01_data.ipynb #c024
-def find_font(font_path:str|Path|None=None) -> Path:
+def find_font(font_path: str | Path | None = None) -> Path:
     "The Noto Color Emoji font file: `font_path`, or the first of `FONT_PATHS` that exists."
     cands = [font_path] if font_path else FONT_PATHS
     for p in cands:
-        if Path(p).expanduser().is_file(): return Path(p).expanduser()
-    raise FileNotFoundError(f"Noto Color Emoji font not found (looked at {', '.join(map(str, cands))}). "
+        if Path(p).expanduser().is_file():
+            return Path(p).expanduser()
+    raise FileNotFoundError(
+        f"Noto Color Emoji font not found (looked at {', '.join(map(str, cands))}). "
         "Install it (Debian/Ubuntu: `apt-get install fonts-noto-color-emoji`), or download NotoColorEmoji.ttf from "
-        "Google Fonts and pass its path. The library itself ships the prepared set: see `demo_faces()`.")
+        "Google Fonts and pass its path. The library itself ships the prepared set: see `demo_faces()`."
+    )
 
-def emoji_glyphs(font_path:str|Path|None=None) -> list[tuple[str, list[int], str, bytes]]:
+
+def emoji_glyphs(font_path: str | Path | None = None) -> list[tuple[str, list[int], str, bytes]]:
     "(glyph name, code points, kind, PNG bytes) for every face/person glyph of the font, sorted by glyph name."
     from fontTools.ttLib import TTFont
-    font = TTFont(find_font(font_path)); strike = font['CBDT'].strikeData[0]
+
+    font = TTFont(find_font(font_path))
+    strike = font['CBDT'].strikeData[0]
     g2cp, lig = {}, {}
-    for cp, g in sorted(font.getBestCmap().items()): g2cp.setdefault(g, cp)
+    for cp, g in sorted(font.getBestCmap().items()):
+        g2cp.setdefault(g, cp)
     for lookup in font['GSUB'].table.LookupList.Lookup:
         for st in lookup.SubTable:
             st = st.ExtSubTable if lookup.LookupType == 7 else st
             for first, ligs in getattr(st, 'ligatures', {}).items():
-                for l in ligs: lig.setdefault(l.LigGlyph, [first] + list(l.Component))
-    def cps(g): return [c for x in lig[g] for c in cps(x)] if g in lig else [g2cp[g]] if g in g2cp else []
+                for l in ligs:
+                    lig.setdefault(l.LigGlyph, [first] + list(l.Component))
+
+    def cps(g):
+        return [c for x in lig[g] for c in cps(x)] if g in lig else [g2cp[g]] if g in g2cp else []
+
     out = [(g, cps(g), face_kind(cps(g)), strike[g].imageData) for g in sorted(strike)]
     return [o for o in out if o[2]]
 
-def build_emoji_faces(font_path:str|Path|None=None, size:int=64) -> tuple[Tensor, list[dict]]:
+
+def build_emoji_faces(font_path: str | Path | None = None, size: int = 64) -> tuple[Tensor, list[dict]]:
     "The demo set from the font: uint8 images (N, 3, size, size) on white, and one info dict per image."
     ims, info = [], []
     for g, cps, kind, png in emoji_glyphs(font_path):
-        im = Image.open(io.BytesIO(png)).convert('RGBA'); s = max(im.size)
-        sq = Image.new('RGBA', (s, s), (255, 255, 255, 255)); sq.alpha_composite(im, ((s - im.width) // 2, (s - im.height) // 2))
+        im = Image.open(io.BytesIO(png)).convert('RGBA')
+        s = max(im.size)
+        sq = Image.new('RGBA', (s, s), (255, 255, 255, 255))
+        sq.alpha_composite(im, ((s - im.width) // 2, (s - im.height) // 2))
         ims.append(np.asarray(sq.convert('RGB').resize((size, size), Image.LANCZOS)))
-        info.append(dict(glyph=g, codepoints=' '.join(f'U+{c:04X}' for c in cps), kind=kind, name=unicodedata.name(chr(cps[0]), '').lower()))
+        info.append(
+            dict(
+                glyph=g,
+                codepoints=' '.join(f'U+{c:04X}' for c in cps),
+                kind=kind,
+                name=unicodedata.name(chr(cps[0]), '').lower(),
+            )
+        )
     return torch.from_numpy(np.stack(ims)).permute(0, 3, 1, 2).contiguous(), info
 
 # %% ../nbs/01_data.ipynb #c027
-ASSETS = Path(__file__).parent/'assets' if '__file__' in globals() else Path('../sundae_vq/assets')
-FACES_PNG, FACES_JSON = ASSETS/'emoji_faces_64.png', ASSETS/'emoji_faces_64.json'
-_NOTICE = ("Face and person glyphs of the Noto Color Emoji font (https://github.com/googlefonts/noto-emoji), padded to a "
-           "square on white and resized to 64 px by sundae_vq.data.build_emoji_faces. Images: Apache License 2.0; "
-           "font: SIL Open Font License 1.1. Copyright Google LLC.")
+ASSETS = Path(__file__).parent / 'assets' if '__file__' in globals() else Path('../sundae_vq/assets')
+FACES_PNG, FACES_JSON = ASSETS / 'emoji_faces_64.png', ASSETS / 'emoji_faces_64.json'
+_NOTICE = (
+    "Face and person glyphs of the Noto Color Emoji font (https://github.com/googlefonts/noto-emoji), padded to a "
+    "square on white and resized to 64 px by sundae_vq.data.build_emoji_faces. Images: Apache License 2.0; "
+    "font: SIL Open Font License 1.1. Copyright Google LLC."
+)
 
-def save_faces_asset(images:Tensor, info:list[dict], png:str|Path=FACES_PNG, cols:int=32):
+
+def save_faces_asset(images: Tensor, info: list[dict], png: str | Path = FACES_PNG, cols: int = 32):
     "Write uint8 images (N, 3, s, s) as one atlas PNG, and `info` as the JSON beside it."
-    n, _, s, _ = images.shape; rows = -(-n // cols)
+    n, _, s, _ = images.shape
+    rows = -(-n // cols)
     atlas = torch.full((3, rows * s, cols * s), 255, dtype=torch.uint8)
-    for i, im in enumerate(images): r, c = divmod(i, cols); atlas[:, r * s:(r + 1) * s, c * s:(c + 1) * s] = im
-    with atomic_path(png) as t: Image.fromarray(atlas.permute(1, 2, 0).numpy()).save(t, optimize=True)
+    for i, im in enumerate(images):
+        r, c = divmod(i, cols)
+        atlas[:, r * s : (r + 1) * s, c * s : (c + 1) * s] = im
+    with atomic_path(png) as t:
+        Image.fromarray(atlas.permute(1, 2, 0).numpy()).save(t, optimize=True)
     with atomic_write(Path(png).with_suffix('.json')) as f:
         json.dump(dict(notice=_NOTICE, size=s, cols=cols, count=n, images=info), f, indent=0)
 
 # %% ../nbs/01_data.ipynb #c028
-def demo_faces(size:int=64, # side in pixels: 64, or smaller (resized with a box filter)
-               kind:str|None=None, # 'face' or 'person' to keep one kind
-               png:str|Path=FACES_PNG) -> Tensor:
+def demo_faces(
+    size: int = 64,  # side in pixels: 64, or smaller (resized with a box filter)
+    kind: str | None = None,  # 'face' or 'person' to keep one kind
+    png: str | Path = FACES_PNG,
+) -> Tensor:
     "The shipped emoji-faces demo set as float images (N, 3, size, size) in [-1, 1]."
-    meta = json.loads(Path(png).with_suffix('.json').read_text()); s, cols = meta['size'], meta['cols']
-    if size > s: raise ValueError(f"the demo set is stored at {s} px; ask for size <= {s}, not {size}")
+    meta = json.loads(Path(png).with_suffix('.json').read_text())
+    s, cols = meta['size'], meta['cols']
+    if size > s:
+        raise ValueError(f"the demo set is stored at {s} px; ask for size <= {s}, not {size}")
     atlas = img2tensor(Image.open(png))
-    x = torch.stack([atlas[:, (i // cols) * s:(i // cols + 1) * s, (i % cols) * s:(i % cols + 1) * s] for i in range(meta['count'])])
-    if kind is not None: x = x[[i for i, o in enumerate(meta['images']) if o['kind'] == kind]]
+    x = torch.stack(
+        [
+            atlas[:, (i // cols) * s : (i // cols + 1) * s, (i % cols) * s : (i % cols + 1) * s]
+            for i in range(meta['count'])
+        ]
+    )
+    if kind is not None:
+        x = x[[i for i, o in enumerate(meta['images']) if o['kind'] == kind]]
     return x if size == s else torch.nn.functional.interpolate(x, size=(size, size), mode='area')
 
-def demo_face_info(png:str|Path=FACES_PNG) -> list[dict]:
+
+def demo_face_info(png: str | Path = FACES_PNG) -> list[dict]:
     "Glyph, code points, kind and name of each demo image, in order."
     return json.loads(Path(png).with_suffix('.json').read_text())['images']
 
 # %% ../nbs/01_data.ipynb #c034
-def save_demo_faces(folder:str|Path, n:int|None=None, size:int=64) -> Path:
+def save_demo_faces(folder: str | Path, n: int | None = None, size: int = 64) -> Path:
     "Write the demo set as PNG files `folder/{face,person}/NNNN_name.png` and return `folder`."
-    folder = Path(folder); faces, info = demo_faces(size), demo_face_info()
+    folder = Path(folder)
+    faces, info = demo_faces(size), demo_face_info()
     for i, (x, o) in enumerate(list(zip(faces, info))[:n]):
         name = re.sub(r'[^a-z0-9]+', '_', o['name']).strip('_') or 'emoji'
-        p = folder/o['kind']/f'{i:04d}_{name}.png'
-        with atomic_path(p) as t: tensor2img(x).save(t)
+        p = folder / o['kind'] / f'{i:04d}_{name}.png'
+        with atomic_path(p) as t:
+            tensor2img(x).save(t)
     return folder
 
 # %% ../nbs/01_data.ipynb #c037
 @call_parse
 @user_errors
-def faces_cli(out:str=None, # write a grid of `n` randomly drawn demo images to this image file (.png, .jpg, .webp)
-              folder:str=None, # write the whole demo set as PNG files under this folder, in face/ and person/
-              n:int=64, # images in the grid
-              seed:int=0, # which random draw
-              size:int=64): # image side in pixels (at most 64)
+def faces_cli(
+    out: str = None,  # write a grid of `n` randomly drawn demo images to this image file (.png, .jpg, .webp)
+    folder: str = None,  # write the whole demo set as PNG files under this folder, in face/ and person/
+    n: int = 64,  # images in the grid
+    seed: int = 0,  # which random draw
+    size: int = 64,  # image side in pixels (at most 64)
+):
     "Show the emoji-faces demo set as a grid picture (--out) and/or write it as a folder of PNG files (--folder)."
-    if not out and not folder: raise UserError("nothing to do: pass --out grid.png and/or --folder DIR")
+    if not out and not folder:
+        raise UserError("nothing to do: pass --out grid.png and/or --folder DIR")
     if out and Path(out).suffix.lower() not in IMAGE_EXTS:
         raise UserError(f"--out {out!r}: use an image file name such as grid.png")
     check_number('--n', n, 1, integer=True)
     check_number('--size', size, 1, 64, integer=True)
-    if folder: check_out(folder, '--folder')
-    if out: check_out(out, '--out', folder=False)
+    if folder:
+        check_out(folder, '--folder')
+    if out:
+        check_out(out, '--out', folder=False)
     if folder:
         root = save_demo_faces(folder, size=size)
-        kinds = {k: len(list_images(root/k)) for k in sorted({o['kind'] for o in demo_face_info()})}
+        kinds = {k: len(list_images(root / k)) for k in sorted({o['kind'] for o in demo_face_info()})}
         where = ' and '.join(f"{k}/ ({m})" for k, m in kinds.items())
         print(f"wrote {sum(kinds.values())} images under {folder}, in sub-folders {where}")
     if out:
-        faces = demo_faces(size); g = torch.Generator().manual_seed(seed)
-        with atomic_path(out) as t: image_grid(faces[torch.randperm(len(faces), generator=g)[:n]]).save(t)
+        faces = demo_faces(size)
+        g = torch.Generator().manual_seed(seed)
+        with atomic_path(out) as t:
+            image_grid(faces[torch.randperm(len(faces), generator=g)[:n]]).save(t)
         print(f"wrote a grid of {min(n, len(faces))} demo faces to {out}")
 
 # %% ../nbs/01_data.ipynb #c040
 FASHION_DIR = Path('/usr/share/datasets/fashion-mnist')
-FASHION_CLASSES = ('T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot')
-_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype('>i2'), 0x0C: np.dtype('>i4'), 0x0D: np.dtype('>f4'), 0x0E: np.dtype('>f8')}
+FASHION_CLASSES = (
+    'T-shirt/top',
+    'Trouser',
+    'Pullover',
+    'Dress',
+    'Coat',
+    'Sandal',
+    'Shirt',
+    'Sneaker',
+    'Bag',
+    'Ankle boot',
+)
+_IDX_TYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: np.dtype('>i2'),
+    0x0C: np.dtype('>i4'),
+    0x0D: np.dtype('>f4'),
+    0x0E: np.dtype('>f8'),
+}
 
-def read_idx(path:str|Path) -> np.ndarray:
+
+def read_idx(path: str | Path) -> np.ndarray:
     "An IDX file (the MNIST format; gzipped when it ends in .gz) as a NumPy array."
     raw = (gzip.open if str(path).endswith('.gz') else open)(path, 'rb').read()
-    if len(raw) < 4 or raw[:2] != b'\0\0' or raw[2] not in _IDX_TYPES: raise ValueError(f"{path} is not an IDX file (bad magic number)")
-    nd = raw[3]; shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], 'big') for i in range(nd))
+    if len(raw) < 4 or raw[:2] != b'\0\0' or raw[2] not in _IDX_TYPES:
+        raise ValueError(f"{path} is not an IDX file (bad magic number)")
+    nd = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], 'big') for i in range(nd))
     data = np.frombuffer(raw, dtype=_IDX_TYPES[raw[2]], offset=4 + 4 * nd)
-    if data.size != math.prod(shape): raise ValueError(f"{path} holds {data.size} values, its header says {shape}: the file is truncated")
+    if data.size != math.prod(shape):
+        raise ValueError(f"{path} holds {data.size} values, its header says {shape}: the file is truncated")
     return data.reshape(shape)
 
-def _idx_file(root:Path, stem:str) -> Path:
-    for p in (root/f'{stem}.gz', root/stem):
-        if p.exists(): return p
-    raise FileNotFoundError(f"Fashion-MNIST file {stem}(.gz) not found in {root}: install Debian's package "
-                            f"(apt-get install dataset-fashion-mnist) or pass root= a folder with the IDX files")
 
-def write_idx(path:str|Path, arr:np.ndarray):
+def _idx_file(root: Path, stem: str) -> Path:
+    for p in (root / f'{stem}.gz', root / stem):
+        if p.exists():
+            return p
+    raise FileNotFoundError(
+        f"Fashion-MNIST file {stem}(.gz) not found in {root}: install Debian's package "
+        f"(apt-get install dataset-fashion-mnist) or pass root= a folder with the IDX files"
+    )
+
+
+def write_idx(path: str | Path, arr: np.ndarray):
     "Write `arr` (uint8, int8, >i2, >i4, >f4 or >f8) as an IDX file, gzipped when `path` ends in .gz; the inverse of `read_idx`."
     codes = {np.dtype(t): c for c, t in _IDX_TYPES.items()}
-    arr = np.asarray(arr); dt = arr.dtype.newbyteorder('>') if arr.dtype.itemsize > 1 else arr.dtype
-    if dt not in codes: raise ValueError(f"IDX has no type for {arr.dtype}: use uint8, int8, int16, int32, float32 or float64")
+    arr = np.asarray(arr)
+    dt = arr.dtype.newbyteorder('>') if arr.dtype.itemsize > 1 else arr.dtype
+    if dt not in codes:
+        raise ValueError(f"IDX has no type for {arr.dtype}: use uint8, int8, int16, int32, float32 or float64")
     head = b'\0\0' + bytes([codes[dt], arr.ndim]) + b''.join(int(n).to_bytes(4, 'big') for n in arr.shape)
-    with atomic_path(path) as t: (gzip.open if str(path).endswith('.gz') else open)(t, 'wb').write(head + arr.astype(dt).tobytes())
+    with atomic_path(path) as t:
+        (gzip.open if str(path).endswith('.gz') else open)(t, 'wb').write(head + arr.astype(dt).tobytes())
 
 # %% ../nbs/01_data.ipynb #c041
 class FashionMNIST(Dataset):
     "Fashion-MNIST as (image (3, size, size) in [-1, 1], label) pairs, with `classes`; read from the IDX files."
-    def __init__(self, split:str='train', # 'train' (60,000) or 'test' (10,000)
-                 root:str|Path=FASHION_DIR, # folder of the IDX files (Debian: dataset-fashion-mnist)
-                 size:int=32, # side after padding the 28×28 images with black (≥ 28)
-                 limit:int|None=None): # keep only the first `limit` images
-        if split not in ('train', 'test'): raise ValueError(f"split must be 'train' or 'test', not {split!r}")
-        if size < 28: raise ValueError(f"size {size} is smaller than the 28×28 images: pad only, to 28 or more (32 suits f = 2, 4, 8)")
+
+    def __init__(
+        self,
+        split: str = 'train',  # 'train' (60,000) or 'test' (10,000)
+        root: str | Path = FASHION_DIR,  # folder of the IDX files (Debian: dataset-fashion-mnist)
+        size: int = 32,  # side after padding the 28×28 images with black (≥ 28)
+        limit: int | None = None,  # keep only the first `limit` images
+    ):
+        if split not in ('train', 'test'):
+            raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+        if size < 28:
+            raise ValueError(
+                f"size {size} is smaller than the 28×28 images: pad only, to 28 or more (32 suits f = 2, 4, 8)"
+            )
         stem, root = 'train' if split == 'train' else 't10k', Path(root)
         self.images = read_idx(_idx_file(root, f'{stem}-images-idx3-ubyte'))[:limit]
         self.labels = read_idx(_idx_file(root, f'{stem}-labels-idx1-ubyte'))[:limit].astype(np.int64)
-        if self.images.ndim != 3 or len(self.images) != len(self.labels): raise ValueError(f"{root} holds {self.images.shape} images and {len(self.labels)} labels: not Fashion-MNIST")
+        if self.images.ndim != 3 or len(self.images) != len(self.labels):
+            raise ValueError(
+                f"{root} holds {self.images.shape} images and {len(self.labels)} labels: not Fashion-MNIST"
+            )
         self.size, self.classes = size, list(FASHION_CLASSES)
-    def __len__(self): return len(self.images)
-    def __getitem__(self, i:int):
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i: int):
         x = torch.from_numpy(self.images[i].astype(np.float32)) / 127.5 - 1
         p, q = (self.size - x.shape[0]) // 2, (self.size - x.shape[1]) // 2
-        x = F.pad(x, (q, self.size - x.shape[1] - q, p, self.size - x.shape[0] - p), value=-1.)
+        x = F.pad(x, (q, self.size - x.shape[1] - q, p, self.size - x.shape[0] - p), value=-1.0)
         return x[None].expand(3, -1, -1).contiguous(), int(self.labels[i])

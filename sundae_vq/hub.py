@@ -8,12 +8,25 @@ import dataclasses, json, math, os, re
 from pathlib import Path
 
 import numpy as np, torch
-from torch import nn, Tensor
+from torch import Tensor
 from fastcore.basics import patch
-from .core import (save_model, load_model, config_to_dict, atomic_path, atomic_write, image_grid, tensor2img,
-                            check_out, UserError, _read_model_json)
-try: from huggingface_hub import ModelHubMixin
-except ImportError: ModelHubMixin = None    # the [hub] extra is optional: local folders work without it
+from sundae_vq.core import (
+    save_model,
+    load_model,
+    config_to_dict,
+    atomic_path,
+    atomic_write,
+    image_grid,
+    tensor2img,
+    check_out,
+    UserError,
+    _read_model_json,
+)
+
+try:
+    from huggingface_hub import ModelHubMixin
+except ImportError:
+    ModelHubMixin = None  # the [hub] extra is optional: local folders work without it
 
 # %% auto #0
 __all__ = ['TENSORBOARD_INSTALL', 'HUB_INSTALL', 'HUB_FILES', 'need_tensorboard', 'tb_scalars', 'TensorBoardLog', 'speed_memory',
@@ -23,196 +36,322 @@ __all__ = ['TENSORBOARD_INSTALL', 'HUB_INSTALL', 'HUB_FILES', 'need_tensorboard'
 TENSORBOARD_INSTALL = 'pip install "sundae_vq[tensorboard]"'
 HUB_INSTALL = 'pip install "sundae_vq[hub]"'
 
+
 def need_tensorboard():
     "TensorBoard's `SummaryWriter` class, or a `UserError` naming the extra to install (call it before any work)."
-    try: from torch.utils.tensorboard import SummaryWriter
-    except ImportError: raise UserError(f"--tensorboard needs TensorBoard, which is not installed: {TENSORBOARD_INSTALL}") from None
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise UserError(f"--tensorboard needs TensorBoard, which is not installed: {TENSORBOARD_INSTALL}") from None
     return SummaryWriter
 
 # %% ../nbs/00a_hub.ipynb #h007
-def tb_scalars(rec:dict) -> dict: # a metrics record, e.g. {'step': 10, 'loss': 2.3, 'step_loss': [2.5, 2.1]}
+def tb_scalars(rec: dict) -> dict:  # a metrics record, e.g. {'step': 10, 'loss': 2.3, 'step_loss': [2.5, 2.1]}
     "The TensorBoard tags and values of a metrics record."
     out = {}
     for k, v in rec.items():
         tag = f"valid/{k.removeprefix('valid_')}" if k.startswith('valid_') else f'train/{k}'
         items = enumerate(v) if isinstance(v, (list, tuple)) else [(None, v)]
         for i, x in items:
-            if k == 'step' or isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x): continue
+            if k == 'step' or isinstance(x, bool) or not isinstance(x, (int, float)) or not math.isfinite(x):
+                continue
             out[tag if i is None else f'{tag}/{i}'] = float(x)
     return out
 
 # %% ../nbs/00a_hub.ipynb #h010
 def _hwc_uint8(img) -> np.ndarray:
     "A PIL image or a (3, H, W) tensor in [-1, 1] as an (H, W, 3) uint8 array."
-    if torch.is_tensor(img): img = tensor2img(img)
+    if torch.is_tensor(img):
+        img = tensor2img(img)
     return np.asarray(img.convert('RGB'))
+
 
 class TensorBoardLog:
     "Scalars and images of a run, written to a TensorBoard log folder (needs the `[tensorboard]` extra)."
-    def __init__(self, folder:str|Path, # the log folder, e.g. RUN/tensorboard
-                 resume_step:int|None=None): # resuming at this step: drop events logged after it
+
+    def __init__(
+        self,
+        folder: str | Path,  # the log folder, e.g. RUN/tensorboard
+        resume_step: int | None = None,  # resuming at this step: drop events logged after it
+    ):
         writer = need_tensorboard()
         self.folder = Path(folder)
         self.writer = writer(str(self.folder), purge_step=None if not resume_step else resume_step + 1)
-    def scalars(self, rec:dict, step:int): # a metrics record
-        for tag, v in tb_scalars(rec).items(): self.writer.add_scalar(tag, v, step)
-    def image(self, tag:str, img, step:int): # a PIL image (a grid) or a (3, H, W) tensor in [-1, 1]
+
+    def scalars(self, rec: dict, step: int):  # a metrics record
+        for tag, v in tb_scalars(rec).items():
+            self.writer.add_scalar(tag, v, step)
+
+    def image(self, tag: str, img, step: int):  # a PIL image (a grid) or a (3, H, W) tensor in [-1, 1]
         self.writer.add_image(tag, _hwc_uint8(img), step, dataformats='HWC')
-    def flush(self): self.writer.flush()
-    def close(self): self.writer.close()
+
+    def flush(self):
+        self.writer.flush()
+
+    def close(self):
+        self.writer.close()
 
 # %% ../nbs/00a_hub.ipynb #h013b
-def speed_memory(steps:int, seconds:float, # a window of training: its steps and wall time
-                 device:str|torch.device='cpu') -> dict:
+def speed_memory(
+    steps: int,
+    seconds: float,  # a window of training: its steps and wall time
+    device: str | torch.device = 'cpu',
+) -> dict:
     "Steps per second over a window and, on CUDA, its peak memory in MiB (the peak is reset for the next window)."
     out = dict(steps_per_s=steps / max(seconds, 1e-9))
     if (dev := torch.device(device)).type == 'cuda':
-        out['gpu_mem_mib'] = torch.cuda.max_memory_allocated(dev) / 2**20; torch.cuda.reset_peak_memory_stats(dev)
+        out['gpu_mem_mib'] = torch.cuda.max_memory_allocated(dev) / 2**20
+        torch.cuda.reset_peak_memory_stats(dev)
     return out
 
 # %% ../nbs/00a_hub.ipynb #h015
-def grid_path(out:str|Path, step:int) -> Path:
+def grid_path(out: str | Path, step: int) -> Path:
     "Where a run in `out` keeps the grid of step `step`."
-    return Path(out)/'samples'/f'step-{step:07d}.png'
+    return Path(out) / 'samples' / f'step-{step:07d}.png'
 
-def save_grid(images:Tensor, # (b, 3, H, W) in [-1, 1]
-              path:str|Path, ncol:int|None=None):
+
+def save_grid(
+    images: Tensor,  # (b, 3, H, W) in [-1, 1]
+    path: str | Path,
+    ncol: int | None = None,
+):
     "Write `images` as one PNG grid, atomically; returns the grid (a PIL image)."
     grid = image_grid(images, ncol=ncol)
-    with atomic_path(path) as tmp: grid.save(tmp, format='PNG')
+    with atomic_path(path) as tmp:
+        grid.save(tmp, format='PNG')
     return grid
 
 # %% ../nbs/00a_hub.ipynb #h018
 _REPO_ID = re.compile(r'[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*')
 _FILE_SUFFIXES = ('.json', '.safetensors', '.ckpt', '.pt', '.pth', '.yaml', '.yml', '.npy', '.png', '.jpg')
 
-def is_repo_id(s:str|Path) -> bool:
+
+def is_repo_id(s: str | Path) -> bool:
     "Whether `s` reads as a Hub repo id `owner/name` rather than a file or folder path."
     s = str(s)
     return bool(_REPO_ID.fullmatch(s)) and '..' not in s and not s.lower().endswith(_FILE_SUFFIXES)
 
 # %% ../nbs/00a_hub.ipynb #h021
-HUB_FILES = ['*.json', '*.safetensors', '*.md']   # what a repo id downloads: never a pickle
+HUB_FILES = ['*.json', '*.safetensors', '*.md']  # what a repo id downloads: never a pickle
 
-def _offline() -> bool: return os.environ.get('HF_HUB_OFFLINE', '').upper() in ('1', 'ON', 'YES', 'TRUE')
 
-def hub_path(path:str|Path, # a local file or folder, or a Hub repo id `owner/name`
-             name:str='--checkpoint', # the option, for messages
-             *, revision:str|None=None, cache_dir=None, token=None, local_files_only:bool=False,
-             force_download:bool=False) -> Path:
+def _offline() -> bool:
+    return os.environ.get('HF_HUB_OFFLINE', '').upper() in ('1', 'ON', 'YES', 'TRUE')
+
+
+def hub_path(
+    path: str | Path,  # a local file or folder, or a Hub repo id `owner/name`
+    name: str = '--checkpoint',  # the option, for messages
+    *,
+    revision: str | None = None,
+    cache_dir=None,
+    token=None,
+    local_files_only: bool = False,
+    force_download: bool = False,
+) -> Path:
     "`path` as a `Path`; a repo id that is no local path: its local folder (downloaded once: JSON, safetensors, card)."
     p = Path(path).expanduser()
-    if p.exists() or not is_repo_id(path): return p   # a missing local path: its reader says what it expected
+    if p.exists() or not is_repo_id(path):
+        return p  # a missing local path: its reader says what it expected
     if ModelHubMixin is None:
-        raise UserError(f"{name} {path}: no such file or folder here; to load it as a Hugging Face Hub repo id, install "
-                        f"the hub extra: {HUB_INSTALL}")
+        raise UserError(
+            f"{name} {path}: no such file or folder here; to load it as a Hugging Face Hub repo id, install "
+            f"the hub extra: {HUB_INSTALL}"
+        )
     from huggingface_hub import snapshot_download
-    try: return Path(snapshot_download(str(path), revision=revision, cache_dir=cache_dir, token=token,
-                                       allow_patterns=HUB_FILES, local_files_only=local_files_only or _offline(),
-                                       force_download=force_download, library_name='sundae_vq'))
+
+    try:
+        return Path(
+            snapshot_download(
+                str(path),
+                revision=revision,
+                cache_dir=cache_dir,
+                token=token,
+                allow_patterns=HUB_FILES,
+                local_files_only=local_files_only or _offline(),
+                force_download=force_download,
+                library_name='sundae_vq',
+            )
+        )
     except Exception as e:
         why = str(e).strip().splitlines()[0][:160] if str(e).strip() else ''
-        raise FileNotFoundError(f"{name} {path}: no such file or folder here, and the Hugging Face Hub did not give "
-                                f"the repo {path} ({type(e).__name__}: {why}); check the name and the network "
-                                "(HF_HUB_OFFLINE must be unset), or pass a local folder") from None
+        raise FileNotFoundError(
+            f"{name} {path}: no such file or folder here, and the Hugging Face Hub did not give "
+            f"the repo {path} ({type(e).__name__}: {why}); check the name and the network "
+            "(HF_HUB_OFFLINE must be unset), or pass a local folder"
+        ) from None
 
 # %% ../nbs/00a_hub.ipynb #h025
 class _NoHub:
     "Stands in for `huggingface_hub.ModelHubMixin` when it is not installed: local folders work, repo ids ask for it."
-    def __init_subclass__(cls, **kwargs): super().__init_subclass__()
-    def push_to_hub(self, *args, **kwargs): raise UserError(f"push_to_hub needs huggingface_hub: {HUB_INSTALL}")
 
-def _card_info(): return dict(library_name='sundae_vq', tags=['sundae_vq', 'sundae', 'vq-gan', 'image-generation'],
-                              repo_url='https://github.com/sundae-vq/sundae_vq')
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__()
+
+    def push_to_hub(self, *args, **kwargs):
+        raise UserError(f"push_to_hub needs huggingface_hub: {HUB_INSTALL}")
+
+
+def _card_info():
+    return dict(
+        library_name='sundae_vq',
+        tags=['sundae_vq', 'sundae', 'vq-gan', 'image-generation'],
+        repo_url='https://github.com/sundae-vq/sundae_vq',
+    )
+
 
 def _jsonable(v):
-    if dataclasses.is_dataclass(v) and not isinstance(v, type): return config_to_dict(v)
-    return json.loads(json.dumps(v))   # a value that cannot be stored in model.json fails here, before any write
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return config_to_dict(v)
+    return json.loads(json.dumps(v))  # a value that cannot be stored in model.json fails here, before any write
 
 # %% ../nbs/00a_hub.ipynb #h027
-def pretrained_files(path:str|Path, # a folder, a training folder (latest.json), or NAME.safetensors / NAME.json
-                     names:tuple=('model',), # file stems to look for, in order
-                     what:str='model') -> tuple[Path, str]: # what is wanted, for messages
+def pretrained_files(
+    path: str | Path,  # a folder, a training folder (latest.json), or NAME.safetensors / NAME.json
+    names: tuple = ('model',),  # file stems to look for, in order
+    what: str = 'model',
+) -> tuple[Path, str]:  # what is wanted, for messages
     "(folder, stem) of the sundae_vq weights at `path`."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"{path} not found: pass a folder written by save_pretrained or save_model, or a training folder")
+    if not path.exists():
+        raise FileNotFoundError(
+            f"{path} not found: pass a folder written by save_pretrained or save_model, or a training folder"
+        )
     if path.is_file():
-        if path.suffix in ('.safetensors', '.json') and all(path.with_suffix(x).exists() for x in ('.json', '.safetensors')):
+        if path.suffix in ('.safetensors', '.json') and all(
+            path.with_suffix(x).exists() for x in ('.json', '.safetensors')
+        ):
             return path.parent, path.stem
         raise ValueError(f"{path} is not sundae_vq weights: pass their folder, or NAME.safetensors beside NAME.json")
-    if (path/'latest.json').exists(): path = path/json.loads((path/'latest.json').read_text())['checkpoint']
-    if stem := next((n for n in names if (path/f'{n}.json').exists()), None): return path, stem
+    if (path / 'latest.json').exists():
+        path = path / json.loads((path / 'latest.json').read_text())['checkpoint']
+    if stem := next((n for n in names if (path / f'{n}.json').exists()), None):
+        return path, stem
     held = sorted(p.name for p in path.iterdir())[:6] if path.is_dir() else []
-    other = ' (its config.json alone is another library\'s format)' if (path/'config.json').exists() else ''
-    raise FileNotFoundError(f"{path} holds no sundae_vq {what}{other}: expected {' or '.join(f'{n}.json' for n in names)} "
-                            f"beside its .safetensors (save_pretrained, save_model) or a training folder (latest.json); "
-                            f"found {held}")
+    other = ' (its config.json alone is another library\'s format)' if (path / 'config.json').exists() else ''
+    raise FileNotFoundError(
+        f"{path} holds no sundae_vq {what}{other}: expected {' or '.join(f'{n}.json' for n in names)} "
+        f"beside its .safetensors (save_pretrained, save_model) or a training folder (latest.json); "
+        f"found {held}"
+    )
 
 # %% ../nbs/00a_hub.ipynb #h029
 class Pretrained(ModelHubMixin or _NoHub, **_card_info()):
     "`save_pretrained` / `from_pretrained` for a config-built model: safetensors + JSON config + a model card."
-    pretrained_names = ('model',)   # file stems `from_pretrained` looks for in a folder, in order
+
+    pretrained_names = ('model',)  # file stems `from_pretrained` looks for in a folder, in order
     card_title = 'A sundae_vq model'
 
-    def save_pretrained(self, save_directory:str|Path, *, config=None, repo_id:str|None=None, push_to_hub:bool=False,
-                        model_card_kwargs:dict|None=None, **push_to_hub_kwargs) -> Path|str:
+    def save_pretrained(
+        self,
+        save_directory: str | Path,
+        *,
+        config=None,
+        repo_id: str | None = None,
+        push_to_hub: bool = False,
+        model_card_kwargs: dict | None = None,
+        **push_to_hub_kwargs,
+    ) -> Path | str:
         "Write model.safetensors, model.json, config.json and README.md (the card) to `save_directory`."
         folder = check_out(save_directory, 'save_directory')
         meta = dict(getattr(self, 'metadata', None) or {})
-        if facts := meta.get('card', {}) | _jsonable(model_card_kwargs or {}): meta['card'] = facts
+        if facts := meta.get('card', {}) | _jsonable(model_card_kwargs or {}):
+            meta['card'] = facts
         card = self.model_card(meta, repo_id)
         save_model(self, folder, 'model', metadata=meta)
-        with atomic_write(folder/'config.json') as f: json.dump(config_to_dict(self.config), f, indent=1)
-        with atomic_write(folder/'README.md') as f: f.write(card)
-        if not push_to_hub: return folder
-        return self.push_to_hub(repo_id or folder.name, config=config, model_card_kwargs=model_card_kwargs, **push_to_hub_kwargs)
+        with atomic_write(folder / 'config.json') as f:
+            json.dump(config_to_dict(self.config), f, indent=1)
+        with atomic_write(folder / 'README.md') as f:
+            f.write(card)
+        if not push_to_hub:
+            return folder
+        return self.push_to_hub(
+            repo_id or folder.name, config=config, model_card_kwargs=model_card_kwargs, **push_to_hub_kwargs
+        )
 
 # %% ../nbs/00a_hub.ipynb #h031
 @patch(cls_method=True)
-def from_folder(cls:Pretrained, path:Path, name:str|None=None, map_location='cpu'):
+def from_folder(cls: Pretrained, path: Path, name: str | None = None, map_location='cpu'):
     "Load a `cls` from the files at a local `path`, refusing another class's."
     folder, stem = pretrained_files(path, (name,) if name else cls.pretrained_names, cls.__name__)
-    held = _read_model_json(folder/f'{stem}.json', need_cls=True)['cls'].rpartition('.')[2]
-    if held != cls.__name__: raise ValueError(f"{folder/stem}.json holds a {held}, not a {cls.__name__}: pass a {cls.__name__}'s folder")
+    held = _read_model_json(folder / f'{stem}.json', need_cls=True)['cls'].rpartition('.')[2]
+    if held != cls.__name__:
+        raise ValueError(f"{folder / stem}.json holds a {held}, not a {cls.__name__}: pass a {cls.__name__}'s folder")
     return load_model(folder, stem, cls=cls, map_location=map_location).eval()
 
+
 @patch(cls_method=True)
-def from_pretrained(cls:Pretrained, pretrained_model_name_or_path:str|Path, # a local folder or file, or a Hub repo id
-                    *, name:str|None=None, # the file stem in the folder (default: the first of `pretrained_names` found)
-                    map_location='cpu', revision=None, cache_dir=None, token=None, local_files_only:bool=False,
-                    force_download:bool=False):
+def from_pretrained(
+    cls: Pretrained,
+    pretrained_model_name_or_path: str | Path,  # a local folder or file, or a Hub repo id
+    *,
+    name: str | None = None,  # the file stem in the folder (default: the first of `pretrained_names` found)
+    map_location='cpu',
+    revision=None,
+    cache_dir=None,
+    token=None,
+    local_files_only: bool = False,
+    force_download: bool = False,
+):
     "A model from a folder (save_pretrained, save_model, a training run, a bundle) or a Hub repo id, in eval mode."
-    path = hub_path(pretrained_model_name_or_path, 'from_pretrained', revision=revision, cache_dir=cache_dir, token=token,
-                    local_files_only=local_files_only, force_download=force_download)
+    path = hub_path(
+        pretrained_model_name_or_path,
+        'from_pretrained',
+        revision=revision,
+        cache_dir=cache_dir,
+        token=token,
+        local_files_only=local_files_only,
+        force_download=force_download,
+    )
     return cls.from_folder(path, name=name, map_location=map_location)
 
 # %% ../nbs/00a_hub.ipynb #h033
-_LABELS = dict(model='Model', data='Data', tokenizer='Tokenizer', recipe='Recipe', fid='FID',
-               bits_per_code='Bits per code', sampler='Sampler')
+_LABELS = dict(
+    model='Model',
+    data='Data',
+    tokenizer='Tokenizer',
+    recipe='Recipe',
+    fid='FID',
+    bits_per_code='Bits per code',
+    sampler='Sampler',
+)
+
 
 def _fmt(v) -> str:
-    if isinstance(v, float): return f'{v:.4g}'
-    if isinstance(v, dict): return ', '.join(f'{k} {_fmt(x)}' for k, x in v.items())
+    if isinstance(v, float):
+        return f'{v:.4g}'
+    if isinstance(v, dict):
+        return ', '.join(f'{k} {_fmt(x)}' for k, x in v.items())
     return str(v)
 
-def card_row(facts:dict, key:str, default:str='not recorded') -> str:
+
+def card_row(facts: dict, key: str, default: str = 'not recorded') -> str:
     "A card value: `facts[key]` formatted, else `default`."
     return _fmt(facts[key]) if facts.get(key) is not None else default
 
+
 @patch
-def card_rows(self:Pretrained, meta:dict) -> dict: return {}   # rows a class adds: key (see `_LABELS`) → value
+def card_rows(self: Pretrained, meta: dict) -> dict:  # rows a class adds: key (see `_LABELS`) → value
+    return {}
 
 # %% ../nbs/00a_hub.ipynb #h033a
 @patch
-def model_card(self:Pretrained, meta:dict|None=None, # the metadata (with its 'card' facts); default `self.metadata`
-               repo_id:str|None=None) -> str: # the repo the card will live in, for the loading example
+def model_card(
+    self: Pretrained,
+    meta: dict | None = None,  # the metadata (with its 'card' facts); default `self.metadata`
+    repo_id: str | None = None,
+) -> str:  # the repo the card will live in, for the loading example
     "A Markdown model card for the Hub: front matter, the facts, how to load the model, its config."
     meta = meta if meta is not None else getattr(self, 'metadata', None) or {}
     cls, n = type(self), sum(p.numel() for p in self.parameters())
     rows = dict(model=f"`{cls.__name__}`, {n:,} parameters", data=card_row(meta, 'data')) | self.card_rows(meta)
-    rows |= meta.get('card', {})       # facts given to save_pretrained win
-    table = '\n'.join(f"| {_LABELS.get(k, k.replace('_', ' ').capitalize())} | {_fmt(v)} |" for k, v in rows.items() if v is not None)
+    rows |= meta.get('card', {})  # facts given to save_pretrained win
+    table = '\n'.join(
+        f"| {_LABELS.get(k, k.replace('_', ' ').capitalize())} | {_fmt(v)} |" for k, v in rows.items() if v is not None
+    )
     tags = '\n'.join(f'- {t}' for t in _card_info()['tags'])
     load = f'from {cls.__module__} import {cls.__name__}\nmodel = {cls.__name__}.from_pretrained("{repo_id or "OWNER/NAME"}")'
-    return (f"---\nlibrary_name: sundae_vq\ntags:\n{tags}\n---\n\n# {self.card_title}\n\n| | |\n|---|---|\n{table}\n\n"
-            f"## Use\n\n```python\n{load}\n```\n\n## Config\n\n```json\n{json.dumps(config_to_dict(self.config), indent=1)}\n```\n")
+    return (
+        f"---\nlibrary_name: sundae_vq\ntags:\n{tags}\n---\n\n# {self.card_title}\n\n| | |\n|---|---|\n{table}\n\n"
+        f"## Use\n\n```python\n{load}\n```\n\n## Config\n\n```json\n{json.dumps(config_to_dict(self.config), indent=1)}\n```\n"
+    )

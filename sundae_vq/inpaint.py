@@ -14,7 +14,7 @@ from einops import rearrange, repeat
 from PIL import Image, ImageDraw, UnidentifiedImageError
 from fastcore.script import call_parse, Param
 
-from .core import img2tensor, tensor2img, to_rgb, atomic_path, get_device
+from .core import img2tensor, tensor2img, to_rgb, atomic_path
 from .core import UserError, user_errors, check_number, check_out
 from .sampler import SamplerConfig, Samples, Chain, sample, load_models, decode_codes
 from .sampler import cli_sampler_config, check_counts, out_suffix
@@ -25,11 +25,16 @@ __all__ = ['SIDES', 'REGIONS', 'REPLACED', 'latent_mask', 'as_mask', 'load_mask'
            'sheet_scale', 'inpaint_sheet', 'sundae_vq_inpaint']
 
 # %% ../nbs/10_inpaint.ipynb #c005
-def latent_mask(mask:Tensor, # (..., H, W) bool pixel mask, True = fill
-                f:int) -> Tensor: # the VQ-GAN's downsample factor
+def latent_mask(
+    mask: Tensor,  # (..., H, W) bool pixel mask, True = fill
+    f: int,
+) -> Tensor:  # the VQ-GAN's downsample factor
     "The codes to resample, (..., H/f, W/f) bool: a code is kept only if all pixels of its f×f block are kept."
     H, W = mask.shape[-2:]
-    if H % f or W % f: raise ValueError(f"mask size {H}×{W} is not divisible by the VQ-GAN's f={f}: resize or crop to a multiple of {f}")
+    if H % f or W % f:
+        raise ValueError(
+            f"mask size {H}×{W} is not divisible by the VQ-GAN's f={f}: resize or crop to a multiple of {f}"
+        )
     keep = rearrange(~mask.bool(), '... (h f1) (w f2) -> ... h w (f1 f2)', f1=f, f2=f).all(-1)
     return ~keep
 
@@ -37,92 +42,147 @@ def latent_mask(mask:Tensor, # (..., H, W) bool pixel mask, True = fill
 def as_mask(mask) -> Tensor:
     "A bool mask from a bool or 0/1 tensor (or array); True = fill. Other values are an error."
     m = torch.as_tensor(np.asarray(mask) if not torch.is_tensor(mask) else mask)
-    if m.dtype == torch.bool: return m
+    if m.dtype == torch.bool:
+        return m
     if m.numel() and not ((m == 0) | (m == 1)).all():
-        raise ValueError(f"the mask is not binary (values in [{m.min().item()}, {m.max().item()}]): pass a bool mask, e.g. mask > 0.5")
+        raise ValueError(
+            f"the mask is not binary (values in [{m.min().item()}, {m.max().item()}]): pass a bool mask, e.g. mask > 0.5"
+        )
     return m.bool()
 
-def load_mask(img:str|Path|Image.Image) -> Tensor:
+
+def load_mask(img: str | Path | Image.Image) -> Tensor:
     "A (H, W) bool mask from an image: white (≥ 50% grey) = fill, black or transparent = keep."
     img = Image.open(img) if isinstance(img, (str, Path)) else img
     return torch.from_numpy(np.asarray(to_rgb(img, background=(0, 0, 0)).convert('L')) >= 128)
 
 # %% ../nbs/10_inpaint.ipynb #c011
-def rect_mask(size:tuple, # (H, W)
-              *boxes) -> Tensor: # each (top, left, height, width) in pixels; clipped to the image
+def rect_mask(
+    size: tuple,  # (H, W)
+    *boxes,
+) -> Tensor:  # each (top, left, height, width) in pixels; clipped to the image
     "A mask that fills the given rectangles."
     m = torch.zeros(size, dtype=torch.bool)
-    for t, l, h, w in boxes: m[max(t, 0):max(t + h, 0), max(l, 0):max(l + w, 0)] = True
+    for t, l, h, w in boxes:
+        m[max(t, 0) : max(t + h, 0), max(l, 0) : max(l + w, 0)] = True
     return m
 
-def brush_mask(size:tuple, # (H, W)
-               strokes:list, # each a list of (x, y) points in pixels
-               width:float=8) -> Tensor: # brush diameter in pixels
+
+def brush_mask(
+    size: tuple,  # (H, W)
+    strokes: list,  # each a list of (x, y) points in pixels
+    width: float = 8,
+) -> Tensor:  # brush diameter in pixels
     "A free-form mask: the polylines drawn with a round brush."
-    im = Image.new('L', (size[1], size[0]), 0); dr = ImageDraw.Draw(im); r = width / 2
+    im = Image.new('L', (size[1], size[0]), 0)
+    dr = ImageDraw.Draw(im)
+    r = width / 2
     for pts in strokes:
         pts = [(float(x), float(y)) for x, y in pts]
-        if len(pts) > 1: dr.line(pts, fill=255, width=max(1, round(width)), joint='curve')
-        for x, y in pts: dr.ellipse((x - r, y - r, x + r, y + r), fill=255)
+        if len(pts) > 1:
+            dr.line(pts, fill=255, width=max(1, round(width)), joint='curve')
+        for x, y in pts:
+            dr.ellipse((x - r, y - r, x + r, y + r), fill=255)
     return torch.from_numpy(np.asarray(im) >= 128)
 
+
 SIDES = ('left', 'right', 'top', 'bottom')
-def outpaint_mask(size:tuple, # (H, W)
-                  side:str='right', amount:float=0.5) -> Tensor: # `amount`: a share (< 1) or pixels (≥ 1)
+
+
+def outpaint_mask(
+    size: tuple,  # (H, W)
+    side: str = 'right',
+    amount: float = 0.5,
+) -> Tensor:  # `amount`: a share (< 1) or pixels (≥ 1)
     "A mask that fills a band along one side (outpainting)."
-    if side not in SIDES: raise ValueError(f"unknown side {side!r}: use one of {SIDES}")
-    H, W = size; n = (H if side in ('top', 'bottom') else W); k = round(amount * n) if amount < 1 else int(amount)
+    if side not in SIDES:
+        raise ValueError(f"unknown side {side!r}: use one of {SIDES}")
+    H, W = size
+    n = H if side in ('top', 'bottom') else W
+    k = round(amount * n) if amount < 1 else int(amount)
     m = torch.zeros(size, dtype=torch.bool)
-    if side == 'left': m[:, :k] = True
-    elif side == 'right': m[:, W - k:] = True
-    elif side == 'top': m[:k] = True
-    else: m[H - k:] = True
+    if side == 'left':
+        m[:, :k] = True
+    elif side == 'right':
+        m[:, W - k :] = True
+    elif side == 'top':
+        m[:k] = True
+    else:
+        m[H - k :] = True
     return m
 
 # %% ../nbs/10_inpaint.ipynb #c012
-def random_mask(size:tuple, # (H, W)
-                seed:int|None=None, strokes:tuple=(1, 4), # (min, max) strokes
-                vertices:tuple=(2, 6), # (min, max) points per stroke
-                width:tuple=(0.05, 0.2), length:tuple=(0.1, 0.4)) -> Tensor: # shares of min(H, W)
+def random_mask(
+    size: tuple,  # (H, W)
+    seed: int | None = None,
+    strokes: tuple = (1, 4),  # (min, max) strokes
+    vertices: tuple = (2, 6),  # (min, max) points per stroke
+    width: tuple = (0.05, 0.2),
+    length: tuple = (0.1, 0.4),
+) -> Tensor:  # shares of min(H, W)
     "A random free-form mask of brush strokes (reproducible with `seed`)."
-    rng = np.random.default_rng(seed); H, W = size; s = min(H, W); lines = []
+    rng = np.random.default_rng(seed)
+    H, W = size
+    s = min(H, W)
+    lines = []
     for _ in range(rng.integers(strokes[0], strokes[1] + 1)):
-        x, y = rng.uniform(0, W), rng.uniform(0, H); pts = [(x, y)]
+        x, y = rng.uniform(0, W), rng.uniform(0, H)
+        pts = [(x, y)]
         for _ in range(rng.integers(vertices[0], vertices[1] + 1) - 1):
             a, d = rng.uniform(0, 2 * math.pi), rng.uniform(*length) * s
-            x, y = float(np.clip(x + d * math.cos(a), 0, W - 1)), float(np.clip(y + d * math.sin(a), 0, H - 1)); pts.append((x, y))
+            x, y = float(np.clip(x + d * math.cos(a), 0, W - 1)), float(np.clip(y + d * math.sin(a), 0, H - 1))
+            pts.append((x, y))
         lines.append((pts, rng.uniform(*width) * s))
     m = torch.zeros(size, dtype=torch.bool)
-    for pts, w in lines: m |= brush_mask(size, [pts], w)
+    for pts, w in lines:
+        m |= brush_mask(size, [pts], w)
     return m
 
 # %% ../nbs/10_inpaint.ipynb #c015
-def overlay_mask(image:Tensor, # (3, H, W) in [-1, 1]
-                 mask:Tensor, # (H, W) bool, True = fill
-                 f:int|None=None) -> Tensor: # with f, also tint the codes to resample
+def overlay_mask(
+    image: Tensor,  # (3, H, W) in [-1, 1]
+    mask: Tensor,  # (H, W) bool, True = fill
+    f: int | None = None,
+) -> Tensor:  # with f, also tint the codes to resample
     "The image with the mask drawn over it: fill pixels red, resampled code blocks blue."
-    out = image.clone().float(); red, blue = out.new_tensor([1., -1, -1]), out.new_tensor([-1., -0.2, 1])   # on the image's device
-    if f: lat = latent_mask(mask, f).repeat_interleave(f, 0).repeat_interleave(f, 1); out[:, lat] = 0.6 * out[:, lat] + 0.4 * blue[:, None]
+    out = image.clone().float()
+    red, blue = out.new_tensor([1.0, -1, -1]), out.new_tensor([-1.0, -0.2, 1])  # on the image's device
+    if f:
+        lat = latent_mask(mask, f).repeat_interleave(f, 0).repeat_interleave(f, 1)
+        out[:, lat] = 0.6 * out[:, lat] + 0.4 * blue[:, None]
     out[:, mask] = 0.4 * out[:, mask] + 0.6 * red[:, None]
     return out
 
 # %% ../nbs/10_inpaint.ipynb #c015b
-REGIONS = {'blocks': None, # 16 of the 8×8 cells, drawn with `seed`
-           'centre': (3, 3, 2, 2), 'eyes': (2, 1, 2, 6), 'mouth': (5, 1, 2, 6)} # (top, left, height, width) in eighths
-REPLACED = {'bottom half': 'mouth', 'top half': 'eyes', 'left half': 'blocks', 'right half': 'blocks'}   # gone
+REGIONS = {
+    'blocks': None,  # 16 of the 8×8 cells, drawn with `seed`
+    'centre': (3, 3, 2, 2),
+    'eyes': (2, 1, 2, 6),
+    'mouth': (5, 1, 2, 6),
+}  # (top, left, height, width) in eighths
+REPLACED = {'bottom half': 'mouth', 'top half': 'eyes', 'left half': 'blocks', 'right half': 'blocks'}  # gone
 
-def region_mask(name:str, # one of `REGIONS`
-                size:tuple, # (H, W): pixels, or the widget's cells
-                seed:int=0) -> Tensor: # draws the cells of 'blocks'
+
+def region_mask(
+    name: str,  # one of `REGIONS`
+    size: tuple,  # (H, W): pixels, or the widget's cells
+    seed: int = 0,
+) -> Tensor:  # draws the cells of 'blocks'
     "The named region as an (H, W) bool mask, True = fill: drawn on an 8×8 grid, then stretched to `size`."
     if name in REPLACED:
-        raise ValueError(f"the region {name!r} is gone: the demo model smeared half-image holes (dark beards with "
-                         f"'bottom half'); use {REPLACED[name]!r} (or one of {tuple(REGIONS)}), "
-                         "or outpaint_mask (--box on the command line) for a half")
-    if name not in REGIONS: raise ValueError(f"unknown region {name!r}: use one of {tuple(REGIONS)}")
+        raise ValueError(
+            f"the region {name!r} is gone: the demo model smeared half-image holes (dark beards with "
+            f"'bottom half'); use {REPLACED[name]!r} (or one of {tuple(REGIONS)}), "
+            "or outpaint_mask (--box on the command line) for a half"
+        )
+    if name not in REGIONS:
+        raise ValueError(f"unknown region {name!r}: use one of {tuple(REGIONS)}")
     g = torch.zeros(8, 8, dtype=torch.bool)
-    if name == 'blocks': g.view(-1)[torch.randperm(64, generator=torch.Generator().manual_seed(seed))[:16]] = True
-    else: t, l, h, w = REGIONS[name]; g[t:t + h, l:l + w] = True
+    if name == 'blocks':
+        g.view(-1)[torch.randperm(64, generator=torch.Generator().manual_seed(seed))[:16]] = True
+    else:
+        t, l, h, w = REGIONS[name]
+        g[t : t + h, l : l + w] = True
     H, W = size
     return g[torch.arange(H) * 8 // H][:, torch.arange(W) * 8 // W]
 
@@ -130,54 +190,97 @@ def region_mask(name:str, # one of `REGIONS`
 @dataclass
 class Inpainting:
     "What `inpaint` returns."
-    images:Tensor          # (b, n, 3, H, W) candidates in [-1, 1]
-    codes:Tensor           # (b, n, h, w) their codes
-    fill:Tensor            # (b, h, w) the latent mask (True = resampled)
-    samples:Samples|None   # the sampler's record, or None when there was nothing to fill
+
+    images: Tensor  # (b, n, 3, H, W) candidates in [-1, 1]
+    codes: Tensor  # (b, n, h, w) their codes
+    fill: Tensor  # (b, h, w) the latent mask (True = resampled)
+    samples: Samples | None  # the sampler's record, or None when there was nothing to fill
+
 
 def _check(image, mask, f):
-    if image.ndim == 3: image = image[None]
-    if image.ndim != 4 or image.shape[1] != 3: raise ValueError(f"image must be (3, H, W) or (b, 3, H, W), got shape {tuple(image.shape)}")
-    mask = as_mask(mask); mask = mask[None] if mask.ndim == 2 else mask
+    if image.ndim == 3:
+        image = image[None]
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise ValueError(f"image must be (3, H, W) or (b, 3, H, W), got shape {tuple(image.shape)}")
+    mask = as_mask(mask)
+    mask = mask[None] if mask.ndim == 2 else mask
     if mask.ndim != 3 or mask.shape[-2:] != image.shape[-2:]:
-        raise ValueError(f"mask size {tuple(mask.shape[-2:])} differs from the image size {tuple(image.shape[-2:])}: give a mask of the image's size")
-    if len(mask) not in (1, len(image)): raise ValueError(f"{len(mask)} masks for {len(image)} images: give one mask, or one per image")
+        raise ValueError(
+            f"mask size {tuple(mask.shape[-2:])} differs from the image size {tuple(image.shape[-2:])}: give a mask of the image's size"
+        )
+    if len(mask) not in (1, len(image)):
+        raise ValueError(f"{len(mask)} masks for {len(image)} images: give one mask, or one per image")
     H, W = image.shape[-2:]
-    if H % f or W % f: raise ValueError(f"image size {H}×{W} is not divisible by the VQ-GAN's f={f}: resize or crop it to a multiple of {f}")
+    if H % f or W % f:
+        raise ValueError(
+            f"image size {H}×{W} is not divisible by the VQ-GAN's f={f}: resize or crop it to a multiple of {f}"
+        )
     return image, mask.expand(len(image), -1, -1)
 
-def soft_mask(mask:Tensor, # (b, H, W) bool, True = fill
-              feather:int) -> Tensor: # edge width in pixels
+
+def soft_mask(
+    mask: Tensor,  # (b, H, W) bool, True = fill
+    feather: int,
+) -> Tensor:  # edge width in pixels
     "1 on the pixels to fill, fading to 0 over `feather` pixels outside them (b, 1, H, W)."
     m = mask.float()[:, None]
-    if feather <= 0: return m
-    feather = min(feather, max(m.shape[-2:]))   # wider is the same blur (every window holds the whole image), only slower
+    if feather <= 0:
+        return m
+    feather = min(
+        feather, max(m.shape[-2:])
+    )  # wider is the same blur (every window holds the whole image), only slower
     return torch.maximum(m, F.avg_pool2d(m, 2 * feather + 1, stride=1, padding=feather, count_include_pad=False))
 
 # %% ../nbs/10_inpaint.ipynb #c022
 @torch.no_grad()
-def inpaint(model:nn.Module, vqgan, # the prior; a VQ-GAN with encode, decode, f and config.n_embed
-            image:Tensor, # (3, H, W) or (b, 3, H, W) in [-1, 1]
-            mask, # (H, W) or (b, H, W), True/1 = fill
-            n:int=4, # candidates per image
-            *, labels=None, config:SamplerConfig|None=None, seed:int|None=None,
-            paste:bool=True, feather:int|None=None, # soft edge in pixels; default f // 2
-            chain:Chain|None=None, progress:bool=False, **overrides) -> Inpainting: # overrides: SamplerConfig fields
+def inpaint(
+    model: nn.Module,
+    vqgan,  # the prior; a VQ-GAN with encode, decode, f and config.n_embed
+    image: Tensor,  # (3, H, W) or (b, 3, H, W) in [-1, 1]
+    mask,  # (H, W) or (b, H, W), True/1 = fill
+    n: int = 4,  # candidates per image
+    *,
+    labels=None,
+    config: SamplerConfig | None = None,
+    seed: int | None = None,
+    paste: bool = True,
+    feather: int | None = None,  # soft edge in pixels; default f // 2
+    chain: Chain | None = None,
+    progress: bool = False,
+    **overrides,
+) -> Inpainting:  # overrides: SamplerConfig fields
     "Fill the masked part of images with the prior, keeping every code (and pixel) outside the mask."
     f, v = vqgan.f, vqgan.config.n_embed
     image, mask = _check(image, mask, f)
-    if (k := getattr(getattr(model, 'config', None), 'num_tokens', v)) != v: raise ValueError(f"the prior has {k} codes but the VQ-GAN {v}: use a prior trained on this VQ-GAN's codes")
+    if (k := getattr(getattr(model, 'config', None), 'num_tokens', v)) != v:
+        raise ValueError(f"the prior has {k} codes but the VQ-GAN {v}: use a prior trained on this VQ-GAN's codes")
     dev = next(iter(model.parameters()), torch.empty(0)).device
-    image, mask = image.to(dev), mask.to(dev); fill = latent_mask(mask, f)
+    image, mask = image.to(dev), mask.to(dev)
+    fill = latent_mask(mask, f)
     codes = vqgan.encode(image).to(dev)
     if not fill.any():
-        return Inpainting(repeat(image, 'b c H W -> b n c H W', n=n).clone(), repeat(codes, 'b h w -> b n h w', n=n), fill, None)
+        return Inpainting(
+            repeat(image, 'b c H W -> b n c H W', n=n).clone(), repeat(codes, 'b h w -> b n h w', n=n), fill, None
+        )
     seed = int(torch.randint(2**62, ())) if seed is None else seed
     rep = lambda t: repeat(t, 'b ... -> (b n) ...', n=n)
     start, fl = rep(codes), rep(fill)
-    start = torch.where(fl, torch.randint(v, start.shape, generator=torch.Generator(dev).manual_seed(seed), device=dev), start)
-    if labels is not None and torch.as_tensor(labels).ndim: labels = rep(torch.as_tensor(labels, device=dev))
-    r = sample(model, codes=start, fill=fl, labels=labels, config=config, seed=seed + 1, chain=chain, progress=progress, **overrides)
+    start = torch.where(
+        fl, torch.randint(v, start.shape, generator=torch.Generator(dev).manual_seed(seed), device=dev), start
+    )
+    if labels is not None and torch.as_tensor(labels).ndim:
+        labels = rep(torch.as_tensor(labels, device=dev))
+    r = sample(
+        model,
+        codes=start,
+        fill=fl,
+        labels=labels,
+        config=config,
+        seed=seed + 1,
+        chain=chain,
+        progress=progress,
+        **overrides,
+    )
     out = decode_codes(vqgan, r.codes).to(dev)
     if paste:
         soft = soft_mask(rep(mask), f // 2 if feather is None else feather)
@@ -186,128 +289,179 @@ def inpaint(model:nn.Module, vqgan, # the prior; a VQ-GAN with encode, decode, f
     return Inpainting(split(out), split(r.codes), fill, r)
 
 # %% ../nbs/10_inpaint.ipynb #c030b
-def masked_input(image:Tensor, # (..., 3, H, W) in [-1, 1]
-                 mask:Tensor, # (..., H, W) bool, True = fill
-                 cell:int|None=None) -> Tensor: # checker square in pixels; default 1/16 of the smaller side
+def masked_input(
+    image: Tensor,  # (..., 3, H, W) in [-1, 1]
+    mask: Tensor,  # (..., H, W) bool, True = fill
+    cell: int | None = None,
+) -> Tensor:  # checker square in pixels; default 1/16 of the smaller side
     "The image with the pixels to fill shown as a grey checkerboard."
-    H, W = mask.shape[-2:]; cell = cell or max(1, min(H, W) // 16)
-    board = ((torch.arange(H)[:, None] // cell + torch.arange(W) // cell) % 2) * 0.3 + 0.1   # two mid greys
+    H, W = mask.shape[-2:]
+    cell = cell or max(1, min(H, W) // 16)
+    board = ((torch.arange(H)[:, None] // cell + torch.arange(W) // cell) % 2) * 0.3 + 0.1  # two mid greys
     return torch.where(mask.bool().unsqueeze(-3).to(image.device), board.to(image), image)
 
-def sheet_scale(side:int) -> int: # the image's larger side in pixels
+
+def sheet_scale(side: int) -> int:  # the image's larger side in pixels
     "The default sheet scale: each image at 192 px or more (3 for 64 px, 1 from 192 px up)."
     return max(1, 192 // side)
 
 # %% ../nbs/10_inpaint.ipynb #c030c
-def inpaint_sheet(original:Tensor, # (b, 3, H, W) or (3, H, W) in [-1, 1]
-                  mask, # (b, H, W) or (H, W), True/1 = fill
-                  candidates:Tensor, # (b, n, 3, H, W) or (n, 3, H, W), e.g. `inpaint(...).images`
-                  scale:int|None=None, # nearest-neighbour upscale, an integer ≥ 1; default `sheet_scale`
-                  pad:int=2) -> Image.Image: # white pixels between images (unscaled); 3 × pad before the candidates
+def inpaint_sheet(
+    original: Tensor,  # (b, 3, H, W) or (3, H, W) in [-1, 1]
+    mask,  # (b, H, W) or (H, W), True/1 = fill
+    candidates: Tensor,  # (b, n, 3, H, W) or (n, 3, H, W), e.g. `inpaint(...).images`
+    scale: int | None = None,  # nearest-neighbour upscale, an integer ≥ 1; default `sheet_scale`
+    pad: int = 2,
+) -> Image.Image:  # white pixels between images (unscaled); 3 × pad before the candidates
     "One row per image: the original, the masked input and the candidates, side by side, upscaled ×`scale`."
-    if scale is not None: check_number('scale', scale, 1, integer=True)
+    if scale is not None:
+        check_number('scale', scale, 1, integer=True)
     check_number('pad', pad, 0, integer=True)
-    if original.ndim == 3 and candidates.ndim == 4: original, candidates = original[None], candidates[None]
+    if original.ndim == 3 and candidates.ndim == 4:
+        original, candidates = original[None], candidates[None]
     original, mask = _check(original, mask, 1)
     if candidates.ndim != 5 or candidates.shape[0] != len(original) or candidates.shape[2:] != original.shape[1:]:
         c, H, W = original.shape[1:]
-        raise ValueError(f"candidates must be (b, n, {c}, {H}, {W}) for {len(original)} images, "
-                         f"got shape {tuple(candidates.shape)}")
-    original = original.detach().float().cpu(); H, W = original.shape[-2:]
+        raise ValueError(
+            f"candidates must be (b, n, {c}, {H}, {W}) for {len(original)} images, got shape {tuple(candidates.shape)}"
+        )
+    original = original.detach().float().cpu()
+    H, W = original.shape[-2:]
     holed = masked_input(original, mask.cpu())
-    tiles = torch.cat([original[:, None], holed[:, None], candidates.detach().float().cpu()], 1)   # (b, n + 2, 3, H, W)
-    rows = rearrange(F.pad(tiles, (0, pad, 0, pad), value=1.), 'b k c h w -> c (b h) (k w)')   # padded right, below
-    x, gap = 2 * (W + pad), rows.new_ones(3, rows.shape[1], 2 * pad)                           # the gap after two tiles
-    sheet = F.pad(torch.cat([rows[..., :x], gap, rows[..., x:]], -1), (pad, 0, pad, 0), value=1.)
+    tiles = torch.cat([original[:, None], holed[:, None], candidates.detach().float().cpu()], 1)  # (b, n + 2, 3, H, W)
+    rows = rearrange(F.pad(tiles, (0, pad, 0, pad), value=1.0), 'b k c h w -> c (b h) (k w)')  # padded right, below
+    x, gap = 2 * (W + pad), rows.new_ones(3, rows.shape[1], 2 * pad)  # the gap after two tiles
+    sheet = F.pad(torch.cat([rows[..., :x], gap, rows[..., x:]], -1), (pad, 0, pad, 0), value=1.0)
     s = scale or sheet_scale(max(H, W))
     return tensor2img(repeat(sheet, 'c h w -> c (h s1) (w s2)', s1=s, s2=s))
 
 # %% ../nbs/10_inpaint.ipynb #c032
-def _demo_face(i:int) -> Tensor:
+def _demo_face(i: int) -> Tensor:
     from sundae_vq.data import demo_faces
+
     faces = demo_faces(64)
-    if not 0 <= i < len(faces): raise ValueError(f"--face {i}: the demo set has faces 0 to {len(faces) - 1}")
+    if not 0 <= i < len(faces):
+        raise ValueError(f"--face {i}: the demo set has faces 0 to {len(faces) - 1}")
     return faces[i]
 
-def _open_image(path:str, what:str) -> Image.Image: # what: '--image' or '--mask'
-    "Open an image file given on the command line, or say why it cannot be read."
-    if not Path(path).is_file(): raise FileNotFoundError(f"{what} {path} not found: give an image file")
-    try: return Image.open(path)
-    except UnidentifiedImageError: raise UserError(f"{what} {path} is not an image Pillow can read: give a PNG or JPEG file") from None
 
-def _box_mask(size:tuple, box) -> Tensor: # (H, W); TOP LEFT HEIGHT WIDTH
+def _open_image(path: str, what: str) -> Image.Image:  # what: '--image' or '--mask'
+    "Open an image file given on the command line, or say why it cannot be read."
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"{what} {path} not found: give an image file")
+    try:
+        return Image.open(path)
+    except UnidentifiedImageError:
+        raise UserError(f"{what} {path} is not an image Pillow can read: give a PNG or JPEG file") from None
+
+
+def _box_mask(size: tuple, box) -> Tensor:  # (H, W); TOP LEFT HEIGHT WIDTH
     "The --box rectangle as a mask, refused unless it lies inside the image (`rect_mask` would clip it, maybe to nothing)."
     (H, W), (t, l, h, w) = size, box
     if min(t, l) < 0 or min(h, w) < 1 or t + h > H or l + w > W:
-        raise UserError(f"--box {t} {l} {h} {w} does not lie inside the {H}×{W} image: use TOP, LEFT ≥ 0, "
-                        f"HEIGHT, WIDTH ≥ 1, TOP + HEIGHT ≤ {H} and LEFT + WIDTH ≤ {W}")
+        raise UserError(
+            f"--box {t} {l} {h} {w} does not lie inside the {H}×{W} image: use TOP, LEFT ≥ 0, "
+            f"HEIGHT, WIDTH ≥ 1, TOP + HEIGHT ≤ {H} and LEFT + WIDTH ≤ {W}"
+        )
     return rect_mask(size, box)
 
-def _candidate_paths(out:Path, n:int) -> list: # OUT_1.png, OUT_2.png, ... beside OUT.png
+
+def _candidate_paths(out: Path, n: int) -> list:  # OUT_1.png, OUT_2.png, ... beside OUT.png
     return [out.with_name(f'{out.stem}_{i}{out.suffix}') for i in range(1, n + 1)]
+
 
 @call_parse
 @user_errors
 def sundae_vq_inpaint(
-    image:str=None, # the image to inpaint (any PIL format; transparency on white)
-    mask:str=None, # mask image of the same size: white = fill, black/transparent = keep
-    face:int=None, # instead of --image: this face of the emoji-faces demo set (0-840), at 64 px
-    box:Param("instead of --mask: fill this rectangle, TOP LEFT HEIGHT WIDTH in pixels", int, nargs=4)=None,
-    region:str=None, # instead of --mask: fill a named region: blocks (drawn with --seed), centre, eyes or mouth
-    out:str='inpainted.png', # output image: a sheet of the original, the masked input and the n candidates
-    scale:int=None, # upscale of the sheet, nearest neighbour (default: 3 for 64-px images, 1 from 192 px up)
-    save_candidates:bool=False, # also write each candidate at the image's size, as OUT_1.png, OUT_2.png, ...
-    checkpoint:str=None, # folder of a prior saved with save_model (default: the bundled demo model)
-    vqgan:str=None, # VQ-GAN folder, or a taming VQ-GAN's folder or .ckpt (default: vqgan.json beside prior)
-    vqgan_config:str=None, # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
-    n:int=4, # candidates
-    preset:str='default', # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
-    steps:int=None, # step budget: the most network calls a candidate gets (default: the preset's)
-    temperature:Param("start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+')=None,
-    proportion:Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+')=None,
-    order:str=None, # codes to resample: 'random' or 'confidence' (the least likely)
-    schedule:str=None, # 'linear' or 'cosine'
-    top_k:int=None, # draw among the k most likely codes only (0 = all)
-    min_steps:int=None, # no freezing before this step
-    tol:float=None, # a step that changes at most this share of a candidate's free codes settles it
-    patience:int=None, # settled steps in a row that freeze a candidate
-    stall:int=None, # also freeze a candidate whose mean log-probability has not risen for this many steps (0 = off)
-    no_early_stop:bool=False, # run every candidate for the whole budget
-    label:int=None, # class label for a class-conditional prior (default random)
-    feather:int=None, # soft edge of the paste in pixels (default f // 2; 0 = hard)
-    no_paste:bool=False, # keep the decoded image everywhere instead of pasting the kept pixels back
-    seed:int=0, # random seed
-    ncol:int=None, # no longer used: the sheet puts an image's candidates in one row (an error says so)
-    device:str=None, # 'cpu', 'cuda', ... (default: the best available)
-    name:str=None, # file stem of the prior (default 'ema' if saved, else 'model')
-    allow_other_vqgan:bool=False, # inpaint even if the VQ-GAN is not the one the prior's checkpoint records (warns)
+    image: str = None,  # the image to inpaint (any PIL format; transparency on white)
+    mask: str = None,  # mask image of the same size: white = fill, black/transparent = keep
+    face: int = None,  # instead of --image: this face of the emoji-faces demo set (0-840), at 64 px
+    box: Param("instead of --mask: fill this rectangle, TOP LEFT HEIGHT WIDTH in pixels", int, nargs=4) = None,
+    region: str = None,  # instead of --mask: fill a named region: blocks (drawn with --seed), centre, eyes or mouth
+    out: str = 'inpainted.png',  # output image: a sheet of the original, the masked input and the n candidates
+    scale: int = None,  # upscale of the sheet, nearest neighbour (default: 3 for 64-px images, 1 from 192 px up)
+    save_candidates: bool = False,  # also write each candidate at the image's size, as OUT_1.png, OUT_2.png, ...
+    checkpoint: str = None,  # folder of a prior saved with save_model (default: the bundled demo model)
+    vqgan: str = None,  # VQ-GAN folder, or a taming VQ-GAN's folder or .ckpt (default: vqgan.json beside prior)
+    vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
+    n: int = 4,  # candidates
+    preset: str = 'default',  # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
+    steps: int = None,  # step budget: the most network calls a candidate gets (default: the preset's)
+    temperature: Param(
+        "start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+'
+    ) = None,
+    proportion: Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+') = None,
+    order: str = None,  # codes to resample: 'random' or 'confidence' (the least likely)
+    schedule: str = None,  # 'linear' or 'cosine'
+    top_k: int = None,  # draw among the k most likely codes only (0 = all)
+    min_steps: int = None,  # no freezing before this step
+    tol: float = None,  # a step that changes at most this share of a candidate's free codes settles it
+    patience: int = None,  # settled steps in a row that freeze a candidate
+    stall: int = None,  # also freeze a candidate whose mean log-probability has not risen for this many steps (0 = off)
+    no_early_stop: bool = False,  # run every candidate for the whole budget
+    label: int = None,  # class label for a class-conditional prior (default random)
+    feather: int = None,  # soft edge of the paste in pixels (default f // 2; 0 = hard)
+    no_paste: bool = False,  # keep the decoded image everywhere instead of pasting the kept pixels back
+    seed: int = 0,  # random seed
+    ncol: int = None,  # no longer used: the sheet puts an image's candidates in one row (an error says so)
+    device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
+    name: str = None,  # file stem of the prior (default 'ema' if saved, else 'model')
+    allow_other_vqgan: bool = False,  # inpaint even if the VQ-GAN is not the one the prior's checkpoint records (warns)
 ):
     "Fill the white part of a mask in an image with a SUNDAE prior; save a sheet of the input and the candidates."
     if (image is None) == (face is None) or sum(o is not None for o in (mask, box, region)) != 1:
-        raise UserError("pass one image (--image PATH or --face N) and one mask (--mask PATH, white = fill, "
-                        "--box TOP LEFT HEIGHT WIDTH, or --region NAME)")
-    if ncol is not None: raise UserError("--ncol is gone: the sheet has the candidates in a row; --scale sizes it")
+        raise UserError(
+            "pass one image (--image PATH or --face N) and one mask (--mask PATH, white = fill, "
+            "--box TOP LEFT HEIGHT WIDTH, or --region NAME)"
+        )
+    if ncol is not None:
+        raise UserError("--ncol is gone: the sheet has the candidates in a row; --scale sizes it")
     check_counts(seed, n=n)
-    if feather is not None: check_number('--feather', feather, 0, integer=True)
-    if scale is not None: check_number('--scale', scale, 1, integer=True)
-    cfg = cli_sampler_config(preset, no_early_stop, steps=steps, temperature=temperature, proportion=proportion, order=order,
-                             schedule=schedule, top_k=top_k, min_steps=min_steps, tol=tol, patience=patience, stall=stall)
+    if feather is not None:
+        check_number('--feather', feather, 0, integer=True)
+    if scale is not None:
+        check_number('--scale', scale, 1, integer=True)
+    cfg = cli_sampler_config(
+        preset,
+        no_early_stop,
+        steps=steps,
+        temperature=temperature,
+        proportion=proportion,
+        order=order,
+        schedule=schedule,
+        top_k=top_k,
+        min_steps=min_steps,
+        tol=tol,
+        patience=patience,
+        stall=stall,
+    )
     out_suffix(check_out(out, folder=False))
     img = img2tensor(_open_image(image, '--image')) if image is not None else _demo_face(face)
     size = tuple(img.shape[-2:])
-    if mask is not None: m = load_mask(_open_image(mask, '--mask'))
-    else: m = _box_mask(size, box) if box is not None else region_mask(region, size, seed)
-    _check(img, m, 1)                                  # sizes first, before loading anything
-    prior, vq = load_models(checkpoint, vqgan, name, device, allow_other_vqgan=allow_other_vqgan,
-                            vqgan_config=vqgan_config)
+    if mask is not None:
+        m = load_mask(_open_image(mask, '--mask'))
+    else:
+        m = _box_mask(size, box) if box is not None else region_mask(region, size, seed)
+    _check(img, m, 1)  # sizes first, before loading anything
+    prior, vq = load_models(
+        checkpoint, vqgan, name, device, allow_other_vqgan=allow_other_vqgan, vqgan_config=vqgan_config
+    )
     _check(img, m, vq.f)
-    res = inpaint(prior, vq, img, m, n, labels=label, config=cfg, seed=seed, paste=not no_paste, feather=feather, progress=True)
-    if res.samples is None: print("the mask has nothing to fill: writing the image unchanged")
-    else: print(f"\n{n} candidate{'s' * (n > 1)} in {res.samples.seconds:.2f} s; {res.fill.sum().item()} codes filled; "
-                f"mean calls {res.samples.calls.float().mean():.1f} of {cfg.steps}")
-    with atomic_path(out) as tmp: inpaint_sheet(img, m, res.images[0], scale).save(tmp)
+    res = inpaint(
+        prior, vq, img, m, n, labels=label, config=cfg, seed=seed, paste=not no_paste, feather=feather, progress=True
+    )
+    if res.samples is None:
+        print("the mask has nothing to fill: writing the image unchanged")
+    else:
+        print(
+            f"\n{n} candidate{'s' * (n > 1)} in {res.samples.seconds:.2f} s; {res.fill.sum().item()} codes filled; "
+            f"mean calls {res.samples.calls.float().mean():.1f} of {cfg.steps}"
+        )
+    with atomic_path(out) as tmp:
+        inpaint_sheet(img, m, res.images[0], scale).save(tmp)
     print(f"wrote {out}: the original, the masked input and {n} candidate{'s' * (n > 1)}")
     if save_candidates:
         for p, c in zip(_candidate_paths(Path(out), n), res.images[0]):
-            with atomic_path(p) as tmp: tensor2img(c).save(tmp)
+            with atomic_path(p) as tmp:
+                tensor2img(c).save(tmp)
         print(f"wrote {n} candidate{'s' * (n > 1)}: {', '.join(p.name for p in _candidate_paths(Path(out), n))}")

@@ -7,29 +7,31 @@ from __future__ import annotations
 import hashlib, json, time
 from pathlib import Path
 
-import numpy as np, torch, matplotlib.pyplot as plt
-from torch import Tensor
+import numpy as np, torch
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 from fastcore.script import call_parse
 from .core import user_errors, check_number, check_out, file_sha256
 from .core import atomic_path, atomic_write, config_to_dict, get_device
 from .data import ImageFolder, split_of
-from .vqgan import VQGAN, load_vqgan, vqgan_preset
+from .vqgan import VQGAN, load_vqgan
 
 # %% auto #0
 __all__ = ['vqgan_sha256', 'code_dtype', 'extract_latents', 'LatentDataset', 'store_fingerprint', 'extract_cli']
 
 # %% ../nbs/03_latents.ipynb #c005
-def vqgan_sha256(vqgan:VQGAN) -> str:
+def vqgan_sha256(vqgan: VQGAN) -> str:
     "SHA-256 of a model's state dict (names, dtypes, shapes and values)."
     h = hashlib.sha256()
     for k, v in vqgan.state_dict().items():
         v = v.detach().cpu().contiguous()
-        h.update(f'{k}:{v.dtype}:{tuple(v.shape)};'.encode()); h.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b'')
+        h.update(f'{k}:{v.dtype}:{tuple(v.shape)};'.encode())
+        h.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b'')
     return h.hexdigest()
 
-def code_dtype(n_embed:int): return np.uint16 if n_embed <= 65536 else np.int32
+
+def code_dtype(n_embed: int):
+    return np.uint16 if n_embed <= 65536 else np.int32
 
 # %% ../nbs/03_latents.ipynb #c008
 def _source(images, size, labels):
@@ -39,12 +41,16 @@ def _source(images, size, labels):
         rel = [p.relative_to(ds.root).as_posix() for p in ds.files]
         return ds, rel, [p.relative_to(ds.root).as_posix() for p in ds.skipped], (ds.classes if labels else None)
     if torch.is_tensor(images):
-        if images.ndim != 4: raise ValueError(f"expected images (N, 3, H, W), got shape {tuple(images.shape)}")
+        if images.ndim != 4:
+            raise ValueError(f"expected images (N, 3, H, W), got shape {tuple(images.shape)}")
         return images, [str(i) for i in range(len(images))], [], None
     files, root = getattr(images, 'files', None), getattr(images, 'root', None)
-    if files is None: names = [str(i) for i in range(len(images))]
-    else: names = [Path(p).relative_to(root).as_posix() if root is not None else str(p) for p in files]
+    if files is None:
+        names = [str(i) for i in range(len(images))]
+    else:
+        names = [Path(p).relative_to(root).as_posix() if root is not None else str(p) for p in files]
     return images, names, [], getattr(images, 'classes', None) if labels else None
+
 
 def _load(ds, i):
     o = ds[i]
@@ -53,142 +59,232 @@ def _load(ds, i):
 # %% ../nbs/03_latents.ipynb #c010
 def _header(vqgan, sources, size, flip, h, w, classes):
     c = vqgan.config
-    return dict(format='sundae_vq.latents', version=1, h=h, w=w, f=c.f, v=c.n_embed, size=size, dtype=np.dtype(code_dtype(c.n_embed)).name,
-                flip=flip, rows_per_image=2 if flip else 1, vqgan_config=config_to_dict(c), vqgan_sha256=vqgan_sha256(vqgan),
-                sources_sha256=hashlib.sha256('\n'.join(sources).encode()).hexdigest(), classes=classes)
+    return dict(
+        format='sundae_vq.latents',
+        version=1,
+        h=h,
+        w=w,
+        f=c.f,
+        v=c.n_embed,
+        size=size,
+        dtype=np.dtype(code_dtype(c.n_embed)).name,
+        flip=flip,
+        rows_per_image=2 if flip else 1,
+        vqgan_config=config_to_dict(c),
+        vqgan_sha256=vqgan_sha256(vqgan),
+        sources_sha256=hashlib.sha256('\n'.join(sources).encode()).hexdigest(),
+        classes=classes,
+    )
 
-def _check_same(old:dict, new:dict, where):
-    for k, what in (('vqgan_sha256', 'another VQ-GAN'), ('size', 'another image size'), ('flip', 'another flip setting'),
-                    ('sources_sha256', 'another list of source images'), ('classes', 'other class labels')):
+
+def _check_same(old: dict, new: dict, where):
+    for k, what in (
+        ('vqgan_sha256', 'another VQ-GAN'),
+        ('size', 'another image size'),
+        ('flip', 'another flip setting'),
+        ('sources_sha256', 'another list of source images'),
+        ('classes', 'other class labels'),
+    ):
         if old.get(k) != new.get(k):
-            raise ValueError(f"{where} was made by {what} ({k}: {str(old.get(k))[:16]} ≠ {str(new.get(k))[:16]}): "
-                             f"extract into a new folder, or delete it to start over")
+            raise ValueError(
+                f"{where} was made by {what} ({k}: {str(old.get(k))[:16]} ≠ {str(new.get(k))[:16]}): "
+                f"extract into a new folder, or delete it to start over"
+            )
 
 # %% ../nbs/03_latents.ipynb #c012
 def _open_partial(out, header, n_max, h, w, batch_size):
-    prog_p, part_p = out/'progress.json', out/'codes.partial.npy'
+    prog_p, part_p = out / 'progress.json', out / 'codes.partial.npy'
     if prog_p.exists() and part_p.exists():
-        prog = json.loads(prog_p.read_text()); _check_same(prog['header'], header, out)
+        prog = json.loads(prog_p.read_text())
+        _check_same(prog['header'], header, out)
         return np.load(part_p, mmap_mode='r+'), prog
     mm = np.lib.format.open_memmap(part_p, mode='w+', dtype=code_dtype(header['v']), shape=(n_max, h, w))
     return mm, dict(header=header, batch_size=batch_size, done=0, rows=0, skipped=[], labels=[])
 
+
 def _encode_batch(vqgan, ds, idx, names, prog, flip, device):
     xs, keep = [], []
     for i in idx:
-        try: x, lab = _load(ds, i)
-        except OSError: prog['skipped'].append(names[i]); continue   # unreadable or truncated (PIL raises OSError); other errors surface
-        xs.append(x); keep.append((i, lab))
-    if not xs: return None, keep
-    x = torch.stack(xs); codes = vqgan.encode(x.to(device))
-    if flip: codes = torch.stack([codes, vqgan.encode(x.flip(-1).to(device))], 1).flatten(0, 1)   # image, flip, image, ...
+        try:
+            x, lab = _load(ds, i)
+        except OSError:
+            prog['skipped'].append(names[i])
+            continue  # unreadable or truncated (PIL raises OSError); other errors surface
+        xs.append(x)
+        keep.append((i, lab))
+    if not xs:
+        return None, keep
+    x = torch.stack(xs)
+    codes = vqgan.encode(x.to(device))
+    if flip:
+        codes = torch.stack([codes, vqgan.encode(x.flip(-1).to(device))], 1).flatten(0, 1)  # image, flip, image, ...
     return codes.cpu().numpy(), keep
 
 # %% ../nbs/03_latents.ipynb #c013
 def _check_settings(out, size, batch_size):
     "Refuse a store location or numbers that would fail later, or seal an empty store, before any work."
     check_out(out)
-    if size is not None: check_number('size', size, 1, integer=True)
+    if size is not None:
+        check_number('size', size, 1, integer=True)
     check_number('batch_size', batch_size, 1, integer=True)
 
-def extract_latents(vqgan:VQGAN, images, # a folder, a dataset of images / (image, label), or a tensor (N, 3, H, W)
-                    out_dir:str|Path, flip:bool=True, # also store each image's mirror image
-                    size:int|None=None, # side in pixels for folders (default: the side the VQ-GAN was trained at, else its resolution)
-                    batch_size:int=64, labels:bool=False, # folders: label = first sub-folder
-                    device=None, progress:bool=True) -> Path:
+
+def extract_latents(
+    vqgan: VQGAN,
+    images,  # a folder, a dataset of images / (image, label), or a tensor (N, 3, H, W)
+    out_dir: str | Path,
+    flip: bool = True,  # also store each image's mirror image
+    size: int
+    | None = None,  # side in pixels for folders (default: the side the VQ-GAN trained at, else its resolution)
+    batch_size: int = 64,
+    labels: bool = False,  # folders: label = first sub-folder
+    device=None,
+    progress: bool = True,
+) -> Path:
     "Encode images to a latent store in `out_dir` (codes.npy + meta.json), resuming an interrupted extraction."
     _check_settings(out_dir, size, batch_size)
-    out = Path(out_dir); device = get_device(device); vqgan = vqgan.to(device).eval()
-    size = size or getattr(vqgan, 'metadata', {}).get('image_size') or vqgan.config.resolution   # the side it was trained at
-    if size % vqgan.f: raise ValueError(f"size {size} is not divisible by the VQ-GAN's f={vqgan.f}: choose a multiple of {vqgan.f}")
+    out = Path(out_dir)
+    device = get_device(device)
+    vqgan = vqgan.to(device).eval()
+    size = (
+        size or getattr(vqgan, 'metadata', {}).get('image_size') or vqgan.config.resolution
+    )  # the side it was trained at
+    if size % vqgan.f:
+        raise ValueError(f"size {size} is not divisible by the VQ-GAN's f={vqgan.f}: choose a multiple of {vqgan.f}")
     ds, names, skipped0, classes = _source(images, size, labels)
-    if len(names) == 0: raise ValueError("no images to extract")
-    hw = list(_load(ds, 0)[0].shape[-2:]); h, w = hw[0] // vqgan.f, hw[1] // vqgan.f
+    if len(names) == 0:
+        raise ValueError("no images to extract")
+    hw = list(_load(ds, 0)[0].shape[-2:])
+    h, w = hw[0] // vqgan.f, hw[1] // vqgan.f
     header = _header(vqgan, names, hw, flip, h, w, classes)
-    if (out/'meta.json').exists():       # finished already (perhaps killed while tidying up)
-        _check_same(json.loads((out/'meta.json').read_text()), header, out)
-        for f in ('codes.partial.npy', 'progress.json'): (out/f).unlink(missing_ok=True)
+    if (out / 'meta.json').exists():  # finished already (perhaps killed while tidying up)
+        _check_same(json.loads((out / 'meta.json').read_text()), header, out)
+        for f in ('codes.partial.npy', 'progress.json'):
+            (out / f).unlink(missing_ok=True)
         return out
-    out.mkdir(parents=True, exist_ok=True); k = header['rows_per_image']
+    out.mkdir(parents=True, exist_ok=True)
+    k = header['rows_per_image']
     mm, prog = _open_partial(out, header, len(names) * k, h, w, batch_size)
     starts = range(prog['done'], len(names), prog['batch_size'])
-    for s in (progress_bar(starts) if progress else starts):
+    for s in progress_bar(starts) if progress else starts:
         idx = list(range(s, min(s + prog['batch_size'], len(names))))
         codes, keep = _encode_batch(vqgan, ds, idx, names, prog, flip, device)
         if codes is not None:
-            mm[prog['rows']:prog['rows'] + len(codes)] = codes; mm.flush()
+            mm[prog['rows'] : prog['rows'] + len(codes)] = codes
+            mm.flush()
             prog['labels'] += [lab for _, lab in keep for _ in range(k)]
         prog |= dict(done=idx[-1] + 1, rows=prog['rows'] + (0 if codes is None else len(codes)))
-        with atomic_write(out/'progress.json') as f: json.dump(prog, f)
+        with atomic_write(out / 'progress.json') as f:
+            json.dump(prog, f)
     return _finish(out, mm, prog, names, skipped0, k)
 
 # %% ../nbs/03_latents.ipynb #c014
 def _finish(out, mm, prog, names, skipped0, k):
     n, labs = prog['rows'], prog['labels']
-    with atomic_path(out/'codes.npy') as tmp: np.save(tmp, np.ascontiguousarray(mm[:n]))
+    with atomic_path(out / 'codes.npy') as tmp:
+        np.save(tmp, np.ascontiguousarray(mm[:n]))
     has_labels = n > 0 and all(l is not None for l in labs)
     if has_labels:
-        with atomic_path(out/'labels.npy') as tmp: np.save(tmp, np.asarray(labs, dtype=np.int64))
-    bad = set(prog['skipped']); srcs = [s for s in names if s not in bad]
-    meta = prog['header'] | dict(n=n, sources=srcs, skipped=skipped0 + prog['skipped'], labels=has_labels,
-                                 flip_of=[[r + 1, r] for r in range(0, n, k)] if k == 2 else [])
+        with atomic_path(out / 'labels.npy') as tmp:
+            np.save(tmp, np.asarray(labs, dtype=np.int64))
+    bad = set(prog['skipped'])
+    srcs = [s for s in names if s not in bad]
+    meta = prog['header'] | dict(
+        n=n,
+        sources=srcs,
+        skipped=skipped0 + prog['skipped'],
+        labels=has_labels,
+        flip_of=[[r + 1, r] for r in range(0, n, k)] if k == 2 else [],
+    )
     del mm
-    with atomic_write(out/'meta.json') as f: json.dump(meta, f, indent=0)
-    (out/'codes.partial.npy').unlink(missing_ok=True); (out/'progress.json').unlink(missing_ok=True)
+    with atomic_write(out / 'meta.json') as f:
+        json.dump(meta, f, indent=0)
+    (out / 'codes.partial.npy').unlink(missing_ok=True)
+    (out / 'progress.json').unlink(missing_ok=True)
     return out
 
 # %% ../nbs/03_latents.ipynb #c018
 class LatentDataset(Dataset):
     "A latent store as a dataset of long code grids (h, w), or (codes, label) when the store has labels."
-    def __init__(self, store:str|Path, split:str='train', # 'train', 'valid' or 'all'
-                 valid_pct:float=0.1):
+
+    def __init__(
+        self,
+        store: str | Path,
+        split: str = 'train',  # 'train', 'valid' or 'all'
+        valid_pct: float = 0.1,
+    ):
         store = Path(store)
-        if split not in ('train', 'valid', 'all'): raise ValueError(f"split must be 'train', 'valid' or 'all', not {split!r}")
-        if not (store/'meta.json').exists():
-            if (store/'progress.json').exists(): raise ValueError(f"{store} is an unfinished extraction: run extract_latents / sundae_vq_extract again to complete it")
-            raise FileNotFoundError(f"{store} is not a latent store (no meta.json): create one with extract_latents or sundae_vq_extract")
-        self.store, self.split, self.meta = store, split, json.loads((store/'meta.json').read_text())
-        self.codes = np.load(store/'codes.npy', mmap_mode='r')
-        self.labels = np.load(store/'labels.npy') if self.meta['labels'] else None
+        if split not in ('train', 'valid', 'all'):
+            raise ValueError(f"split must be 'train', 'valid' or 'all', not {split!r}")
+        if not (store / 'meta.json').exists():
+            if (store / 'progress.json').exists():
+                raise ValueError(
+                    f"{store} is an unfinished extraction: run extract_latents / sundae_vq_extract again to complete it"
+                )
+            raise FileNotFoundError(
+                f"{store} is not a latent store (no meta.json): create one with extract_latents or sundae_vq_extract"
+            )
+        self.store, self.split, self.meta = store, split, json.loads((store / 'meta.json').read_text())
+        self.codes = np.load(store / 'codes.npy', mmap_mode='r')
+        self.labels = np.load(store / 'labels.npy') if self.meta['labels'] else None
         k, srcs = self.meta['rows_per_image'], self.meta['sources']
         keep = [split == 'all' or split_of(s, valid_pct) == split for s in srcs]
         self.rows = np.array([r for r in range(len(self.codes)) if keep[r // k]], dtype=np.int64)
-    h = property(lambda self: self.meta['h']); w = property(lambda self: self.meta['w'])
-    n_embed = property(lambda self: self.meta['v']); classes = property(lambda self: self.meta.get('classes'))
-    def __len__(self): return len(self.rows)
-    def __getitem__(self, i:int):
-        r = self.rows[i]; c = torch.from_numpy(self.codes[r].astype(np.int64))
+
+    h = property(lambda self: self.meta['h'])
+    w = property(lambda self: self.meta['w'])
+    n_embed = property(lambda self: self.meta['v'])
+    classes = property(lambda self: self.meta.get('classes'))
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i: int):
+        r = self.rows[i]
+        c = torch.from_numpy(self.codes[r].astype(np.int64))
         return (c, int(self.labels[r])) if self.labels is not None else c
-    def source(self, i:int) -> str: return self.meta['sources'][self.rows[i] // self.meta['rows_per_image']]
+
+    def source(self, i: int) -> str:
+        return self.meta['sources'][self.rows[i] // self.meta['rows_per_image']]
 
 # %% ../nbs/03_latents.ipynb #c019b
-def store_fingerprint(store:str|Path) -> str:
+def store_fingerprint(store: str | Path) -> str:
     "SHA-256 over the SHA-256s of a latent store's meta.json, codes.npy and labels.npy (if any)."
     h = hashlib.sha256()
     for f in ('meta.json', 'codes.npy', 'labels.npy'):
-        if (Path(store)/f).exists(): h.update(f'{f} {file_sha256(Path(store)/f)}\n'.encode())
+        if (Path(store) / f).exists():
+            h.update(f'{f} {file_sha256(Path(store) / f)}\n'.encode())
     return h.hexdigest()
 
 # %% ../nbs/03_latents.ipynb #c027
 @call_parse
 @user_errors
-def extract_cli(vqgan:str=None, # our VQ-GAN folder / .safetensors, or a taming VQ-GAN: its folder or .ckpt; required
-                vqgan_config:str=None, # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
-                images:str=None, # folder of images (any PIL format; sub-folders are classes with --labels); required
-                out:str=None, # the latent store to create (or finish); required
-                size:int=None, # image side in pixels (default: the side the VQ-GAN was trained at, else its resolution)
-                batch_size:int=64, no_flip:bool=False, # don't store mirrored copies
-                labels:bool=False, # label each image by its first sub-folder
-                device:str=None):
+def extract_cli(
+    vqgan: str = None,  # our VQ-GAN folder / .safetensors, or a taming VQ-GAN: its folder or .ckpt; required
+    vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
+    images: str = None,  # folder of images (any PIL format; sub-folders are classes with --labels); required
+    out: str = None,  # the latent store to create (or finish); required
+    size: int = None,  # image side in pixels (default: the side the VQ-GAN was trained at, else its resolution)
+    batch_size: int = 64,
+    no_flip: bool = False,  # don't store mirrored copies
+    labels: bool = False,  # label each image by its first sub-folder
+    device: str = None,
+):
     "Encode a folder of images into a latent store for training a prior."
-    if not (vqgan and images and out): raise ValueError("--vqgan, --images and --out are all required")
-    if not Path(images).is_dir(): raise FileNotFoundError(f"--images {images}: no such folder")
+    if not (vqgan and images and out):
+        raise ValueError("--vqgan, --images and --out are all required")
+    if not Path(images).is_dir():
+        raise FileNotFoundError(f"--images {images}: no such folder")
     if vqgan_config and not Path(vqgan_config).is_file():
         raise FileNotFoundError(f"--vqgan_config {vqgan_config}: no such file")
     _check_settings(out, size, batch_size)
     vq = load_vqgan(vqgan, vqgan_config)
     t0 = time.perf_counter()
-    st = extract_latents(vq, images, out, flip=not no_flip, size=size, batch_size=batch_size, labels=labels, device=device)
-    meta = json.loads((Path(st)/'meta.json').read_text())
-    print(f"{len(meta['sources'])} images → {meta['n']} code grids {meta['h']}×{meta['w']} in {time.perf_counter() - t0:.1f}s; "
-          f"{len(meta['skipped'])} skipped → {st}")
+    st = extract_latents(
+        vq, images, out, flip=not no_flip, size=size, batch_size=batch_size, labels=labels, device=device
+    )
+    meta = json.loads((Path(st) / 'meta.json').read_text())
+    print(
+        f"{len(meta['sources'])} images → {meta['n']} code grids {meta['h']}×{meta['w']} in {time.perf_counter() - t0:.1f}s; "
+        f"{len(meta['skipped'])} skipped → {st}"
+    )

@@ -20,51 +20,87 @@ __all__ = ['ARPrior', 'draw_labels', 'sample_ar', 'MaskGITPrior', 'sample_maskgi
 # %% ../nbs/14a_peers.ipynb #c007
 class ARPrior(nn.Module):
     "The autoregressive peer with the prior's interface: a `CausalTwin` under teacher forcing, a start token per class."
-    config_class = HourglassConfig
-    def __init__(self, config:HourglassConfig):
-        super().__init__(); self.config, c = config, config
-        self.twin = CausalTwin(c)
-        if c.num_classes: self.twin.embed = nn.Embedding(c.num_tokens + 1 + c.num_classes, c.dim)   # id v+1+k starts class k
 
-    def start(self, b:int, labels:Tensor|None=None, device=None) -> Tensor: # (b,) start-token ids
+    config_class = HourglassConfig
+
+    def __init__(self, config: HourglassConfig):
+        super().__init__()
+        self.config, c = config, config
+        self.twin = CausalTwin(c)
+        if c.num_classes:
+            self.twin.embed = nn.Embedding(c.num_tokens + 1 + c.num_classes, c.dim)  # id v+1+k starts class k
+
+    def start(self, b: int, labels: Tensor | None = None, device=None) -> Tensor:  # (b,) start-token ids
         "Each sequence's start token: v without classes, v + 1 + label with them."
         v, k = self.config.num_tokens, self.config.num_classes
-        if labels is not None and not k: raise ValueError("labels were given but the model is unconditional (num_classes=0): pass labels=None")
-        if labels is None and k: raise ValueError(f"the model is class-conditional (num_classes={k}): pass labels (b,)")
-        if labels is None: return torch.full((b,), v, dtype=torch.long, device=device)
-        if labels.shape != (b,): raise ValueError(f"labels must have shape ({b},), got {tuple(labels.shape)}")
+        if labels is not None and not k:
+            raise ValueError("labels were given but the model is unconditional (num_classes=0): pass labels=None")
+        if labels is None and k:
+            raise ValueError(f"the model is class-conditional (num_classes={k}): pass labels (b,)")
+        if labels is None:
+            return torch.full((b,), v, dtype=torch.long, device=device)
+        if labels.shape != (b,):
+            raise ValueError(f"labels must have shape ({b},), got {tuple(labels.shape)}")
         return v + 1 + labels.long().to(device)
 
-    def forward(self, codes:Tensor, # (b, h, w) codes
-                labels:Tensor|None=None) -> Tensor: # (b, h, w, v): logits of each code given the codes before it
-        if codes.ndim != 3: raise ValueError(f"codes must be (b, h, w), got shape {tuple(codes.shape)}")
+    def forward(
+        self,
+        codes: Tensor,  # (b, h, w) codes
+        labels: Tensor | None = None,
+    ) -> Tensor:  # (b, h, w, v): logits of each code given the codes before it
+        if codes.ndim != 3:
+            raise ValueError(f"codes must be (b, h, w), got shape {tuple(codes.shape)}")
         b, h, w = codes.shape
         seq = rearrange(codes.long(), 'b h w -> b (h w)')
         tokens = torch.cat([self.start(b, labels, codes.device)[:, None], seq[:, :-1]], 1)
         return rearrange(self.twin(tokens), 'b (h w) v -> b h w v', h=h)
 
 # %% ../nbs/14a_peers.ipynb #c011
-def draw_labels(config:HourglassConfig, n:int, labels=None, # int, (n,) or None (random ones for a class-conditional model)
-                generator=None, device=None) -> Tensor|None:
+def draw_labels(
+    config: HourglassConfig,
+    n: int,
+    labels=None,  # int, (n,) or None (random ones for a class-conditional model)
+    generator=None,
+    device=None,
+) -> Tensor | None:
     "The (n,) labels to sample with, or None for an unconditional model; errors on labels it cannot take."
     k = config.num_classes
-    if labels is None: return torch.randint(k, (n,), generator=generator, device=device) if k else None
-    if not k: raise ValueError("labels were given but the model is unconditional (num_classes=0): pass labels=None")
-    labels = torch.full((n,), labels, device=device) if isinstance(labels, int) else torch.as_tensor(labels, device=device)
+    if labels is None:
+        return torch.randint(k, (n,), generator=generator, device=device) if k else None
+    if not k:
+        raise ValueError("labels were given but the model is unconditional (num_classes=0): pass labels=None")
+    labels = (
+        torch.full((n,), labels, device=device) if isinstance(labels, int) else torch.as_tensor(labels, device=device)
+    )
     if labels.shape != (n,) or labels.min() < 0 or labels.max() >= k:
         raise ValueError(f"labels must be {n} class ids in [0, {k}), got {labels.tolist()}")
     return labels.long()
 
+
 class _ClassStart(nn.Module):
     "A view of a `CausalTwin` for `ar_sample` whose first token is each sample's class start token."
-    def __init__(self, twin:CausalTwin, start:Tensor):
-        super().__init__(); self.twin, self.start, self.config, self.embed = twin, start, twin.config, twin.embed
-    def new_caches(self, *args, **kwargs): return self.twin.new_caches(*args, **kwargs)
-    def forward(self, tokens, caches): return self.twin(self.start[:, None] if caches[0]['n'] == 0 else tokens, caches)
+
+    def __init__(self, twin: CausalTwin, start: Tensor):
+        super().__init__()
+        self.twin, self.start, self.config, self.embed = twin, start, twin.config, twin.embed
+
+    def new_caches(self, *args, **kwargs):
+        return self.twin.new_caches(*args, **kwargs)
+
+    def forward(self, tokens, caches):
+        return self.twin(self.start[:, None] if caches[0]['n'] == 0 else tokens, caches)
+
 
 @torch.no_grad()
-def sample_ar(prior:ARPrior, n:int, shape:tuple, # how many samples, (h, w) grid
-              *, labels=None, temperature:float=1.0, generator=None) -> Tensor: # (n, h, w) codes
+def sample_ar(
+    prior: ARPrior,
+    n: int,
+    shape: tuple,  # how many samples, (h, w) grid
+    *,
+    labels=None,
+    temperature: float = 1.0,
+    generator=None,
+) -> Tensor:  # (n, h, w) codes
     "Raster-order samples of an `ARPrior` with a key/value cache, each from its class's start token."
     dev = next(prior.parameters()).device
     labels = draw_labels(prior.config, n, labels, generator, dev)
@@ -74,52 +110,95 @@ def sample_ar(prior:ARPrior, n:int, shape:tuple, # how many samples, (h, w) grid
 # %% ../nbs/14a_peers.ipynb #c014
 class MaskGITPrior(nn.Module):
     "The MaskGIT peer with the prior's interface: a `masked_twin` whose input may hold [MASK] (id v); logits over the v codes."
+
     config_class = HourglassConfig
-    def __init__(self, config:HourglassConfig):
-        super().__init__(); self.config, self.net = config, masked_twin(config)
+
+    def __init__(self, config: HourglassConfig):
+        super().__init__()
+        self.config, self.net = config, masked_twin(config)
+
     mask_id = property(lambda self: self.config.num_tokens)
-    def forward(self, codes:Tensor, # (b, h, w) codes in [0, v], v = [MASK]
-                labels:Tensor|None=None) -> Tensor: # (b, h, w, v) logits
-        return self.net(codes, labels)[..., :self.config.num_tokens]
+
+    def forward(
+        self,
+        codes: Tensor,  # (b, h, w) codes in [0, v], v = [MASK]
+        labels: Tensor | None = None,
+    ) -> Tensor:  # (b, h, w, v) logits
+        return self.net(codes, labels)[..., : self.config.num_tokens]
+
 
 class _WithLabels(nn.Module):
     "A network that always gets the same labels (for samplers that pass codes only)."
-    def __init__(self, net:nn.Module, labels:Tensor): super().__init__(); self.net, self.labels, self.config = net, labels, net.config
-    def forward(self, codes): return self.net(codes, self.labels)
+
+    def __init__(self, net: nn.Module, labels: Tensor):
+        super().__init__()
+        self.net, self.labels, self.config = net, labels, net.config
+
+    def forward(self, codes):
+        return self.net(codes, self.labels)
+
 
 @torch.no_grad()
-def sample_maskgit(prior:MaskGITPrior, n:int, shape:tuple, # how many samples, (h, w) grid
-                   *, labels=None, steps:int=12, temperature:float=1.0, choice_temperature:float=4.5, generator=None) -> Tensor:
+def sample_maskgit(
+    prior: MaskGITPrior,
+    n: int,
+    shape: tuple,  # how many samples, (h, w) grid
+    *,
+    labels=None,
+    steps: int = 12,
+    temperature: float = 1.0,
+    choice_temperature: float = 4.5,
+    generator=None,
+) -> Tensor:
     "MaskGIT-style samples (n, h, w) of a `MaskGITPrior`: confidence-ordered parallel decoding in `steps` steps."
     labels = draw_labels(prior.config, n, labels, generator, next(prior.parameters()).device)
     net = prior.net if labels is None else _WithLabels(prior.net, labels)
-    return maskgit_sample(net, n, shape, steps=steps, temperature=temperature, choice_temperature=choice_temperature, generator=generator)
+    return maskgit_sample(
+        net, n, shape, steps=steps, temperature=temperature, choice_temperature=choice_temperature, generator=generator
+    )
 
 # %% ../nbs/14a_peers.ipynb #c017
-def _peer_out(loss:Tensor, acc:Tensor) -> dict:
+def _peer_out(loss: Tensor, acc: Tensor) -> dict:
     return dict(loss=loss, acc=acc, step_loss=loss.detach()[None], step_acc=acc[None])
+
 
 class ARLoss(nn.Module):
     "Next-code cross-entropy of an `ARPrior` (raster order, teacher forcing): forward(codes, labels, noise) → dict as `UnrolledLoss`."
-    def __init__(self, model:ARPrior): super().__init__(); self.model = model
-    def forward(self, codes:Tensor, labels:Tensor|None=None, noise:Noise|None=None) -> dict: # noise: unused (no randomness)
+
+    def __init__(self, model: ARPrior):
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, codes: Tensor, labels: Tensor | None = None, noise: Noise | None = None
+    ) -> dict:  # noise: unused (no randomness)
         logits = self.model(codes, labels).float()
         loss = F.cross_entropy(rearrange(logits, 'b h w v -> b v h w'), codes.long())
         return _peer_out(loss, (logits.detach().argmax(-1) == codes).float().mean())
 
-def maskgit_mask(noise:Noise) -> Tensor: # (b, h, w) bool, True where a code is masked
+
+def maskgit_mask(noise: Noise) -> Tensor:  # (b, h, w) bool, True where a code is masked
     "MaskGIT's training mask: per sample ⌈cos(πr/2)·n⌉ of the n positions (r = `noise.rate`), those with the smallest `noise.replace`."
     b, h, w = noise.replace.shape
     k = torch.ceil(torch.cos(math.pi / 2 * noise.rate.double()) * h * w).long().clamp(1, h * w)
     rank = noise.replace.flatten(1).argsort(1).argsort(1)
     return rearrange(rank < k[:, None], 'b (h w) -> b h w', h=h)
 
+
 class MaskGITLoss(nn.Module):
     "MaskGIT's masked-token cross-entropy of a `MaskGITPrior` (cosine mask ratio): forward(codes, labels, noise) → dict as `UnrolledLoss`."
-    def __init__(self, model:MaskGITPrior): super().__init__(); self.model = model
-    def forward(self, codes:Tensor, labels:Tensor|None=None, noise:Noise|None=None) -> dict: # noise: default fresh from torch's generator
-        if noise is None: noise = Noise.draw(*codes.shape, unroll=1, device=codes.device)
-        codes = codes.long(); mask = maskgit_mask(noise)
+
+    def __init__(self, model: MaskGITPrior):
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, codes: Tensor, labels: Tensor | None = None, noise: Noise | None = None
+    ) -> dict:  # noise: default fresh from torch's generator
+        if noise is None:
+            noise = Noise.draw(*codes.shape, unroll=1, device=codes.device)
+        codes = codes.long()
+        mask = maskgit_mask(noise)
         logits = self.model(codes.masked_fill(mask, self.model.config.num_tokens), labels).float()
         loss = F.cross_entropy(logits[mask], codes[mask])
         return _peer_out(loss, (logits.detach()[mask].argmax(-1) == codes[mask]).float().mean())

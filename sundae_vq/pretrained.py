@@ -18,138 +18,229 @@ from .sampler import DEMO_DIR, load_models
 __all__ = ['train_seconds', 'export_demo', 'load_demo', 'demo_latents', 'model_card', 'plot_demo_training', 'nearest_pixels']
 
 # %% ../nbs/12_pretrained.ipynb #c006
-def _segments_seconds(history:list[dict]) -> float:
+def _segments_seconds(history: list[dict]) -> float:
     "Wall time of a logged run that may have been resumed (each resumed process counts its seconds from zero)."
-    total, last = 0., 0.
+    total, last = 0.0, 0.0
     for h in history:
-        if h['seconds'] < last: total += last
+        if h['seconds'] < last:
+            total += last
         last = h['seconds']
     return total + last
 
-def _vqgan_card(folder:Path) -> dict:
-    vh = json.loads((folder/'history.json').read_text())
-    return dict(steps=vh[-1]['step'], seconds=_segments_seconds(vh), curve=[{k: h[k] for k in ('step', 'rec', 'perplexity', 'dead')} for h in vh],
-                final={k: vh[-1][k] for k in ('rec', 'perplexity', 'dead', 'd_loss') if k in vh[-1]})
 
-def _prior_card(run:Path, meta:dict, before:dict|None=None) -> dict:
+def _vqgan_card(folder: Path) -> dict:
+    vh = json.loads((folder / 'history.json').read_text())
+    return dict(
+        steps=vh[-1]['step'],
+        seconds=_segments_seconds(vh),
+        curve=[{k: h[k] for k in ('step', 'rec', 'perplexity', 'dead')} for h in vh],
+        final={k: vh[-1][k] for k in ('rec', 'perplexity', 'dead', 'd_loss') if k in vh[-1]},
+    )
+
+
+def _prior_card(run: Path, meta: dict, before: dict | None = None) -> dict:
     "The training record of a prior run; `before`, the record of the run its weights started from (`--init`), goes first."
-    pm = read_metrics(run); last = lambda k: next((m[k] for m in reversed(pm) if k in m), None)
-    card = dict(steps=meta['step'], seconds=train_seconds(run), train_config=meta.get('train_config') or {},
-                final=dict(loss=last('loss'), valid_loss=last('valid_loss'), valid_ema_loss=last('valid_ema_loss')),
-                curve=[{k: m[k] for k in ('step', 'loss', 'valid_loss', 'valid_ema_loss') if k in m} for m in pm])
-    if before is None: return card
+    pm = read_metrics(run)
+    last = lambda k: next((m[k] for m in reversed(pm) if k in m), None)
+    card = dict(
+        steps=meta['step'],
+        seconds=train_seconds(run),
+        train_config=meta.get('train_config') or {},
+        final=dict(loss=last('loss'), valid_loss=last('valid_loss'), valid_ema_loss=last('valid_ema_loss')),
+        curve=[{k: m[k] for k in ('step', 'loss', 'valid_loss', 'valid_ema_loss') if k in m} for m in pm],
+    )
+    if before is None:
+        return card
     stages = [*before.get('stages', [{k: v for k, v in before.items() if k != 'stages'}]), card]
     curve, offset = [], 0
-    for st in stages: curve += [m | dict(step=m['step'] + offset) for m in st['curve']]; offset += st['steps']
+    for st in stages:
+        curve += [m | dict(step=m['step'] + offset) for m in st['curve']]
+        offset += st['steps']
     return dict(card, stages=stages, steps=offset, seconds=sum(st['seconds'] for st in stages), curve=curve)
 
-def train_seconds(run:str|Path) -> float:
+
+def train_seconds(run: str | Path) -> float:
     "Seconds of a `sundae_vq_train` run, from the rates in its metrics.jsonl (validation and checkpoints between log lines included)."
-    run = Path(run); meta = json.loads((latest_checkpoint(run)/'model.json').read_text())['metadata']
-    tokens, total, last = meta['train_config']['batch_size'] * math.prod(meta['latent_shape']), 0., 0
-    for m in (m for m in read_metrics(run) if 'tokens_per_s' in m): total += (m['step'] - last) * tokens / m['tokens_per_s']; last = m['step']
+    run = Path(run)
+    meta = json.loads((latest_checkpoint(run) / 'model.json').read_text())['metadata']
+    tokens, total, last = meta['train_config']['batch_size'] * math.prod(meta['latent_shape']), 0.0, 0
+    for m in (m for m in read_metrics(run) if 'tokens_per_s' in m):
+        total += (m['step'] - last) * tokens / m['tokens_per_s']
+        last = m['step']
     return total
 
 # %% ../nbs/12_pretrained.ipynb #c008
-def export_demo(vqgan_dir:str|Path, # folder written by sundae_vq_train_vqgan (model.*, history.json), or a demo bundle (vqgan.*)
-                prior_run:str|Path, # training folder written by sundae_vq_train (latest.json, metrics.jsonl)
-                store:str|Path, # the latent store the prior was trained on
-                dest:str|Path|None=None, # the folder to (re)write (vqgan.*, prior.*, latents/); default: `DEMO_DIR`
-                commands:list[str]|None=None, # the commands that made them, for the model card
-                init:str|Path|None=None): # the demo bundle whose prior the run started from (`sundae_vq_train --init`)
+def export_demo(
+    vqgan_dir: str | Path,  # a sundae_vq_train_vqgan folder (model.*, history.json), or a demo bundle (vqgan.*)
+    prior_run: str | Path,  # training folder written by sundae_vq_train (latest.json, metrics.jsonl)
+    store: str | Path,  # the latent store the prior was trained on
+    dest: str | Path | None = None,  # the folder to (re)write (vqgan.*, prior.*, latents/); default: `DEMO_DIR`
+    commands: list[str] | None = None,  # the commands that made them, for the model card
+    init: str | Path | None = None,  # the demo bundle whose prior the run started from (`sundae_vq_train --init`)
+):
     "Bundle a trained VQ-GAN, a prior's EMA weights and their latent store as a demo model folder."
     vqgan_dir, prior_run, store, dest = Path(vqgan_dir), Path(prior_run), Path(store), Path(dest or DEMO_DIR)
-    bundled = (vqgan_dir/'vqgan.json').exists()            # a demo bundle's VQ-GAN keeps the training record it has
-    for p, what in (*(((vqgan_dir/'vqgan.safetensors', 'a demo bundle'),) if bundled else
-                      ((vqgan_dir/'model.json', 'a VQ-GAN folder'), (vqgan_dir/'history.json', 'a VQ-GAN folder'))),
-                    *(((Path(init)/'prior.json', 'a demo bundle as init'),) if init else ()),
-                    (prior_run/'latest.json', 'a prior training folder'), (prior_run/'metrics.jsonl', 'a prior training folder'),
-                    (store/'codes.npy', 'a latent store'), (store/'meta.json', 'a latent store')):
-        if not p.exists(): raise FileNotFoundError(f"{p} not found: pass {what} (see DEMO_RECIPE in 12_pretrained)")
+    bundled = (vqgan_dir / 'vqgan.json').exists()  # a demo bundle's VQ-GAN keeps the training record it has
+    for p, what in (
+        *(
+            ((vqgan_dir / 'vqgan.safetensors', 'a demo bundle'),)
+            if bundled
+            else ((vqgan_dir / 'model.json', 'a VQ-GAN folder'), (vqgan_dir / 'history.json', 'a VQ-GAN folder'))
+        ),
+        *(((Path(init) / 'prior.json', 'a demo bundle as init'),) if init else ()),
+        (prior_run / 'latest.json', 'a prior training folder'),
+        (prior_run / 'metrics.jsonl', 'a prior training folder'),
+        (store / 'codes.npy', 'a latent store'),
+        (store / 'meta.json', 'a latent store'),
+    ):
+        if not p.exists():
+            raise FileNotFoundError(f"{p} not found: pass {what} (see DEMO_RECIPE in 12_pretrained)")
     vq, prior = load_model(vqgan_dir, 'vqgan' if bundled else 'model'), load_model(latest_checkpoint(prior_run), 'ema')
     before = None
     if init is not None:
-        was = json.loads((Path(init)/'prior.json').read_text())
-        if was['config'] != json.loads((latest_checkpoint(prior_run)/'ema.json').read_text())['config']:
-            raise ValueError(f"the prior in {init} is another network than the run in {prior_run}: pass the bundle the run started from")
+        was = json.loads((Path(init) / 'prior.json').read_text())
+        if was['config'] != json.loads((latest_checkpoint(prior_run) / 'ema.json').read_text())['config']:
+            raise ValueError(
+                f"the prior in {init} is another network than the run in {prior_run}: pass the bundle the run started from"
+            )
         before = was['metadata']['training']
-    meta = json.loads((store/'meta.json').read_text())
-    if prior.config.num_tokens != vq.config.n_embed: raise ValueError(f"the prior has {prior.config.num_tokens} codes and the VQ-GAN {vq.config.n_embed}: they were not trained together")
-    if meta.get('vqgan_sha256') != vqgan_sha256(vq): raise ValueError(f"the latent store {store} was not made by the VQ-GAN in {vqgan_dir}")
-    common = dict(commands=commands or [], data='emoji faces (Noto Color Emoji), 64 px, with mirrored copies',
-                  store=dict(h=meta['h'], w=meta['w']))
-    tmp = dest.with_name(dest.name + '.tmp'); shutil.rmtree(tmp, ignore_errors=True); shutil.copytree(store, tmp/'latents')
+    meta = json.loads((store / 'meta.json').read_text())
+    if prior.config.num_tokens != vq.config.n_embed:
+        raise ValueError(
+            f"the prior has {prior.config.num_tokens} codes and the VQ-GAN {vq.config.n_embed}: they were not trained together"
+        )
+    if meta.get('vqgan_sha256') != vqgan_sha256(vq):
+        raise ValueError(f"the latent store {store} was not made by the VQ-GAN in {vqgan_dir}")
+    common = dict(
+        commands=commands or [],
+        data='emoji faces (Noto Color Emoji), 64 px, with mirrored copies',
+        store=dict(h=meta['h'], w=meta['w']),
+    )
+    tmp = dest.with_name(dest.name + '.tmp')
+    shutil.rmtree(tmp, ignore_errors=True)
+    shutil.copytree(store, tmp / 'latents')
     vq_training = vq.metadata['training'] if bundled else _vqgan_card(vqgan_dir)
     save_model(vq, tmp, 'vqgan', metadata=dict(getattr(vq, 'metadata', {}), **common, training=vq_training))
-    save_model(prior, tmp, 'prior', metadata=dict(prior.metadata, **common, training=_prior_card(prior_run, prior.metadata, before)))
-    old = dest.with_name(dest.name + '.old'); shutil.rmtree(old, ignore_errors=True)
-    if dest.exists(): dest.rename(old)                     # the old bundle stays whole until the new one is in place
-    tmp.rename(dest); shutil.rmtree(old, ignore_errors=True); return dest
+    save_model(
+        prior,
+        tmp,
+        'prior',
+        metadata=dict(prior.metadata, **common, training=_prior_card(prior_run, prior.metadata, before)),
+    )
+    old = dest.with_name(dest.name + '.old')
+    shutil.rmtree(old, ignore_errors=True)
+    if dest.exists():
+        dest.rename(old)  # the old bundle stays whole until the new one is in place
+    tmp.rename(dest)
+    shutil.rmtree(old, ignore_errors=True)
+    return dest
 
 # %% ../nbs/12_pretrained.ipynb #c015
-def load_demo(device=None # 'cpu', 'cuda', ... (default: the best available)
-             ) -> tuple:  # (prior, vqgan)
+def load_demo(
+    device=None,  # 'cpu', 'cuda', ... (default: the best available)
+) -> tuple:  # (prior, vqgan)
     "The bundled demo model: the SUNDAE prior (EMA weights) and its VQ-GAN, in eval mode on `device`."
-    return load_models(device=device)   # no checkpoint: the files in DEMO_DIR
+    return load_models(device=device)  # no checkpoint: the files in DEMO_DIR
 
-def demo_latents(split:str='train') -> LatentDataset:
+
+def demo_latents(split: str = 'train') -> LatentDataset:
     "The latent store the demo prior was trained on (codes of the emoji faces and their mirror images)."
-    if not (DEMO_DIR/'latents'/'codes.npy').exists(): raise FileNotFoundError(f"no latent store in {DEMO_DIR/'latents'}: reinstall sundae_vq")
-    return LatentDataset(DEMO_DIR/'latents', split)
+    if not (DEMO_DIR / 'latents' / 'codes.npy').exists():
+        raise FileNotFoundError(f"no latent store in {DEMO_DIR / 'latents'}: reinstall sundae_vq")
+    return LatentDataset(DEMO_DIR / 'latents', split)
 
 # %% ../nbs/12_pretrained.ipynb #c018
-def _stage(st:dict) -> str:
+def _stage(st: dict) -> str:
     "One training run of a prior, in words."
     tc = st.get('train_config') or {}
-    return (f"{st['steps']} steps of {tc.get('batch_size', '?')} (T = {tc.get('unroll', '?')}, lr {tc.get('lr', '?')}, "
-            f"{tc.get('schedule', '?')}) in ≈{st['seconds'] / 60:.0f} min")
+    return (
+        f"{st['steps']} steps of {tc.get('batch_size', '?')} (T = {tc.get('unroll', '?')}, lr {tc.get('lr', '?')}, "
+        f"{tc.get('schedule', '?')}) in ≈{st['seconds'] / 60:.0f} min"
+    )
 
-def model_card(folder:str|Path|None=None # a demo model folder; default: the package's `DEMO_DIR`
-              ) -> str:
+
+def model_card(
+    folder: str | Path | None = None,  # a demo model folder; default: the package's `DEMO_DIR`
+) -> str:
     "A Markdown model card of a demo model folder, made from the metadata `export_demo` stored."
-    folder = Path(folder or DEMO_DIR); vq_meta = json.loads((folder/'vqgan.json').read_text())
-    pr_meta = json.loads((folder/'prior.json').read_text())
+    folder = Path(folder or DEMO_DIR)
+    vq_meta = json.loads((folder / 'vqgan.json').read_text())
+    pr_meta = json.loads((folder / 'prior.json').read_text())
     vt, pt = vq_meta['metadata']['training'], pr_meta['metadata']['training']
     vc, pc = vq_meta['config'], pr_meta['config']
-    mib = lambda n: (folder/f'{n}.safetensors').stat().st_size / 2**20
+    mib = lambda n: (folder / f'{n}.safetensors').stat().st_size / 2**20
     bits = lambda x: 'n/a' if x is None else f"{x:.3f} nats = {x / math.log(2):.3f} bits per code"
-    rows = [("Data", pr_meta['metadata'].get('data', '')),
-            ("Latents", f"{pr_meta['metadata']['store']['h']}×{pr_meta['metadata']['store']['w']} codes of {vc['n_embed']} per 64 px image (f = {2 ** (len(vc['ch_mult']) - 1)})"),
-            ("VQ-GAN", f"ch {vc['ch']}, ch_mult {tuple(vc['ch_mult'])}, embed_dim {vc['embed_dim']}; {mib('vqgan'):.1f} MiB"),
-            ("VQ-GAN training", f"{vt['steps']} steps in ≈{vt['seconds'] / 60:.0f} min; final L1 {vt['final'].get('rec', float('nan')):.4f}, "
-                                f"codebook perplexity {vt['final'].get('perplexity', float('nan')):.0f} of {vc['n_embed']}, dead codes {vt['final'].get('dead', 0):.1%}"),
-            ("Prior", f"hourglass dim {pc['dim']}, depths {tuple(pc['depths'])}, shorten {pc['shorten']}, {pc['heads']} heads of {pc['dim_head']}; {mib('prior'):.1f} MiB"),
-            ("Prior training", "; then, from its EMA weights, ".join(_stage(st) for st in pt.get('stages', [pt]))
-                               + (f" ({pt['steps']} steps in ≈{pt['seconds'] / 60:.0f} min in all)" if 'stages' in pt else "")),
-            ("Final losses", f"train {bits(pt['final']['loss'])}; valid (EMA) {bits(pt['final']['valid_ema_loss'])}"),
-            ("Hardware", "2 CPU cores, no GPU")]
+    rows = [
+        ("Data", pr_meta['metadata'].get('data', '')),
+        (
+            "Latents",
+            f"{pr_meta['metadata']['store']['h']}×{pr_meta['metadata']['store']['w']} codes of {vc['n_embed']} per 64 px image (f = {2 ** (len(vc['ch_mult']) - 1)})",
+        ),
+        (
+            "VQ-GAN",
+            f"ch {vc['ch']}, ch_mult {tuple(vc['ch_mult'])}, embed_dim {vc['embed_dim']}; {mib('vqgan'):.1f} MiB",
+        ),
+        (
+            "VQ-GAN training",
+            f"{vt['steps']} steps in ≈{vt['seconds'] / 60:.0f} min; final L1 {vt['final'].get('rec', float('nan')):.4f}, "
+            f"codebook perplexity {vt['final'].get('perplexity', float('nan')):.0f} of {vc['n_embed']}, dead codes {vt['final'].get('dead', 0):.1%}",
+        ),
+        (
+            "Prior",
+            f"hourglass dim {pc['dim']}, depths {tuple(pc['depths'])}, shorten {pc['shorten']}, {pc['heads']} heads of {pc['dim_head']}; {mib('prior'):.1f} MiB",
+        ),
+        (
+            "Prior training",
+            "; then, from its EMA weights, ".join(_stage(st) for st in pt.get('stages', [pt]))
+            + (f" ({pt['steps']} steps in ≈{pt['seconds'] / 60:.0f} min in all)" if 'stages' in pt else ""),
+        ),
+        ("Final losses", f"train {bits(pt['final']['loss'])}; valid (EMA) {bits(pt['final']['valid_ema_loss'])}"),
+        ("Hardware", "2 CPU cores, no GPU"),
+    ]
     cmds = "\n".join(pr_meta['metadata'].get('commands', []))
-    return "| | |\n|---|---|\n" + "\n".join(f"| {k} | {v} |" for k, v in rows) + (f"\n\n```sh\n{cmds}\n```" if cmds else "")
+    return (
+        "| | |\n|---|---|\n"
+        + "\n".join(f"| {k} | {v} |" for k, v in rows)
+        + (f"\n\n```sh\n{cmds}\n```" if cmds else "")
+    )
 
 # %% ../nbs/12_pretrained.ipynb #c020
-def plot_demo_training(folder:str|Path|None=None, # a demo model folder; default: the package's `DEMO_DIR`
-                       size=(10, 2.6)):
+def plot_demo_training(
+    folder: str | Path | None = None,  # a demo model folder; default: the package's `DEMO_DIR`
+    size=(10, 2.6),
+):
     "The recorded training curves of the demo VQ-GAN and prior."
     folder = Path(folder or DEMO_DIR)
-    load = lambda n: json.loads((folder/f'{n}.json').read_text())['metadata']['training']['curve']
-    vq, pr = load('vqgan'), load('prior'); fig, axs = plt.subplots(1, 3, figsize=size)
-    axs[0].plot([h['step'] for h in vq], [h['rec'] for h in vq]); axs[0].set(title='VQ-GAN: L1 reconstruction', xlabel='step', yscale='log')
-    axs[1].plot([h['step'] for h in vq], [h['perplexity'] for h in vq]); axs[1].set(title='VQ-GAN: codebook perplexity', xlabel='step')
-    tr = [m for m in pr if 'loss' in m]; va = [m for m in pr if 'valid_ema_loss' in m]
+    load = lambda n: json.loads((folder / f'{n}.json').read_text())['metadata']['training']['curve']
+    vq, pr = load('vqgan'), load('prior')
+    fig, axs = plt.subplots(1, 3, figsize=size)
+    axs[0].plot([h['step'] for h in vq], [h['rec'] for h in vq])
+    axs[0].set(title='VQ-GAN: L1 reconstruction', xlabel='step', yscale='log')
+    axs[1].plot([h['step'] for h in vq], [h['perplexity'] for h in vq])
+    axs[1].set(title='VQ-GAN: codebook perplexity', xlabel='step')
+    tr = [m for m in pr if 'loss' in m]
+    va = [m for m in pr if 'valid_ema_loss' in m]
     axs[2].plot([m['step'] for m in tr], [m['loss'] / math.log(2) for m in tr], lw=1, label='train')
     axs[2].plot([m['step'] for m in va], [m['valid_loss'] / math.log(2) for m in va], 'o-', ms=3, label='valid')
-    axs[2].plot([m['step'] for m in va], [m['valid_ema_loss'] / math.log(2) for m in va], 's--', ms=3, label='valid (EMA)')
-    meta = json.loads((folder/'prior.json').read_text())['metadata']['training']
+    axs[2].plot(
+        [m['step'] for m in va], [m['valid_ema_loss'] / math.log(2) for m in va], 's--', ms=3, label='valid (EMA)'
+    )
+    meta = json.loads((folder / 'prior.json').read_text())['metadata']['training']
     for end in itertools.accumulate(st['steps'] for st in meta.get('stages', [])[:-1]):
-        axs[2].axvline(end, color='grey', lw=0.8, ls=':')                                   # where a stage ended
-    axs[2].set(title='prior: unrolled loss (bits per code)', xlabel='step'); axs[2].legend(fontsize=8)
-    fig.tight_layout(); return fig
+        axs[2].axvline(end, color='grey', lw=0.8, ls=':')  # where a stage ended
+    axs[2].set(title='prior: unrolled loss (bits per code)', xlabel='step')
+    axs[2].legend(fontsize=8)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/12_pretrained.ipynb #c026
-def nearest_pixels(images:torch.Tensor, # (M, 3, H, W) samples
-                   train:torch.Tensor, # (N, 3, H, W) training images of the same size
-                   batch_size:int=256) -> tuple: # (M,) indices into `train`, (M,) mean squared distance per value
+def nearest_pixels(
+    images: torch.Tensor,  # (M, 3, H, W) samples
+    train: torch.Tensor,  # (N, 3, H, W) training images of the same size
+    batch_size: int = 256,
+) -> tuple:  # (M,) indices into `train`, (M,) mean squared distance per value
     "Index of the nearest training image (squared pixel distance) for each image, and that distance per pixel."
     a, b = images.flatten(1).float(), train.flatten(1).float()
-    d = torch.cat([torch.cdist(a, b[i:i + batch_size]).pow(2) for i in range(0, len(b), batch_size)], 1)
-    m, idx = d.min(1); return idx, m / a.shape[1]
+    d = torch.cat([torch.cdist(a, b[i : i + batch_size]).pow(2) for i in range(0, len(b), batch_size)], 1)
+    m, idx = d.min(1)
+    return idx, m / a.shape[1]

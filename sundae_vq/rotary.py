@@ -5,7 +5,7 @@
 # %% ../nbs/04_rotary.ipynb #c002
 from __future__ import annotations
 import math
-import torch, matplotlib.pyplot as plt
+import torch
 from torch import nn, Tensor
 from einops import rearrange, repeat
 
@@ -13,50 +13,73 @@ from einops import rearrange, repeat
 __all__ = ['rotate_half', 'apply_rotary', 'grid_positions', 'RotaryEmbedding']
 
 # %% ../nbs/04_rotary.ipynb #c005
-def rotate_half(x:Tensor) -> Tensor:
+def rotate_half(x: Tensor) -> Tensor:
     "Each channel pair (x1, x2) → (-x2, x1)."
     x1, x2 = rearrange(x, '... (d r) -> r ... d', r=2)
     return rearrange(torch.stack((-x2, x1)), 'r ... d -> ... (d r)')
 
-def apply_rotary(x:Tensor, # (..., n, e) queries or keys
-                 cos:Tensor, sin:Tensor # (n, r) with r ≤ e, even: the angles' cosines and sines
-                ) -> Tensor:
+
+def apply_rotary(
+    x: Tensor,  # (..., n, e) queries or keys
+    cos: Tensor,
+    sin: Tensor,  # (n, r) with r ≤ e, even: the angles' cosines and sines
+) -> Tensor:
     "Rotate the first r channels of `x` by the angles whose cos/sin are given (cast to x's dtype); the rest pass through."
     r, cos, sin = cos.shape[-1], cos.to(x.dtype), sin.to(x.dtype)
     xr, xp = x[..., :r], x[..., r:]
     return torch.cat((xr * cos + rotate_half(xr) * sin, xp), dim=-1)
 
 # %% ../nbs/04_rotary.ipynb #c008
-def grid_positions(h:int, w:int, # grid height and width (cells)
-                   axes:int=2, # 2: (row, col) per token; 1: the flat row-major index
-                   device=None) -> Tensor:
+def grid_positions(
+    h: int,
+    w: int,  # grid height and width (cells)
+    axes: int = 2,  # 2: (row, col) per token; 1: the flat row-major index
+    device=None,
+) -> Tensor:
     "Integer positions of the cells of an h×w grid in row-major order: (h·w, axes) float."
-    if axes not in (1, 2): raise ValueError(f"axes must be 1 or 2, got {axes}")
-    if axes == 1: return torch.arange(h * w, device=device, dtype=torch.float32)[:, None]
+    if axes not in (1, 2):
+        raise ValueError(f"axes must be 1 or 2, got {axes}")
+    if axes == 1:
+        return torch.arange(h * w, device=device, dtype=torch.float32)[:, None]
     r, c = torch.meshgrid(torch.arange(h, device=device), torch.arange(w, device=device), indexing='ij')
     return rearrange(torch.stack((r, c), -1).float(), 'h w a -> (h w) a')
 
 # %% ../nbs/04_rotary.ipynb #c011
 class RotaryEmbedding(nn.Module):
     "cos/sin of rotary angles for positions with 1 or 2 axes; each axis turns an equal share of the rotated channels."
-    def __init__(self, dim:int, # channels rotated per head (divisible by 2·axes)
-                 *, axes:int=2, # 2: axial (row, col); 1: flat sequence
-                 freqs:str='pixel', # 'pixel' (positions in [-1, 1]) or 'lang' (integer positions)
-                 theta:float=10000., # base of the 'lang' frequencies
-                 max_freq:float=10.): # top of the 'pixel' frequencies
+
+    def __init__(
+        self,
+        dim: int,  # channels rotated per head (divisible by 2·axes)
+        *,
+        axes: int = 2,  # 2: axial (row, col); 1: flat sequence
+        freqs: str = 'pixel',  # 'pixel' (positions in [-1, 1]) or 'lang' (integer positions)
+        theta: float = 10000.0,  # base of the 'lang' frequencies
+        max_freq: float = 10.0,  # top of the 'pixel' frequencies
+    ):
         super().__init__()
-        if axes not in (1, 2): raise ValueError(f"axes must be 1 or 2, got {axes}")
-        if dim <= 0 or dim % (2 * axes): raise ValueError(f"rotary dim {dim} must be a positive multiple of {2*axes} for {axes} axis(es): pick dim_head (or rotary dim) accordingly")
+        if axes not in (1, 2):
+            raise ValueError(f"axes must be 1 or 2, got {axes}")
+        if dim <= 0 or dim % (2 * axes):
+            raise ValueError(
+                f"rotary dim {dim} must be a positive multiple of {2 * axes} for {axes} axis(es): pick dim_head (or rotary dim) accordingly"
+            )
         n = dim // (2 * axes)  # frequencies per axis
-        if freqs == 'lang': f = theta ** (-torch.arange(n).float() * 2 * axes / dim)
-        elif freqs == 'pixel': f = torch.linspace(1., max_freq / 2, n) * math.pi
-        else: raise ValueError(f"freqs must be 'pixel' or 'lang', got {freqs!r}")
+        if freqs == 'lang':
+            f = theta ** (-torch.arange(n).float() * 2 * axes / dim)
+        elif freqs == 'pixel':
+            f = torch.linspace(1.0, max_freq / 2, n) * math.pi
+        else:
+            raise ValueError(f"freqs must be 'pixel' or 'lang', got {freqs!r}")
         self.dim, self.axes, self.kind = dim, axes, freqs
         self.register_buffer('freqs', f, persistent=False)
         self._cache = {}
 
-    def angles(self, pos:Tensor, # (n, axes) positions in cells (the integer frame)
-               extent:tuple): # the top-level grid's size per axis (cells), to rescale 'pixel' positions
+    def angles(
+        self,
+        pos: Tensor,  # (n, axes) positions in cells (the integer frame)
+        extent: tuple,  # the top-level grid's size per axis (cells), to rescale 'pixel' positions
+    ):
         "Rotation angles (n, dim): each frequency repeated for its channel pair, axis by axis."
         pos = pos.to(self.freqs)
         if self.kind == 'pixel':
@@ -65,12 +88,12 @@ class RotaryEmbedding(nn.Module):
         ang = torch.einsum('n a, f -> n a f', pos, self.freqs)
         return repeat(ang, 'n a f -> n (a f r)', r=2)
 
-    def forward(self, pos:Tensor, extent:tuple, dtype=None) -> tuple[Tensor, Tensor]:
+    def forward(self, pos: Tensor, extent: tuple, dtype=None) -> tuple[Tensor, Tensor]:
         "(cos, sin), each (n, dim), in `dtype` (default float32)."
         a = self.angles(pos, extent)
         return a.cos().to(dtype or a.dtype), a.sin().to(dtype or a.dtype)
 
-    def grid(self, h:int, w:int, device=None, dtype=None) -> tuple[Tensor, Tensor]:
+    def grid(self, h: int, w: int, device=None, dtype=None) -> tuple[Tensor, Tensor]:
         "(cos, sin) for a plain h×w grid (flattened row-major), cached per grid shape, device and dtype."
         key = (h, w, str(device), dtype)
         if key not in self._cache:

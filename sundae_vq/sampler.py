@@ -8,12 +8,12 @@ import dataclasses, json, math, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np, torch, matplotlib.pyplot as plt
+import numpy as np, torch
 from torch import nn, Tensor
 from fastcore.script import call_parse, Param
 from fastprogress.fastprogress import progress_bar
 
-from .core import get_device, image_grid, load_model, atomic_path, show_images
+from .core import get_device, image_grid, load_model, atomic_path
 from .core import UserError, user_errors, check_number, check_out
 from .data import ASSETS
 from .latents import vqgan_sha256
@@ -29,11 +29,18 @@ __all__ = ['SCHEDULES', 'ORDERS', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerCo
 # %% ../nbs/09_sampler.ipynb #c005
 SCHEDULES = ('linear', 'cosine')
 
-def anneal(start:float, end:float, # values at the first and at the last step
-           steps:int, kind:str='linear') -> Tensor: # `kind` is 'linear' or 'cosine'
+
+def anneal(
+    start: float,
+    end: float,  # values at the first and at the last step
+    steps: int,
+    kind: str = 'linear',
+) -> Tensor:  # `kind` is 'linear' or 'cosine'
     "The `steps` values of a schedule from `start` to `end` (a float tensor)."
-    if kind not in SCHEDULES: raise ValueError(f"unknown schedule {kind!r}: use one of {SCHEDULES}")
-    if steps < 1: raise ValueError(f"steps must be at least 1, got {steps}")
+    if kind not in SCHEDULES:
+        raise ValueError(f"unknown schedule {kind!r}: use one of {SCHEDULES}")
+    if steps < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}")
     s = torch.linspace(0, 1, steps, dtype=torch.float64)
     w = s if kind == 'linear' else (1 - torch.cos(math.pi * s)) / 2
     return (start + (end - start) * w).float()
@@ -41,22 +48,24 @@ def anneal(start:float, end:float, # values at the first and at the last step
 # %% ../nbs/09_sampler.ipynb #c009
 ORDERS = ('random', 'confidence')
 
+
 @dataclass
 class SamplerConfig:
-    steps:int = 30                   # step budget T_max: the most network calls a sample gets
-    temperature:tuple = (1.0, 0.7)   # (start, end) τ, or one number for a constant; τ = 0 draws the most likely code
-    proportion:tuple = (0.8, 0.1)    # (start, end) share of codes resampled at a step, or one number
-    schedule:str = 'linear'          # 'linear' or 'cosine', for both schedules
-    order:str = 'confidence'         # which codes a step resamples: a 'random' share, or the least likely ('confidence')
-    top_k:int = 0                    # draw only among the k most likely codes; 0 = all
-    min_steps:int = 5                # no sample is frozen before this many steps
-    early_stop:bool = True           # freeze settled samples and stop when all are frozen
-    tol:float = 0.02                 # ε: a step that changes at most this share of a sample's free codes settles it
-    patience:int = 2                 # k: a sample freezes after k settled steps in a row
-    stall:int = 0                    # also freeze a sample whose mean code log-probability has not risen for this many steps; 0 = off
+    steps: int = 30  # step budget T_max: the most network calls a sample gets
+    temperature: tuple = (1.0, 0.7)  # (start, end) τ, or one number for a constant; τ = 0 draws the most likely code
+    proportion: tuple = (0.8, 0.1)  # (start, end) share of codes resampled at a step, or one number
+    schedule: str = 'linear'  # 'linear' or 'cosine', for both schedules
+    order: str = 'confidence'  # which codes a step resamples: a 'random' share, or the least likely ('confidence')
+    top_k: int = 0  # draw only among the k most likely codes; 0 = all
+    min_steps: int = 5  # no sample is frozen before this many steps
+    early_stop: bool = True  # freeze settled samples and stop when all are frozen
+    tol: float = 0.02  # ε: a step that changes at most this share of a sample's free codes settles it
+    patience: int = 2  # k: a sample freezes after k settled steps in a row
+    stall: int = 0  # also freeze a sample whose mean code log-probability has not risen for this many steps; 0 = off
 
     def __post_init__(self):
-        for k in ('temperature', 'proportion'): setattr(self, k, _pair(k, getattr(self, k)))
+        for k in ('temperature', 'proportion'):
+            setattr(self, k, _pair(k, getattr(self, k)))
         _check_config(self)
 
 # %% ../nbs/09_sampler.ipynb #c009b
@@ -64,352 +73,547 @@ def _pair(name, v) -> tuple:
     "A (start, end) pair of floats from one number or two."
     v = (v,) if isinstance(v, (int, float)) else tuple(v)
     v = v * 2 if len(v) == 1 else v
-    if len(v) != 2: raise ValueError(f"{name} must be one number or (start, end), got {v}")
+    if len(v) != 2:
+        raise ValueError(f"{name} must be one number or (start, end), got {v}")
     return tuple(float(o) for o in v)
 
-def _check_config(c:SamplerConfig):
+
+def _check_config(c: SamplerConfig):
     "Refuse a setting that cannot work, saying which and what to use instead."
-    ints = dict(steps=(1, 'at least 1'), top_k=(0, '>= 0'), min_steps=(0, '>= 0'), patience=(1, 'at least 1'), stall=(0, '>= 0'))
+    ints = dict(
+        steps=(1, 'at least 1'), top_k=(0, '>= 0'), min_steps=(0, '>= 0'), patience=(1, 'at least 1'), stall=(0, '>= 0')
+    )
     for k, (lo, say) in ints.items():
         v = getattr(c, k)
-        if isinstance(v, bool) or not isinstance(v, int) or v < lo: raise ValueError(f"{k} must be an integer {say}, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, int) or v < lo:
+            raise ValueError(f"{k} must be an integer {say}, got {v!r}")
     if not all(math.isfinite(o) and o >= 0 for o in c.temperature):
         raise ValueError(f"temperatures must be finite and >= 0 (0 draws the most likely code), got {c.temperature}")
-    if not all(0 < p <= 1 for p in c.proportion): raise ValueError(f"proportions must be in (0, 1], got {c.proportion}")
-    if not 0 <= c.tol <= 1: raise ValueError(f"tol is a share of codes: it must be in [0, 1], got {c.tol}")
-    if c.schedule not in SCHEDULES: raise ValueError(f"unknown schedule {c.schedule!r}: use one of {SCHEDULES}")
-    if c.order not in ORDERS: raise ValueError(f"unknown order {c.order!r}: use one of {ORDERS}")
+    if not all(0 < p <= 1 for p in c.proportion):
+        raise ValueError(f"proportions must be in (0, 1], got {c.proportion}")
+    if not 0 <= c.tol <= 1:
+        raise ValueError(f"tol is a share of codes: it must be in [0, 1], got {c.tol}")
+    if c.schedule not in SCHEDULES:
+        raise ValueError(f"unknown schedule {c.schedule!r}: use one of {SCHEDULES}")
+    if c.order not in ORDERS:
+        raise ValueError(f"unknown order {c.order!r}: use one of {ORDERS}")
 
-_PAPER = dict(steps=100, temperature=(1.0, 0.7), proportion=(0.5, 0.5), schedule='linear', order='random', top_k=0,
-              min_steps=10, early_stop=True, tol=0.0, patience=1, stall=0)   # every field: the paper whatever the defaults
+
+_PAPER = dict(
+    steps=100,
+    temperature=(1.0, 0.7),
+    proportion=(0.5, 0.5),
+    schedule='linear',
+    order='random',
+    top_k=0,
+    min_steps=10,
+    early_stop=True,
+    tol=0.0,
+    patience=1,
+    stall=0,
+)  # every field: the paper whatever the defaults
 _PRESETS = dict(default={}, paper=_PAPER, fast=_PAPER | dict(steps=25, min_steps=5))
 
-def sampler_preset(name:str='default', **overrides) -> SamplerConfig: # 'default', 'paper' (100 steps) or 'fast' (the paper's, 25 steps)
+
+def sampler_preset(
+    name: str = 'default', **overrides
+) -> SamplerConfig:  # 'default', 'paper' (100 steps) or 'fast' (the paper's, 25 steps)
     "A named `SamplerConfig` with optional field overrides."
-    if name not in _PRESETS: raise ValueError(f"unknown sampler preset {name!r}: use one of {sorted(_PRESETS)}")
+    if name not in _PRESETS:
+        raise ValueError(f"unknown sampler preset {name!r}: use one of {sorted(_PRESETS)}")
     return SamplerConfig(**(_PRESETS[name] | overrides))
 
 # %% ../nbs/09_sampler.ipynb #c015
 @dataclass
 class SampleStep:
     "The state after one sampling step."
-    step:int             # 1-based number of this step
-    codes:Tensor         # (b, h, w) every sample's codes after this step (a copy)
-    active:Tensor        # (b,) bool: samples still being sampled after this step
-    batch:int            # how many samples the network saw at this step (a count)
-    changed:Tensor       # (b,) share of each sample's free codes that changed at this step (0 when not sampled)
-    calls:Tensor         # (b,) network calls each sample has had so far
-    temperature:float
-    proportion:float
 
-def _draw(logits:Tensor, temperature:float, top_k:int, generator) -> Tensor:
+    step: int  # 1-based number of this step
+    codes: Tensor  # (b, h, w) every sample's codes after this step (a copy)
+    active: Tensor  # (b,) bool: samples still being sampled after this step
+    batch: int  # how many samples the network saw at this step (a count)
+    changed: Tensor  # (b,) share of each sample's free codes that changed at this step (0 when not sampled)
+    calls: Tensor  # (b,) network calls each sample has had so far
+    temperature: float
+    proportion: float
+
+
+def _draw(logits: Tensor, temperature: float, top_k: int, generator) -> Tensor:
     "Draw one code per position from softmax(logits / temperature), among the `top_k` most likely when > 0; τ = 0 is argmax."
-    if temperature == 0 or top_k == 1: return logits.argmax(-1)
+    if temperature == 0 or top_k == 1:
+        return logits.argmax(-1)
     logits = logits.float() / temperature
-    if top_k: logits = logits.masked_fill(logits < logits.topk(min(top_k, logits.shape[-1]), -1).values[..., -1:], -math.inf)
+    if top_k:
+        logits = logits.masked_fill(logits < logits.topk(min(top_k, logits.shape[-1]), -1).values[..., -1:], -math.inf)
     flat = torch.multinomial(logits.flatten(0, -2).softmax(-1), 1, generator=generator)
     return flat.view(logits.shape[:-1])
 
 # %% ../nbs/09_sampler.ipynb #c015b
-def code_logp(logits:Tensor, # (b, h, w, v) the prior's logits
-              codes:Tensor) -> Tensor: # (b, h, w) current codes
+def code_logp(
+    logits: Tensor,  # (b, h, w, v) the prior's logits
+    codes: Tensor,
+) -> Tensor:  # (b, h, w) current codes
     "log p(x_i | x) of every current code under the prior, at temperature 1: (b, h, w)."
     return logits.float().log_softmax(-1).gather(-1, codes[..., None])[..., 0]
 
-def choose_codes(codes:Tensor, # (b, h, w) current codes
-                 logp:Tensor|None, # (b, h, w) their log-probability (`code_logp`); needed for 'confidence'
-                 p:float, order:str='random', # share to resample; 'random' or 'confidence'
-                 free:Tensor|None=None, # (b, h, w) bool, where codes may change; None = everywhere
-                 generator=None) -> Tensor: # (b, h, w) bool: the codes to resample
+
+def choose_codes(
+    codes: Tensor,  # (b, h, w) current codes
+    logp: Tensor | None,  # (b, h, w) their log-probability (`code_logp`); needed for 'confidence'
+    p: float,
+    order: str = 'random',  # share to resample; 'random' or 'confidence'
+    free: Tensor | None = None,  # (b, h, w) bool, where codes may change; None = everywhere
+    generator=None,
+) -> Tensor:  # (b, h, w) bool: the codes to resample
     "Which codes a step resamples: each with probability `p` ('random'), or the ⌈p·n⌉ least likely of a sample's n free codes."
     if order == 'random':
         pick = torch.rand(codes.shape, generator=generator, device=codes.device) < p
         return pick if free is None else pick & free
-    flat = logp.flatten(1) if free is None else logp.masked_fill(~free, math.inf).flatten(1)   # kept codes rank last
+    flat = logp.flatten(1) if free is None else logp.masked_fill(~free, math.inf).flatten(1)  # kept codes rank last
     n = torch.full_like(flat[:, 0], flat.shape[1]) if free is None else free.flatten(1).sum(1).float()
-    rank = flat.argsort(dim=1, stable=True).argsort(1)                # 0 = the least likely code
-    pick = rank < (p * n - 1e-6).ceil().clamp(min=1)[:, None]   # ⌈p·n⌉, at least one
+    rank = flat.argsort(dim=1, stable=True).argsort(1)  # 0 = the least likely code
+    pick = rank < (p * n - 1e-6).ceil().clamp(min=1)[:, None]  # ⌈p·n⌉, at least one
     return pick.view(codes.shape) if free is None else pick.view(codes.shape) & free
 
 # %% ../nbs/09_sampler.ipynb #c015c
 class _Convergence:
     "Per-sample counters of the stopping rules: network calls, settled steps in a row, steps since the mean log-probability rose."
-    def __init__(self, cfg:SamplerConfig, b:int, dev):
+
+    def __init__(self, cfg: SamplerConfig, b: int, dev):
         self.cfg, z = cfg, torch.zeros(b, dtype=torch.long, device=dev)
         self.calls, self.settled, self.since = z.clone(), z.clone(), z.clone()
         self.best = torch.full((b,), -math.inf, device=dev)
 
     @staticmethod
-    def changed_share(diff:Tensor, free:Tensor|None) -> Tensor: # (b, h, w) bool → (b,) share of the free codes changed
+    def changed_share(
+        diff: Tensor, free: Tensor | None
+    ) -> Tensor:  # (b, h, w) bool → (b,) share of the free codes changed
         n = diff[0].numel() if free is None else free.flatten(1).sum(1).clamp(min=1)
         return diff.flatten(1).sum(1) / n
 
-    def update(self, idx, changed, pick, free, logp) -> Tensor: # (len(idx),) bool: the samples a rule would freeze
+    def update(self, idx, changed, pick, free, logp) -> Tensor:  # (len(idx),) bool: the samples a rule would freeze
         self.calls[idx] += 1
-        tried = pick.flatten(1).any(1) | (False if free is None else ~free.flatten(1).any(1))   # a step that drew nothing says nothing
+        tried = pick.flatten(1).any(1) | (
+            False if free is None else ~free.flatten(1).any(1)
+        )  # a step that drew nothing says nothing
         settled = tried & (changed <= self.cfg.tol)
         self.settled[idx] = torch.where(settled, self.settled[idx] + 1, torch.where(tried, 0, self.settled[idx]))
         done = self.settled[idx] >= self.cfg.patience
         if self.cfg.stall:
             w = torch.ones_like(logp) if free is None else free.float()
-            m = (logp * w).flatten(1).sum(1) / w.flatten(1).sum(1).clamp(min=1)   # mean log p of the free codes
-            rose = m > self.best[idx]; self.best[idx] = torch.maximum(self.best[idx], m)
+            m = (logp * w).flatten(1).sum(1) / w.flatten(1).sum(1).clamp(min=1)  # mean log p of the free codes
+            rose = m > self.best[idx]
+            self.best[idx] = torch.maximum(self.best[idx], m)
             self.since[idx] = torch.where(rose, 0, self.since[idx] + 1)
             done |= self.since[idx] >= self.cfg.stall
         return done
 
 # %% ../nbs/09_sampler.ipynb #c016
 @torch.no_grad()
-def sample_steps(model:nn.Module, # forward (b, h, w) codes [, (b,) labels] -> (b, h, w, v) logits
-                 codes:Tensor, # (b, h, w) starting codes (left untouched)
-                 config:SamplerConfig|None=None, labels:Tensor|None=None, # (b,) class labels or None
-                 fill:Tensor|None=None, # (b, h, w) bool, True where codes may change; None = everywhere
-                 generator:torch.Generator|None=None):
+def sample_steps(
+    model: nn.Module,  # forward (b, h, w) codes [, (b,) labels] -> (b, h, w, v) logits
+    codes: Tensor,  # (b, h, w) starting codes (left untouched)
+    config: SamplerConfig | None = None,
+    labels: Tensor | None = None,  # (b,) class labels or None
+    fill: Tensor | None = None,  # (b, h, w) bool, True where codes may change; None = everywhere
+    generator: torch.Generator | None = None,
+):
     "Yield a `SampleStep` after every step of annealed sampling with freezing, until all freeze or the budget ends."
-    cfg = config or SamplerConfig(); codes = codes.clone(); b, dev = len(codes), codes.device
+    cfg = config or SamplerConfig()
+    codes = codes.clone()
+    b, dev = len(codes), codes.device
     temps, props = anneal(*cfg.temperature, cfg.steps, cfg.schedule), anneal(*cfg.proportion, cfg.steps, cfg.schedule)
     active, stop = torch.ones(b, dtype=torch.bool, device=dev), _Convergence(cfg, b, dev)
     for t in range(cfg.steps):
-        idx = active.nonzero().squeeze(1); x, free = codes[idx], None if fill is None else fill[idx]   # active samples only
+        idx = active.nonzero().squeeze(1)
+        x, free = codes[idx], None if fill is None else fill[idx]  # active samples only
         logits = model(x) if labels is None else model(x, labels[idx])
         logp = code_logp(logits, x) if cfg.order == 'confidence' or cfg.stall else None
         pick = choose_codes(x, logp, props[t].item(), cfg.order, free, generator)
         new = torch.where(pick, _draw(logits, temps[t].item(), cfg.top_k, generator), x)
-        changed = torch.zeros(b, device=dev); changed[idx] = stop.changed_share(new != x, free)
+        changed = torch.zeros(b, device=dev)
+        changed[idx] = stop.changed_share(new != x, free)
         codes[idx] = new
-        done = stop.update(idx, changed[idx], pick, free, logp)      # (the counters run from the first step)
-        if cfg.early_stop and t + 1 > cfg.min_steps: active[idx[done]] = False
-        yield SampleStep(t + 1, codes.clone(), active.clone(), len(idx), changed, stop.calls.clone(), temps[t].item(), props[t].item())
-        if not active.any(): break
+        done = stop.update(idx, changed[idx], pick, free, logp)  # (the counters run from the first step)
+        if cfg.early_stop and t + 1 > cfg.min_steps:
+            active[idx[done]] = False
+        yield SampleStep(
+            t + 1,
+            codes.clone(),
+            active.clone(),
+            len(idx),
+            changed,
+            stop.calls.clone(),
+            temps[t].item(),
+            props[t].item(),
+        )
+        if not active.any():
+            break
 
 # %% ../nbs/09_sampler.ipynb #c025
 class Chain:
     "A bounded record of a sampling chain: codes (and optionally decoded images) of evenly spaced steps."
-    def __init__(self, capacity:int=64, # most frames kept (≥ 2); older frames are thinned evenly
-                 decode=None): # optional callable codes (b, h, w) -> images (b, 3, H, W) in [-1, 1]
-        if capacity < 2: raise ValueError(f"capacity must be at least 2, got {capacity}")
+
+    def __init__(
+        self,
+        capacity: int = 64,  # most frames kept (≥ 2); older frames are thinned evenly
+        decode=None,  # optional callable codes (b, h, w) -> images (b, 3, H, W) in [-1, 1]
+    ):
+        if capacity < 2:
+            raise ValueError(f"capacity must be at least 2, got {capacity}")
         self.capacity, self.decode, self.stride = capacity, decode, 1
         self.steps, self.codes, self.active, self.images, self.changed, self.calls = [], [], [], [], [], []
 
-    def add(self, step:int, codes:Tensor, active:Tensor|None=None, final:bool=False,
-            changed:Tensor|None=None, calls:Tensor|None=None): # (b,) share changed at this step; network calls so far
+    def add(
+        self,
+        step: int,
+        codes: Tensor,
+        active: Tensor | None = None,
+        final: bool = False,
+        changed: Tensor | None = None,
+        calls: Tensor | None = None,  # (b,) share changed at this step; network calls so far
+    ):
         "Record the state after `step` (0 = the start) if the current stride keeps it, or if `final`."
-        if self.steps and self.steps[-1] == step: return
-        if step % self.stride and not final: return
-        if self.steps and self.steps[-1] % self.stride: self._pop()          # a previous 'final' frame off the grid
+        if self.steps and self.steps[-1] == step:
+            return
+        if step % self.stride and not final:
+            return
+        if self.steps and self.steps[-1] % self.stride:
+            self._pop()  # a previous 'final' frame off the grid
         dt = torch.int16 if codes.max() < 2**15 else torch.int32
-        self.steps.append(step); self.codes.append(codes.detach().to('cpu', dt))
+        self.steps.append(step)
+        self.codes.append(codes.detach().to('cpu', dt))
         self.active.append((torch.ones(len(codes), dtype=torch.bool) if active is None else active).cpu())
         self.changed.append(torch.zeros(len(codes)) if changed is None else changed.float().cpu())
         self.calls.append(torch.zeros(len(codes), dtype=torch.long) if calls is None else calls.cpu())
-        if self.decode is not None: self.images.append(((self.decode(codes).clamp(-1, 1) + 1) * 127.5).round().to('cpu', torch.uint8))
-        while len(self.steps) > self.capacity: self._thin()
+        if self.decode is not None:
+            self.images.append(((self.decode(codes).clamp(-1, 1) + 1) * 127.5).round().to('cpu', torch.uint8))
+        while len(self.steps) > self.capacity:
+            self._thin()
 
     def _pop(self):
-        for l in (self.steps, self.codes, self.active, self.images, self.changed, self.calls): l[-1:] = []
-    def _thin(self):
-        self.stride *= 2; keep = [i for i, s in enumerate(self.steps) if s % self.stride == 0 or i == len(self.steps) - 1]
-        for name in ('steps', 'codes', 'active', 'images', 'changed', 'calls'):
-            l = getattr(self, name); setattr(self, name, [l[i] for i in keep] if l else l)
+        for l in (self.steps, self.codes, self.active, self.images, self.changed, self.calls):
+            l[-1:] = []
 
-    def __len__(self): return len(self.steps)
-    def frames(self) -> Tensor: return torch.stack(self.codes).long()   # (frames, b, h, w)
+    def _thin(self):
+        self.stride *= 2
+        keep = [i for i, s in enumerate(self.steps) if s % self.stride == 0 or i == len(self.steps) - 1]
+        for name in ('steps', 'codes', 'active', 'images', 'changed', 'calls'):
+            l = getattr(self, name)
+            setattr(self, name, [l[i] for i in keep] if l else l)
+
+    def __len__(self):
+        return len(self.steps)
+
+    def frames(self) -> Tensor:  # (frames, b, h, w)
+        return torch.stack(self.codes).long()
 
 # %% ../nbs/09_sampler.ipynb #c028
 @dataclass
 class Samples:
     "What `sample` returns."
-    codes:Tensor            # (n, h, w) final codes
-    labels:Tensor|None      # (n,) labels used, or None for an unconditional model
-    stopped:Tensor          # (n,) the step at which each sample froze, or the number of steps run
-    seconds:float           # wall time of the sampling loop
-    trace:list = field(default_factory=list)  # per step: step, temperature, proportion, batch, changed
-    chain:Chain|None = None
-    changed:Tensor|None = None  # (steps, n) share of each sample's free codes changed at each step (0 once frozen)
+
+    codes: Tensor  # (n, h, w) final codes
+    labels: Tensor | None  # (n,) labels used, or None for an unconditional model
+    stopped: Tensor  # (n,) the step at which each sample froze, or the number of steps run
+    seconds: float  # wall time of the sampling loop
+    trace: list = field(default_factory=list)  # per step: step, temperature, proportion, batch, changed
+    chain: Chain | None = None
+    changed: Tensor | None = None  # (steps, n) share of each sample's free codes changed at each step (0 once frozen)
 
     @property
-    def calls(self) -> Tensor: return self.stopped   # (n,) network calls each sample had: one per step it ran
+    def calls(self) -> Tensor:
+        return self.stopped  # (n,) network calls each sample had: one per step it ran
 
-def _model_attr(model, name, default=None): return getattr(getattr(model, 'config', None), name, default)
+
+def _model_attr(model, name, default=None):
+    return getattr(getattr(model, 'config', None), name, default)
+
 
 def _check_inputs(model, codes, labels, fill, n):
     v, k = _model_attr(model, 'num_tokens'), _model_attr(model, 'num_classes', 0) or 0
-    if codes.ndim != 3 or codes.dtype not in (torch.int64, torch.int32): raise ValueError(f"codes must be an integer (b, h, w) tensor, got {codes.dtype} of shape {tuple(codes.shape)}")
-    if v is not None and (codes.min() < 0 or codes.max() >= v): raise ValueError(f"codes must lie in [0, {v}) for this model, got [{codes.min()}, {codes.max()}]")
-    if fill is not None and fill.shape != codes.shape: raise ValueError(f"fill mask shape {tuple(fill.shape)} differs from the codes' {tuple(codes.shape)}")
+    if codes.ndim != 3 or codes.dtype not in (torch.int64, torch.int32):
+        raise ValueError(f"codes must be an integer (b, h, w) tensor, got {codes.dtype} of shape {tuple(codes.shape)}")
+    if v is not None and (codes.min() < 0 or codes.max() >= v):
+        raise ValueError(f"codes must lie in [0, {v}) for this model, got [{codes.min()}, {codes.max()}]")
+    if fill is not None and fill.shape != codes.shape:
+        raise ValueError(f"fill mask shape {tuple(fill.shape)} differs from the codes' {tuple(codes.shape)}")
     if labels is not None:
-        if not k: raise ValueError("labels were given but the model is unconditional (config.num_classes is 0): drop them")
+        if not k:
+            raise ValueError("labels were given but the model is unconditional (config.num_classes is 0): drop them")
         labels = torch.as_tensor(labels, device=codes.device).long()
-        if labels.ndim > 1 or labels.numel() not in (1, n): raise ValueError(f"labels must be one int or {n} of them, got shape {tuple(labels.shape)}")
+        if labels.ndim > 1 or labels.numel() not in (1, n):
+            raise ValueError(f"labels must be one int or {n} of them, got shape {tuple(labels.shape)}")
         labels = labels.expand(n).clone()
-        if labels.min() < 0 or labels.max() >= k: raise ValueError(f"labels must lie in [0, {k}), got {labels.tolist()}")
+        if labels.min() < 0 or labels.max() >= k:
+            raise ValueError(f"labels must lie in [0, {k}), got {labels.tolist()}")
     return labels
 
 # %% ../nbs/09_sampler.ipynb #c029
 @torch.no_grad()
-def sample(model:nn.Module, n:int=16, # the prior; how many samples (ignored when `codes` is given)
-           shape:tuple|None=None, # (h, w) latent grid, needed when `codes` is None
-           *, codes:Tensor|None=None, # (n, h, w) starting codes; default uniform random
-           labels=None, # int or (n,) labels for a class-conditional model; None draws random ones
-           fill:Tensor|None=None, # (n, h, w) bool, where codes may change (inpainting); None = everywhere
-           config:SamplerConfig|None=None, seed:int|None=None, device=None,
-           chain:Chain|None=None, progress:bool=False, **overrides) -> Samples: # overrides: SamplerConfig fields
+def sample(
+    model: nn.Module,
+    n: int = 16,  # the prior; how many samples (ignored when `codes` is given)
+    shape: tuple | None = None,  # (h, w) latent grid, needed when `codes` is None
+    *,
+    codes: Tensor | None = None,  # (n, h, w) starting codes; default uniform random
+    labels=None,  # int or (n,) labels for a class-conditional model; None draws random ones
+    fill: Tensor | None = None,  # (n, h, w) bool, where codes may change (inpainting); None = everywhere
+    config: SamplerConfig | None = None,
+    seed: int | None = None,
+    device=None,
+    chain: Chain | None = None,
+    progress: bool = False,
+    **overrides,
+) -> Samples:  # overrides: SamplerConfig fields
     "Sample latent codes from `model` with annealing, freezing and early stop."
     cfg = dataclasses.replace(config or SamplerConfig(), **overrides)
     dev = get_device(device) if device is not None else next(iter(model.parameters()), torch.empty(0)).device
-    g = torch.Generator(dev); g.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
+    g = torch.Generator(dev)
+    g.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
     v, k = _model_attr(model, 'num_tokens'), _model_attr(model, 'num_classes', 0) or 0
     if codes is None:
-        if shape is None or v is None: raise ValueError("pass shape=(h, w) (and a model with config.num_tokens), or starting codes=")
+        if shape is None or v is None:
+            raise ValueError("pass shape=(h, w) (and a model with config.num_tokens), or starting codes=")
         if n < 1 or len(shape) != 2 or min(shape) < 1:
-            raise ValueError(f"need n >= 1 samples on an (h, w) grid of positive sizes, got n={n}, shape={tuple(shape)}")
+            raise ValueError(
+                f"need n >= 1 samples on an (h, w) grid of positive sizes, got n={n}, shape={tuple(shape)}"
+            )
         codes = torch.randint(v, (n, *shape), generator=g, device=dev)
-    codes = codes.to(dev, torch.long); fill = None if fill is None else fill.to(dev).bool()
+    codes = codes.to(dev, torch.long)
+    fill = None if fill is None else fill.to(dev).bool()
     labels = _check_inputs(model, codes, labels, fill, len(codes))
-    if labels is None and k: labels = torch.randint(k, (len(codes),), generator=g, device=dev)
-    stopped = torch.full((len(codes),), cfg.steps, dtype=torch.long); trace, changed = [], []
-    if chain is not None: chain.add(0, codes)
-    t0 = time.perf_counter(); s = None
+    if labels is None and k:
+        labels = torch.randint(k, (len(codes),), generator=g, device=dev)
+    stopped = torch.full((len(codes),), cfg.steps, dtype=torch.long)
+    trace, changed = [], []
+    if chain is not None:
+        chain.add(0, codes)
+    t0 = time.perf_counter()
+    s = None
     steps = sample_steps(model, codes, cfg, labels, fill, g)
-    if progress: steps = pb = progress_bar(steps, total=cfg.steps)
+    if progress:
+        steps = pb = progress_bar(steps, total=cfg.steps)
     for s in steps:
         stopped[(~s.active).cpu() & (stopped == cfg.steps)] = s.step
-        trace.append(dict(step=s.step, temperature=s.temperature, proportion=s.proportion, batch=s.batch,
-                          changed=(s.changed.sum() / s.batch).item()))
+        trace.append(
+            dict(
+                step=s.step,
+                temperature=s.temperature,
+                proportion=s.proportion,
+                batch=s.batch,
+                changed=(s.changed.sum() / s.batch).item(),
+            )
+        )
         changed.append(s.changed.cpu())
-        if chain is not None: chain.add(s.step, s.codes, s.active, changed=s.changed, calls=s.calls)
-    if dev.type == 'cuda': torch.cuda.synchronize(dev)
+        if chain is not None:
+            chain.add(s.step, s.codes, s.active, changed=s.changed, calls=s.calls)
+    if dev.type == 'cuda':
+        torch.cuda.synchronize(dev)
     secs = time.perf_counter() - t0
-    if progress and s.step < cfg.steps: pb.comment = 'all samples frozen'; pb.last_t = time.time(); pb.update_bar(s.step)
-    if chain is not None: chain.add(s.step, s.codes, s.active, final=True, changed=s.changed, calls=s.calls)
+    if progress and s.step < cfg.steps:
+        pb.comment = 'all samples frozen'
+        pb.last_t = time.time()
+        pb.update_bar(s.step)
+    if chain is not None:
+        chain.add(s.step, s.codes, s.active, final=True, changed=s.changed, calls=s.calls)
     return Samples(s.codes, labels, stopped, secs, trace, chain, torch.stack(changed))
 
 # %% ../nbs/09_sampler.ipynb #c042a
-def check_vqgan(prior:nn.Module, vqgan:nn.Module, # a loaded prior (with its saved metadata) and VQ-GAN
-                allow_other_vqgan:bool=False): # a fingerprint that differs only warns
+def check_vqgan(
+    prior: nn.Module,
+    vqgan: nn.Module,  # a loaded prior (with its saved metadata) and VQ-GAN
+    allow_other_vqgan: bool = False,  # a fingerprint that differs only warns
+):
     "Refuse a VQ-GAN other than the one whose codes the prior was trained on: another vocabulary or recorded sha256."
     k, v = _model_attr(prior, 'num_tokens'), _model_attr(vqgan, 'n_embed')
     if None not in (k, v) and k != v:
-        raise UserError(f"the prior has {k} codes but the VQ-GAN {v}: pass the VQ-GAN the prior was trained with (--vqgan PATH)")
+        raise UserError(
+            f"the prior has {k} codes but the VQ-GAN {v}: pass the VQ-GAN the prior was trained with (--vqgan PATH)"
+        )
     want = checkpoint_vqgan_sha256(prior)
-    if want is None or want == (got := vqgan_sha256(vqgan)): return        # a checkpoint without the record: not checked
+    if want is None or want == (got := vqgan_sha256(vqgan)):
+        return  # a checkpoint without the record: not checked
     msg = f"the prior was trained on the codes of another VQ-GAN (sha256 {want[:12]}…, this one's {got[:12]}…)"
     if not allow_other_vqgan:
-        raise UserError(f"{msg}: pass the VQ-GAN it was trained with (--vqgan PATH), or --allow_other_vqgan to go on with this one")
+        raise UserError(
+            f"{msg}: pass the VQ-GAN it was trained with (--vqgan PATH), or --allow_other_vqgan to go on with this one"
+        )
     warnings.warn(f"{msg}: going on with this one (allow_other_vqgan)")
 
 # %% ../nbs/09_sampler.ipynb #c043
-DEMO_DIR = ASSETS/'demo'   # the demo model bundled with the package (how it was made: 12_pretrained)
+DEMO_DIR = ASSETS / 'demo'  # the demo model bundled with the package (how it was made: 12_pretrained)
 DEMO_FILES = ('prior.json', 'prior.safetensors', 'vqgan.json', 'vqgan.safetensors')
 
-def load_models(checkpoint:str|Path|None=None, # a save_model folder, a training folder with latest.json, or a Hub repo id
-                vqgan:str|Path|None=None, # VQ-GAN folder or file; default `vqgan.json` beside the prior if present
-                name:str|None=None, # file stem of the prior; default 'ema' if saved, else 'prior' (a bundle), else 'model'
-                device=None, need_vqgan:bool=True,
-                allow_other_vqgan:bool=False, # go on (with a warning) with a VQ-GAN other than the recorded one
-                vqgan_config:str|Path|None=None): # taming's YAML for `vqgan` (default: found beside it)
+
+def load_models(
+    checkpoint: str | Path | None = None,  # a save_model folder, a training folder with latest.json, or a Hub repo id
+    vqgan: str | Path | None = None,  # VQ-GAN folder or file; default `vqgan.json` beside the prior if present
+    name: str | None = None,  # file stem of the prior; default 'ema' if saved, else 'prior' (a bundle), else 'model'
+    device=None,
+    need_vqgan: bool = True,
+    allow_other_vqgan: bool = False,  # go on (with a warning) with a VQ-GAN other than the recorded one
+    vqgan_config: str | Path | None = None,  # taming's YAML for `vqgan` (default: found beside it)
+):
     "The prior and the VQ-GAN (or None when not needed and not found), in eval mode on `device`; checked to belong together."
     if vqgan_config is not None:
-        if vqgan is None: raise ValueError("--vqgan_config was given without --vqgan: pass the taming VQ-GAN it describes")
-        if not Path(vqgan_config).is_file(): raise FileNotFoundError(f"--vqgan_config {vqgan_config}: no such file")
+        if vqgan is None:
+            raise ValueError("--vqgan_config was given without --vqgan: pass the taming VQ-GAN it describes")
+        if not Path(vqgan_config).is_file():
+            raise FileNotFoundError(f"--vqgan_config {vqgan_config}: no such file")
     if checkpoint is None:
         if vqgan is not None or name is not None:
-            raise ValueError("--vqgan or --name was given without --checkpoint: pass the prior as well (or none of them, for the bundled demo model)")
-        if missing := [f for f in DEMO_FILES if not (DEMO_DIR/f).exists()]:
-            raise FileNotFoundError(f"the demo model files {missing} are missing from {DEMO_DIR}: reinstall sundae_vq "
-                                    "(pip install --force-reinstall sundae_vq) or pass --checkpoint DIR")
+            raise ValueError(
+                "--vqgan or --name was given without --checkpoint: pass the prior as well (or none of them, for the bundled demo model)"
+            )
+        if missing := [f for f in DEMO_FILES if not (DEMO_DIR / f).exists()]:
+            raise FileNotFoundError(
+                f"the demo model files {missing} are missing from {DEMO_DIR}: reinstall sundae_vq "
+                "(pip install --force-reinstall sundae_vq) or pass --checkpoint DIR"
+            )
         checkpoint, vqgan, name = DEMO_DIR, DEMO_DIR, 'prior'
-    dev = get_device(device); ckpt = hub_path(checkpoint, '--checkpoint')   # a path, or a Hub repo id (owner/name)
-    if (ckpt/'latest.json').exists(): ckpt = ckpt/json.loads((ckpt/'latest.json').read_text())['checkpoint']
-    name = name or next((n for n in ('ema', 'prior') if (ckpt/f'{n}.json').exists()), 'model')
-    if not (ckpt/f'{name}.json').exists(): raise FileNotFoundError(f"{ckpt/name}.json not found: --checkpoint must be a folder written by save_model (or a training folder)")
-    if vqgan is None and (ckpt/'vqgan.json').exists(): vqgan = ckpt
-    if vqgan is None and need_vqgan: raise ValueError(f"no VQ-GAN to decode with: pass --vqgan PATH (none saved as {ckpt}/vqgan.json)")
+    dev = get_device(device)
+    ckpt = hub_path(checkpoint, '--checkpoint')  # a path, or a Hub repo id (owner/name)
+    if (ckpt / 'latest.json').exists():
+        ckpt = ckpt / json.loads((ckpt / 'latest.json').read_text())['checkpoint']
+    name = name or next((n for n in ('ema', 'prior') if (ckpt / f'{n}.json').exists()), 'model')
+    if not (ckpt / f'{name}.json').exists():
+        raise FileNotFoundError(
+            f"{ckpt / name}.json not found: --checkpoint must be a folder written by save_model (or a training folder)"
+        )
+    if vqgan is None and (ckpt / 'vqgan.json').exists():
+        vqgan = ckpt
+    if vqgan is None and need_vqgan:
+        raise ValueError(f"no VQ-GAN to decode with: pass --vqgan PATH (none saved as {ckpt}/vqgan.json)")
     vq = None if vqgan is None else load_vqgan(vqgan, vqgan_config, map_location=dev)
-    prior = load_model(ckpt, name).to(dev).eval()     # (load_model's map_location leaves the module on the CPU)
-    if vq is not None: check_vqgan(prior, vq, allow_other_vqgan)
+    prior = load_model(ckpt, name).to(dev).eval()  # (load_model's map_location leaves the module on the CPU)
+    if vq is not None:
+        check_vqgan(prior, vq, allow_other_vqgan)
     return prior, vq
 
 # %% ../nbs/09_sampler.ipynb #c045
 def latent_shape(model, shape=None) -> tuple:
     "The (h, w) grid to sample: `shape` if given, else the prior's metadata `latent_shape`."
-    if shape: return tuple(int(o) for o in shape)
-    if (s := getattr(model, 'metadata', {}).get('latent_shape')): return tuple(s)
+    if shape:
+        return tuple(int(o) for o in shape)
+    if s := getattr(model, 'metadata', {}).get('latent_shape'):
+        return tuple(s)
     raise ValueError("the latent grid size is unknown: pass --shape H W (the prior's metadata has no 'latent_shape')")
 
+
 @torch.no_grad()
-def decode_codes(vqgan, codes:Tensor, batch_size:int=16) -> Tensor:
+def decode_codes(vqgan, codes: Tensor, batch_size: int = 16) -> Tensor:
     "Decode codes (n, h, w) to images (n, 3, H, W) in [-1, 1], `batch_size` at a time."
     return torch.cat([vqgan.decode(c).clamp(-1, 1) for c in codes.split(batch_size)])
 
 # %% ../nbs/09_sampler.ipynb #c046
-def cli_sampler_config(preset:str='default', no_early_stop:bool=False, **options) -> SamplerConfig:
+def cli_sampler_config(preset: str = 'default', no_early_stop: bool = False, **options) -> SamplerConfig:
     "The `SamplerConfig` of a preset with the command-line options that were given (None = the preset's)."
     given = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items() if v is not None}
-    if no_early_stop: given['early_stop'] = False
+    if no_early_stop:
+        given['early_stop'] = False
     return sampler_preset(preset, **given)
 
-def check_counts(seed:int|None=None, # a seed torch takes: 0 ≤ seed < 2⁶³
-                 **counts): # option name → an int ≥ 1 (or a list of them, like --shape); None = not given
+
+def check_counts(
+    seed: int | None = None,  # a seed torch takes: 0 ≤ seed < 2⁶³
+    **counts,  # option name → an int ≥ 1 (or a list of them, like --shape); None = not given
+):
     "Refuse, before any work, a count below 1 or not an integer, and a seed torch cannot take."
     for k, v in counts.items():
-        for o in ([] if v is None else v if isinstance(v, (list, tuple)) else [v]): check_number(f'--{k}', o, 1, integer=True)
-    if seed is not None: check_number('--seed', seed, 0, 2**63 - 1, integer=True)
+        for o in [] if v is None else v if isinstance(v, (list, tuple)) else [v]:
+            check_number(f'--{k}', o, 1, integer=True)
+    if seed is not None:
+        check_number('--seed', seed, 0, 2**63 - 1, integer=True)
 
-def out_suffix(out:str|Path, codes_ok:bool=False) -> str: # codes_ok: `.npy` (the codes) is a valid output
+
+def out_suffix(out: str | Path, codes_ok: bool = False) -> str:  # codes_ok: `.npy` (the codes) is a valid output
     "The lower-case suffix of an output file name, or a clear error when Pillow (or `.npy`) cannot write it."
     suffix = Path(out).suffix.lower()
-    if codes_ok and suffix == '.npy': return suffix
+    if codes_ok and suffix == '.npy':
+        return suffix
     from PIL import Image
+
     if suffix not in Image.registered_extensions():
-        raise UserError(f"--out {str(out)!r}: give an image file name such as samples.png" + (" (or codes.npy for the codes)" if codes_ok else ""))
+        raise UserError(
+            f"--out {str(out)!r}: give an image file name such as samples.png"
+            + (" (or codes.npy for the codes)" if codes_ok else "")
+        )
     return suffix
 
 # %% ../nbs/09_sampler.ipynb #c047
 @call_parse
 @user_errors
 def sundae_vq_sample(
-    out:str='samples.png', # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
-    checkpoint:str=None, # a prior's folder (save_pretrained, save_model, a training run, a bundle) or a Hub repo id owner/name (default: the bundled demo model)
-    vqgan:str=None, # VQ-GAN folder, a taming VQ-GAN's folder or .ckpt, or a Hub repo id (default: vqgan.json beside the prior)
-    vqgan_config:str=None, # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
-    n:int=16, # number of samples
-    preset:str='default', # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
-    steps:int=None, # step budget: the most network calls a sample gets (default: the preset's)
-    temperature:Param("start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+')=None,
-    proportion:Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+')=None,
-    order:str=None, # codes to resample: 'random' or 'confidence' (the least likely)
-    schedule:str=None, # 'linear' or 'cosine'
-    top_k:int=None, # draw among the k most likely codes only (0 = all)
-    min_steps:int=None, # no freezing before this step
-    tol:float=None, # a step that changes at most this share of a sample's codes settles it
-    patience:int=None, # settled steps in a row that freeze a sample
-    stall:int=None, # also freeze a sample whose mean log-probability has not risen for this many steps (0 = off)
-    no_early_stop:bool=False, # run every sample for the whole budget
-    label:int=None, # class label for a class-conditional prior (default random)
-    shape:Param("latent grid H W", int, nargs=2)=None,
-    seed:int=0, # random seed
-    batch_size:int=16, # samples per forward batch
-    ncol:int=None, # images per grid row
-    device:str=None, # 'cpu', 'cuda', ... (default: the best available)
-    name:str=None, # file stem of the prior in the checkpoint folder (default 'ema' if saved, else 'prior', else 'model')
-    allow_other_vqgan:bool=False, # sample even if the VQ-GAN is not the one the prior's checkpoint records (warns)
+    out: str = 'samples.png',  # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
+    checkpoint: str = None,  # a prior's folder (save_pretrained, save_model, a training run, a bundle) or a Hub repo id owner/name (default: the bundled demo model)
+    vqgan: str = None,  # VQ-GAN folder, a taming VQ-GAN's folder or .ckpt, or a Hub repo id (default: vqgan.json beside the prior)
+    vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
+    n: int = 16,  # number of samples
+    preset: str = 'default',  # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
+    steps: int = None,  # step budget: the most network calls a sample gets (default: the preset's)
+    temperature: Param(
+        "start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+'
+    ) = None,
+    proportion: Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+') = None,
+    order: str = None,  # codes to resample: 'random' or 'confidence' (the least likely)
+    schedule: str = None,  # 'linear' or 'cosine'
+    top_k: int = None,  # draw among the k most likely codes only (0 = all)
+    min_steps: int = None,  # no freezing before this step
+    tol: float = None,  # a step that changes at most this share of a sample's codes settles it
+    patience: int = None,  # settled steps in a row that freeze a sample
+    stall: int = None,  # also freeze a sample whose mean log-probability has not risen for this many steps (0 = off)
+    no_early_stop: bool = False,  # run every sample for the whole budget
+    label: int = None,  # class label for a class-conditional prior (default random)
+    shape: Param("latent grid H W", int, nargs=2) = None,
+    seed: int = 0,  # random seed
+    batch_size: int = 16,  # samples per forward batch
+    ncol: int = None,  # images per grid row
+    device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
+    name: str = None,  # file stem of the prior in the checkpoint folder (default 'ema' if saved, else 'prior', else 'model')
+    allow_other_vqgan: bool = False,  # sample even if the VQ-GAN is not the one the prior's checkpoint records (warns)
 ):
     "Sample images from a SUNDAE prior and save them as a grid (or their codes as .npy)."
     check_counts(seed, n=n, batch_size=batch_size, ncol=ncol, shape=shape)
-    cfg = cli_sampler_config(preset, no_early_stop, steps=steps, temperature=temperature, proportion=proportion, order=order,
-                             schedule=schedule, top_k=top_k, min_steps=min_steps, tol=tol, patience=patience, stall=stall)
-    as_codes = out_suffix(check_out(out, folder=False), codes_ok=True) == '.npy'   # all before loading a model
-    prior, vq = load_models(checkpoint, vqgan, name, device, need_vqgan=not as_codes, allow_other_vqgan=allow_other_vqgan,
-                            vqgan_config=vqgan_config)
-    hw = latent_shape(prior, shape); codes, secs, calls = [], 0.0, []
+    cfg = cli_sampler_config(
+        preset,
+        no_early_stop,
+        steps=steps,
+        temperature=temperature,
+        proportion=proportion,
+        order=order,
+        schedule=schedule,
+        top_k=top_k,
+        min_steps=min_steps,
+        tol=tol,
+        patience=patience,
+        stall=stall,
+    )
+    as_codes = out_suffix(check_out(out, folder=False), codes_ok=True) == '.npy'  # all before loading a model
+    prior, vq = load_models(
+        checkpoint,
+        vqgan,
+        name,
+        device,
+        need_vqgan=not as_codes,
+        allow_other_vqgan=allow_other_vqgan,
+        vqgan_config=vqgan_config,
+    )
+    hw = latent_shape(prior, shape)
+    codes, secs, calls = [], 0.0, []
     for i, m in enumerate(range(0, n, batch_size)):
-        r = sample(prior, min(batch_size, n - m), hw, labels=label, config=cfg, seed=seed + i, device=device, progress=True)
-        codes.append(r.codes); secs += r.seconds; calls.append(r.calls)
+        r = sample(
+            prior, min(batch_size, n - m), hw, labels=label, config=cfg, seed=seed + i, device=device, progress=True
+        )
+        codes.append(r.codes)
+        secs += r.seconds
+        calls.append(r.calls)
     codes = torch.cat(codes)
     print(f"\n{n} samples in {secs:.2f} s; mean calls {torch.cat(calls).float().mean():.1f} of {cfg.steps}")
     with atomic_path(out) as tmp:
         if as_codes:
-            with open(tmp, 'wb') as f: np.save(f, codes.cpu().numpy())   # a file handle: np.save adds no suffix
-        else: image_grid(decode_codes(vq, codes, batch_size), ncol=ncol).save(tmp)
-    print(f"wrote {out}")   # (returns nothing: a console script's return value becomes its exit status)
+            with open(tmp, 'wb') as f:
+                np.save(f, codes.cpu().numpy())  # a file handle: np.save adds no suffix
+        else:
+            image_grid(decode_codes(vq, codes, batch_size), ncol=ncol).save(tmp)
+    print(f"wrote {out}")  # (returns nothing: a console script's return value becomes its exit status)

@@ -18,63 +18,88 @@ __all__ = ['Noise', 'corrupt', 'sample_logits', 'unrolled_loss']
 @dataclass
 class Noise:
     "Uniform draws for one unrolled-loss call; every field is batch first, so `noise[i:j]` slices the batch."
-    rate: Tensor     # (b,) → each sample's corruption rate r = r_min + u·(r_max - r_min)
-    replace: Tensor  # (b, h, w): a code is replaced where this is < r
-    token: Tensor    # (b, h, w) → the replacement code ⌊u·v⌋
-    sample: Tensor   # (b, T-1, h, w) → inverse-CDF draws of z₂ … z_T
 
-    def __getitem__(self, i): return Noise(*(getattr(self, f.name)[i] for f in dataclasses.fields(self)))
-    def to(self, device): return Noise(*(getattr(self, f.name).to(device) for f in dataclasses.fields(self)))
+    rate: Tensor  # (b,) → each sample's corruption rate r = r_min + u·(r_max - r_min)
+    replace: Tensor  # (b, h, w): a code is replaced where this is < r
+    token: Tensor  # (b, h, w) → the replacement code ⌊u·v⌋
+    sample: Tensor  # (b, T-1, h, w) → inverse-CDF draws of z₂ … z_T
+
+    def __getitem__(self, i):
+        return Noise(*(getattr(self, f.name)[i] for f in dataclasses.fields(self)))
+
+    def to(self, device):
+        return Noise(*(getattr(self, f.name).to(device) for f in dataclasses.fields(self)))
 
     @classmethod
-    def draw(cls, b:int, h:int, w:int, unroll:int=2, # batch, grid, number of denoising steps T
-             generator:torch.Generator|None=None, device=None):
+    def draw(
+        cls,
+        b: int,
+        h: int,
+        w: int,
+        unroll: int = 2,  # batch, grid, number of denoising steps T
+        generator: torch.Generator | None = None,
+        device=None,
+    ):
         "Draw the noise for a batch of `b` grids of h×w codes and `unroll` steps."
         r = lambda *s: torch.rand(*s, generator=generator, device=device)
         return cls(r(b), r(b, h, w), r(b, h, w), r(b, unroll - 1, h, w))
 
 # %% ../nbs/07_sundae.ipynb #c010
-def corrupt(codes:Tensor, # (b, h, w) clean codes
-            num_tokens:int, # v, the vocabulary size
-            *, r_min:float=0., r_max:float=1., # the range of the per-sample corruption rate
-            noise:Noise|None=None # the draws to use; default: fresh from torch's generator
-           ) -> tuple[Tensor, Tensor]: # corrupted codes (b, h, w), replaced mask (b, h, w)
+def corrupt(
+    codes: Tensor,  # (b, h, w) clean codes
+    num_tokens: int,  # v, the vocabulary size
+    *,
+    r_min: float = 0.0,
+    r_max: float = 1.0,  # the range of the per-sample corruption rate
+    noise: Noise | None = None,  # the draws to use; default: fresh from torch's generator
+) -> tuple[Tensor, Tensor]:  # corrupted codes (b, h, w), replaced mask (b, h, w)
     "Replace each code by a uniform random one with a per-sample probability r ~ U(r_min, r_max)."
-    if not 0 <= r_min <= r_max <= 1: raise ValueError(f"need 0 ≤ r_min ≤ r_max ≤ 1, got r_min={r_min}, r_max={r_max}")
-    if noise is None: noise = Noise.draw(*codes.shape, unroll=1, device=codes.device)
+    if not 0 <= r_min <= r_max <= 1:
+        raise ValueError(f"need 0 ≤ r_min ≤ r_max ≤ 1, got r_min={r_min}, r_max={r_max}")
+    if noise is None:
+        noise = Noise.draw(*codes.shape, unroll=1, device=codes.device)
     rate = r_min + noise.rate * (r_max - r_min)
     mask = noise.replace < rate[:, None, None]
     token = (noise.token * num_tokens).long().clamp_(max=num_tokens - 1)
     return torch.where(mask, token, codes), mask
 
 # %% ../nbs/07_sundae.ipynb #c016
-def sample_logits(logits:Tensor, # (..., v)
-                  u:Tensor, # (...) uniforms in [0, 1)
-                  temperature:float=1.) -> Tensor: # (...) codes, LongTensor
+def sample_logits(
+    logits: Tensor,  # (..., v)
+    u: Tensor,  # (...) uniforms in [0, 1)
+    temperature: float = 1.0,
+) -> Tensor:  # (...) codes, LongTensor
     "Draw a code per position from softmax(logits / temperature) by inverse CDF with the uniforms `u`."
     cdf = (logits.detach().float() / temperature).softmax(-1).cumsum(-1)
-    i = torch.searchsorted(cdf, u[..., None].contiguous(), right=True)   # the first code whose F_i > u
+    i = torch.searchsorted(cdf, u[..., None].contiguous(), right=True)  # the first code whose F_i > u
     return i.squeeze(-1).clamp_(max=logits.shape[-1] - 1)
 
 # %% ../nbs/07_sundae.ipynb #c019
-def unrolled_loss(model:nn.Module, # `model(codes (b,h,w), labels) -> logits (b,h,w,v)`
-                  codes:Tensor, # (b, h, w) clean codes
-                  labels:Tensor|None=None, # (b,) class labels, or None
-                  *, num_tokens:int|None=None, # v; default `model.config.num_tokens`
-                  unroll:int=2, # T, the number of denoising steps
-                  r_min:float=0., r_max:float=1., temperature:float=1.,
-                  noise:Noise|None=None # the draws to use; default: fresh from torch's generator
-                 ) -> dict: # loss (with grad), acc, step_loss (T,), step_acc (T,), detached
+def unrolled_loss(
+    model: nn.Module,  # `model(codes (b,h,w), labels) -> logits (b,h,w,v)`
+    codes: Tensor,  # (b, h, w) clean codes
+    labels: Tensor | None = None,  # (b,) class labels, or None
+    *,
+    num_tokens: int | None = None,  # v; default `model.config.num_tokens`
+    unroll: int = 2,  # T, the number of denoising steps
+    r_min: float = 0.0,
+    r_max: float = 1.0,
+    temperature: float = 1.0,
+    noise: Noise | None = None,  # the draws to use; default: fresh from torch's generator
+) -> dict:  # loss (with grad), acc, step_loss (T,), step_acc (T,), detached
     "SUNDAE's T-step unrolled denoising loss: the mean cross-entropy of every step against the clean codes."
-    if unroll < 1: raise ValueError(f"unroll (T) must be ≥ 1, got {unroll}")
+    if unroll < 1:
+        raise ValueError(f"unroll (T) must be ≥ 1, got {unroll}")
     v = num_tokens or model.config.num_tokens
-    if noise is None: noise = Noise.draw(*codes.shape, unroll=unroll, device=codes.device)
+    if noise is None:
+        noise = Noise.draw(*codes.shape, unroll=unroll, device=codes.device)
     z, _ = corrupt(codes, v, r_min=r_min, r_max=r_max, noise=noise)
     losses, accs = [], []
     for t in range(unroll):
         logits = model(z, labels)
         losses.append(F.cross_entropy(rearrange(logits.float(), 'b h w v -> b v h w'), codes))
         accs.append((logits.detach().argmax(-1) == codes).float().mean())
-        if t + 1 < unroll: z = sample_logits(logits, noise.sample[:, t], temperature)
+        if t + 1 < unroll:
+            z = sample_logits(logits, noise.sample[:, t], temperature)
     losses, accs = torch.stack(losses), torch.stack(accs)
     return dict(loss=losses.mean(), acc=accs.mean(), step_loss=losses.detach(), step_acc=accs)

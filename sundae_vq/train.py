@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb #c002
 from __future__ import annotations
-import copy, dataclasses, hashlib, json, math, os, random, shutil, tempfile, time, warnings
+import copy, hashlib, json, math, os, random, shutil, tempfile, time, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,8 +16,19 @@ from fastcore.basics import patch
 from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
 
-from .core import (get_device, seed_everything, atomic_path, atomic_write, save_model, load_model,
-                            config_to_dict, config_from_dict, user_errors, UserError, check_number, check_out)
+from sundae_vq.core import (
+    get_device,
+    seed_everything,
+    atomic_path,
+    atomic_write,
+    save_model,
+    load_model,
+    config_to_dict,
+    user_errors,
+    UserError,
+    check_number,
+    check_out,
+)
 from .sundae import Noise, unrolled_loss
 from .latents import LatentDataset, store_fingerprint, vqgan_sha256
 from .hourglass import Hourglass, hourglass_preset
@@ -33,30 +44,30 @@ __all__ = ['TrainConfig', 'lr_factor', 'keyed_generator', 'StepSampler', 'split_
 # %% ../nbs/08_train.ipynb #c007
 @dataclass
 class TrainConfig:
-    steps:int=1000 # optimizer steps of the whole run (the cosine schedule ends here)
-    batch_size:int=32 # global batch, split over the processes
-    lr:float=3e-4 # peak learning rate
-    weight_decay:float=0.01 # AdamW decay, on matrices and embeddings only
-    betas:tuple=(0.9, 0.95)
-    warmup:int=100 # steps of linear warm-up from 0
-    schedule:str='constant' # after warm-up: 'constant' or 'cosine' (down to lr·min_lr_ratio)
-    min_lr_ratio:float=0.1
-    grad_clip:float=1.0 # max gradient norm; 0 turns clipping off
-    unroll:int=2 # T, the denoising steps of the unrolled loss
-    r_min:float=0.0 # corruption rate range
-    r_max:float=1.0
-    amp:str='auto' # 'auto' (bf16 autocast on CUDA, fp32 elsewhere), 'bf16' or 'none'
-    ema_decay:float=0.999 # EMA of the weights, used for sampling
-    log_every:int=10 # steps between metric records
-    eval_every:int=0 # steps between validations (0: only at the end of `fit`)
-    eval_batches:int=4 # global batches of the valid split per validation
-    ckpt_every:int=500 # steps between checkpoints (0: only at the end of `fit`)
-    keep:int=2 # checkpoints kept on disk
-    sample_every:int=0 # steps between grids of samples in out/samples (0: none); the trainer needs `vqgan=`
-    samples:int=16 # samples in such a grid (EMA weights, the same seed every time)
-    tensorboard:bool=False # also log to out/tensorboard (the [tensorboard] extra)
-    seed:int=0 # data order, corruption and sampling noise all derive from it
-    num_workers:int=0 # DataLoader workers per process
+    steps: int = 1000  # optimizer steps of the whole run (the cosine schedule ends here)
+    batch_size: int = 32  # global batch, split over the processes
+    lr: float = 3e-4  # peak learning rate
+    weight_decay: float = 0.01  # AdamW decay, on matrices and embeddings only
+    betas: tuple = (0.9, 0.95)
+    warmup: int = 100  # steps of linear warm-up from 0
+    schedule: str = 'constant'  # after warm-up: 'constant' or 'cosine' (down to lr·min_lr_ratio)
+    min_lr_ratio: float = 0.1
+    grad_clip: float = 1.0  # max gradient norm; 0 turns clipping off
+    unroll: int = 2  # T, the denoising steps of the unrolled loss
+    r_min: float = 0.0  # corruption rate range
+    r_max: float = 1.0
+    amp: str = 'auto'  # 'auto' (bf16 autocast on CUDA, fp32 elsewhere), 'bf16' or 'none'
+    ema_decay: float = 0.999  # EMA of the weights, used for sampling
+    log_every: int = 10  # steps between metric records
+    eval_every: int = 0  # steps between validations (0: only at the end of `fit`)
+    eval_batches: int = 4  # global batches of the valid split per validation
+    ckpt_every: int = 500  # steps between checkpoints (0: only at the end of `fit`)
+    keep: int = 2  # checkpoints kept on disk
+    sample_every: int = 0  # steps between grids of samples in out/samples (0: none); the trainer needs `vqgan=`
+    samples: int = 16  # samples in such a grid (EMA weights, the same seed every time)
+    tensorboard: bool = False  # also log to out/tensorboard (the [tensorboard] extra)
+    seed: int = 0  # data order, corruption and sampling noise all derive from it
+    num_workers: int = 0  # DataLoader workers per process
 
     def __post_init__(self):
         if self.schedule not in ('constant', 'cosine'):
@@ -69,20 +80,26 @@ class TrainConfig:
             check_number(k, getattr(self, k), 0, integer=True)
         check_number('seed', self.seed, integer=True)
         check_number('lr', self.lr, 0, lo_open=True)
-        for k in ('weight_decay', 'grad_clip'): check_number(k, getattr(self, k), 0)
-        for k in ('min_lr_ratio', 'r_min', 'r_max'): check_number(k, getattr(self, k), 0, 1)
-        if self.r_min > self.r_max: raise UserError(f"need r_min ≤ r_max, got {self.r_min}, {self.r_max}: swap them")
+        for k in ('weight_decay', 'grad_clip'):
+            check_number(k, getattr(self, k), 0)
+        for k in ('min_lr_ratio', 'r_min', 'r_max'):
+            check_number(k, getattr(self, k), 0, 1)
+        if self.r_min > self.r_max:
+            raise UserError(f"need r_min ≤ r_max, got {self.r_min}, {self.r_max}: swap them")
         check_number('ema_decay', self.ema_decay, 0, 1, hi_open=True)
-        if len(self.betas) != 2: raise UserError(f"betas must be two numbers (β1, β2), got {self.betas!r}")
-        for b in self.betas: check_number('betas', b, 0, 1, hi_open=True)
-
+        if len(self.betas) != 2:
+            raise UserError(f"betas must be two numbers (β1, β2), got {self.betas!r}")
+        for b in self.betas:
+            check_number('betas', b, 0, 1, hi_open=True)
 
 # %% ../nbs/08_train.ipynb #c010
-def lr_factor(step:int, config:TrainConfig) -> float:
+def lr_factor(step: int, config: TrainConfig) -> float:
     "The learning-rate multiplier at `step`: linear warm-up, then constant or cosine."
     c = config
-    if step < c.warmup: return (step + 1) / c.warmup
-    if c.schedule == 'constant': return 1.0
+    if step < c.warmup:
+        return (step + 1) / c.warmup
+    if c.schedule == 'constant':
+        return 1.0
     p = min(1.0, (step - c.warmup) / max(1, c.steps - c.warmup))
     return c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p))
 
@@ -95,10 +112,23 @@ def keyed_generator(*keys) -> torch.Generator:
 # %% ../nbs/08_train.ipynb #c016
 class StepSampler:
     "Batches of indices for steps start, start+1, …: global batches of shuffled epochs, this process's slice of each."
-    def __init__(self, n:int, batch_size:int, *, # dataset size, global batch
-                 seed:int=0, rank:int=0, world:int=1, start:int=0):
-        if n < batch_size: raise ValueError(f"the dataset has {n} items, fewer than one batch of {batch_size}: lower the batch size")
-        if batch_size % world: raise ValueError(f"batch size {batch_size} does not split over {world} processes: use a multiple of {world}")
+
+    def __init__(
+        self,
+        n: int,  # dataset size
+        batch_size: int,  # global batch
+        *,
+        seed: int = 0,
+        rank: int = 0,
+        world: int = 1,
+        start: int = 0,
+    ):
+        if n < batch_size:
+            raise ValueError(f"the dataset has {n} items, fewer than one batch of {batch_size}: lower the batch size")
+        if batch_size % world:
+            raise ValueError(
+                f"batch size {batch_size} does not split over {world} processes: use a multiple of {world}"
+            )
         self.n, self.bs, self.seed, self.rank, self.world, self.start = n, batch_size, seed, rank, world, start
         self.per_epoch, self.local = n // batch_size, batch_size // world
 
@@ -106,51 +136,77 @@ class StepSampler:
         step, epoch, perm = self.start, None, None
         while True:
             e, i = divmod(step, self.per_epoch)
-            if e != epoch: epoch, perm = e, torch.randperm(self.n, generator=keyed_generator('data', self.seed, e))
+            if e != epoch:
+                epoch, perm = e, torch.randperm(self.n, generator=keyed_generator('data', self.seed, e))
             lo = i * self.bs + self.rank * self.local
-            yield perm[lo: lo + self.local].tolist(); step += 1
+            yield perm[lo : lo + self.local].tolist()
+            step += 1
 
 # %% ../nbs/08_train.ipynb #c019
-def split_batch(batch) -> tuple[Tensor, Tensor|None]:
+def split_batch(batch) -> tuple[Tensor, Tensor | None]:
     "(codes, labels or None) from an item or batch that is codes, (codes,) or (codes, labels)."
     if isinstance(batch, (tuple, list)):
-        if len(batch) not in (1, 2): raise ValueError(f"expected items codes or (codes, label), got a tuple of {len(batch)}")
+        if len(batch) not in (1, 2):
+            raise ValueError(f"expected items codes or (codes, label), got a tuple of {len(batch)}")
         return batch[0].long(), (torch.as_tensor(batch[1]).long() if len(batch) == 2 else None)
     return batch.long(), None
 
+
 def _store_vocab(ds):
     for name in ('num_tokens', 'v', 'n_embed'):
-        if isinstance(getattr(ds, name, None), int): return getattr(ds, name)
+        if isinstance(getattr(ds, name, None), int):
+            return getattr(ds, name)
     meta = getattr(ds, 'meta', None)
     return meta.get('v') if isinstance(meta, dict) else None
 
 # %% ../nbs/08_train.ipynb #c020
-def check_data(model:nn.Module, ds:Dataset, name:str='train') -> tuple[int, int]:
+def check_data(model: nn.Module, ds: Dataset, name: str = 'train') -> tuple[int, int]:
     "Refuse a dataset whose codes, vocabulary, labels or grid do not fit `model`; return its grid (h, w)."
-    cfg = model.config; v, k = cfg.num_tokens, getattr(cfg, 'num_classes', 0)
-    if len(ds) == 0: raise ValueError(f"the {name} split is empty")
+    cfg = model.config
+    v, k = cfg.num_tokens, getattr(cfg, 'num_classes', 0)
+    if len(ds) == 0:
+        raise ValueError(f"the {name} split is empty")
     codes, label = split_batch(ds[0])
-    if codes.ndim != 2: raise ValueError(f"{name} items must be code grids (h, w), got shape {tuple(codes.shape)}")
+    if codes.ndim != 2:
+        raise ValueError(f"{name} items must be code grids (h, w), got shape {tuple(codes.shape)}")
     if (sv := _store_vocab(ds)) is not None and sv != v:
-        raise ValueError(f"the {name} store has a vocabulary of {sv} codes but the model has num_tokens={v}: build the model with num_tokens={sv}")
+        raise ValueError(
+            f"the {name} store has a vocabulary of {sv} codes but the model has num_tokens={v}: build the model with num_tokens={sv}"
+        )
     if codes.min() < 0 or codes.max() >= v:
-        raise ValueError(f"{name} codes span [{codes.min()}, {codes.max()}] but the model has num_tokens={v}: build the model with num_tokens > {codes.max()}")
+        raise ValueError(
+            f"{name} codes span [{codes.min()}, {codes.max()}] but the model has num_tokens={v}: build the model with num_tokens > {codes.max()}"
+        )
     if (label is None) != (k == 0):
-        raise ValueError(f"the {name} items {'have no' if label is None else 'have'} labels but the model has num_classes={k}: "
-                         + ("build it with num_classes=0 or use labelled data" if label is None else "build it with num_classes > 0 or drop the labels"))
+        raise ValueError(
+            f"the {name} items {'have no' if label is None else 'have'} labels but the model has num_classes={k}: "
+            + (
+                "build it with num_classes=0 or use labelled data"
+                if label is None
+                else "build it with num_classes > 0 or drop the labels"
+            )
+        )
     p = next(model.parameters())
     try:
-        with torch.no_grad(): out = model(codes[None].to(p.device), None if label is None else label[None].to(p.device))
-    except Exception as e: raise ValueError(f"the model does not take the {name} grid {tuple(codes.shape)}: {e}") from None
-    if out.shape != (1, *codes.shape, v): raise ValueError(f"the model maps a {tuple(codes.shape)} grid to logits {tuple(out.shape)}, expected {(1, *codes.shape, v)}")
+        with torch.no_grad():
+            out = model(codes[None].to(p.device), None if label is None else label[None].to(p.device))
+    except Exception as e:
+        raise ValueError(f"the model does not take the {name} grid {tuple(codes.shape)}: {e}") from None
+    if out.shape != (1, *codes.shape, v):
+        raise ValueError(
+            f"the model maps a {tuple(codes.shape)} grid to logits {tuple(out.shape)}, expected {(1, *codes.shape, v)}"
+        )
     return tuple(codes.shape)
 
 # %% ../nbs/08_train.ipynb #c024
 class UnrolledLoss(nn.Module):
     "The unrolled denoising loss of `model` as a module: forward(codes, labels, noise) → dict of loss and metrics."
-    def __init__(self, model:nn.Module, *, unroll:int=2, r_min:float=0., r_max:float=1.):
-        super().__init__(); self.model, self.kw = model, dict(unroll=unroll, r_min=r_min, r_max=r_max)
-    def forward(self, codes:Tensor, labels:Tensor|None=None, noise:Noise|None=None) -> dict:
+
+    def __init__(self, model: nn.Module, *, unroll: int = 2, r_min: float = 0.0, r_max: float = 1.0):
+        super().__init__()
+        self.model, self.kw = model, dict(unroll=unroll, r_min=r_min, r_max=r_max)
+
+    def forward(self, codes: Tensor, labels: Tensor | None = None, noise: Noise | None = None) -> dict:
         return unrolled_loss(self.model, codes, labels, num_tokens=self.model.config.num_tokens, noise=noise, **self.kw)
 
 # %% ../nbs/08_train.ipynb #c027
@@ -158,7 +214,8 @@ def dist_env() -> tuple[int, int, int]:
     "(rank, world size, local rank) from torchrun's environment; (0, 1, 0) without it."
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
 
-def init_distributed(device:torch.device):
+
+def init_distributed(device: torch.device):
     "Join torchrun's process group (NCCL on CUDA, gloo otherwise) unless alone or already joined."
     if dist_env()[1] > 1 and not dist.is_initialized():
         dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
@@ -168,73 +225,112 @@ def rng_state() -> dict:
     "The global generators' states (torch CPU and CUDA, NumPy, Python) as tensors and numbers."
     _, keys, pos, has_gauss, gauss = np.random.get_state()
     version, py, py_gauss = random.getstate()
-    return dict(torch=torch.get_rng_state(), cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-                numpy=dict(keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)),
-                python=dict(version=version, state=torch.tensor(py, dtype=torch.int64), gauss=py_gauss))
+    return dict(
+        torch=torch.get_rng_state(),
+        cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+        numpy=dict(
+            keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)
+        ),
+        python=dict(version=version, state=torch.tensor(py, dtype=torch.int64), gauss=py_gauss),
+    )
 
-def set_rng_state(s:dict):
+
+def set_rng_state(s: dict):
     "Restore the generators from `rng_state()`'s dict."
     torch.set_rng_state(s['torch'].cpu())
-    if s['cuda'] and torch.cuda.is_available(): torch.cuda.set_rng_state_all([t.cpu() for t in s['cuda']])
-    n = s['numpy']; np.random.set_state(('MT19937', n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
-    p = s['python']; random.setstate((p['version'], tuple(p['state'].tolist()), p['gauss']))
+    if s['cuda'] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([t.cpu() for t in s['cuda']])
+    n = s['numpy']
+    np.random.set_state(('MT19937', n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
+    p = s['python']
+    random.setstate((p['version'], tuple(p['state'].tolist()), p['gauss']))
 
 # %% ../nbs/08_train.ipynb #c032a
-def data_record(ds:Dataset) -> dict:
+def data_record(ds: Dataset) -> dict:
     "What a checkpoint records of its data: a latent store's fingerprint and its VQ-GAN's sha256 ({} for others)."
-    if not isinstance(ds, LatentDataset): return {}
+    if not isinstance(ds, LatentDataset):
+        return {}
     return dict(store_sha256=store_fingerprint(ds.store), vqgan_sha256=ds.meta.get('vqgan_sha256'))
 
-def _check_resumed_data(ckpt:Path, now:dict, allow:bool):
+
+def _check_resumed_data(ckpt: Path, now: dict, allow: bool):
     "Refuse to resume `ckpt` on another store or VQ-GAN than its own, unless `allow`; warn if it has no record."
-    was = json.loads((ckpt/'model.json').read_text()).get('metadata', {})
+    was = json.loads((ckpt / 'model.json').read_text()).get('metadata', {})
     if now and 'store_sha256' not in was:
-        warnings.warn(f"{ckpt} does not record the latent store it was trained on (written before checkpoints "
-                      "did): resuming without checking that this is the same store")
-    diff = [(k, w) for k, w in (('vqgan_sha256', 'codes of another VQ-GAN'), ('store_sha256', 'another latent store'))
-            if now and k in was and was[k] != now.get(k)]
-    if not diff: return
+        warnings.warn(
+            f"{ckpt} does not record the latent store it was trained on (written before checkpoints "
+            "did): resuming without checking that this is the same store"
+        )
+    diff = [
+        (k, w)
+        for k, w in (('vqgan_sha256', 'codes of another VQ-GAN'), ('store_sha256', 'another latent store'))
+        if now and k in was and was[k] != now.get(k)
+    ]
+    if not diff:
+        return
     k, what = diff[0]
     msg = f"{ckpt} was trained on {what} ({k} {str(was[k])[:12]}…, this store's {str(now.get(k))[:12]}…)"
-    if not allow: raise UserError(f"{msg}: resume on the store it was trained on, or pass allow_other_store=True "
-                                  "(--allow_other_store) to go on with this one")
+    if not allow:
+        raise UserError(
+            f"{msg}: resume on the store it was trained on, or pass allow_other_store=True "
+            "(--allow_other_store) to go on with this one"
+        )
     warnings.warn(f"{msg}: going on with this one (allow_other_store)")
 
 # %% ../nbs/08_train.ipynb #c032b
-def _check_watch(c:TrainConfig, model:nn.Module, vqgan:nn.Module|None):
+def _check_watch(c: TrainConfig, model: nn.Module, vqgan: nn.Module | None):
     "Refuse, before any work, a watch that cannot run: TensorBoard missing, no VQ-GAN (or another vocabulary's) to decode."
-    if c.tensorboard: need_tensorboard()
+    if c.tensorboard:
+        need_tensorboard()
     if c.sample_every and vqgan is None:
         raise ValueError("sample_every needs the VQ-GAN that decodes the codes: pass vqgan= (--vqgan PATH)")
     if vqgan is not None and vqgan.config.n_embed != model.config.num_tokens:
-        raise ValueError(f"the VQ-GAN has {vqgan.config.n_embed} codes but the prior {model.config.num_tokens}: pass the store's VQ-GAN")
+        raise ValueError(
+            f"the VQ-GAN has {vqgan.config.n_embed} codes but the prior {model.config.num_tokens}: pass the store's VQ-GAN"
+        )
 
 # %% ../nbs/08_train.ipynb #c033
 class Trainer:
     "Train a prior with SUNDAE's unrolled loss: AdamW, warm-up, clipping, AMP, EMA, validation, checkpoints, DDP."
-    def __init__(self, model:nn.Module, # `Model(config)` with the prior's interface
-                 train_ds:Dataset, valid_ds:Dataset|None=None, # items: codes (h, w) or (codes, label)
-                 *, config:TrainConfig|None=None, out:str|Path, # folder for checkpoints and metrics.jsonl
-                 resume:bool=False, # continue the run in `out` (if there is one)
-                 allow_other_store:bool=False, # resume even on a store (or VQ-GAN) other than the checkpoint's
-                 vqgan:nn.Module|None=None, # decodes the grids of `config.sample_every` (the store's VQ-GAN)
-                 loss_fn=None, # model → loss module with `UnrolledLoss`'s forward(codes, labels, noise) → dict; default `UnrolledLoss`
-                 device=None, progress:bool=True): # device: default CUDA (this process's GPU) → MPS → CPU
+
+    def __init__(
+        self,
+        model: nn.Module,  # `Model(config)` with the prior's interface
+        train_ds: Dataset,
+        valid_ds: Dataset | None = None,  # items: codes (h, w) or (codes, label)
+        *,
+        config: TrainConfig | None = None,
+        out: str | Path,  # folder for checkpoints and metrics.jsonl
+        resume: bool = False,  # continue the run in `out` (if there is one)
+        allow_other_store: bool = False,  # resume even on a store (or VQ-GAN) other than the checkpoint's
+        vqgan: nn.Module | None = None,  # decodes the grids of `config.sample_every` (the store's VQ-GAN)
+        loss_fn=None,  # model → loss module with `UnrolledLoss`'s forward(codes, labels, noise) → dict; default `UnrolledLoss`
+        device=None,
+        progress: bool = True,  # device: default CUDA (this process's GPU) → MPS → CPU
+    ):
         self.config, self.out, self.progress = (c := config or TrainConfig()), Path(out), progress
         self.rank, self.world, local = dist_env()
-        check_out(self.out)   # before any work: a file or an unwritable place fails now, not at the first log
+        check_out(self.out)  # before any work: a file or an unwritable place fails now, not at the first log
         _check_watch(c, model, vqgan)
         latest = latest_checkpoint(self.out)
         if latest is not None and not resume:
-            raise FileExistsError(f"{self.out} already holds a run (checkpoint {latest.name}): pass resume=True (--resume) to continue it, or choose another folder")
-        if c.batch_size % self.world: raise ValueError(f"batch size {c.batch_size} does not split over {self.world} processes: use a multiple of {self.world}")
+            raise FileExistsError(
+                f"{self.out} already holds a run (checkpoint {latest.name}): pass resume=True (--resume) to continue it, or choose another folder"
+            )
+        if c.batch_size % self.world:
+            raise ValueError(
+                f"batch size {c.batch_size} does not split over {self.world} processes: use a multiple of {self.world}"
+            )
         self.train_ds, self.valid_ds, self.data = train_ds, valid_ds, data_record(train_ds)
-        if latest is not None: _check_resumed_data(latest, self.data, allow_other_store)
+        if latest is not None:
+            _check_resumed_data(latest, self.data, allow_other_store)
         self.grid = check_data(model, train_ds, 'train')
-        if valid_ds is not None and check_data(model, valid_ds, 'valid') != self.grid: raise ValueError("the valid grid differs from the train grid")
-        StepSampler(len(train_ds), c.batch_size, world=self.world)   # raises if the split is smaller than a batch
+        if valid_ds is not None and check_data(model, valid_ds, 'valid') != self.grid:
+            raise ValueError("the valid grid differs from the train grid")
+        StepSampler(len(train_ds), c.batch_size, world=self.world)  # raises if the split is smaller than a batch
         self.device = get_device(f'cuda:{local}' if device is None and torch.cuda.is_available() else device)
-        if self.device.type == 'cuda': torch.cuda.set_device(self.device)
+        if self.device.type == 'cuda':
+            torch.cuda.set_device(self.device)
         init_distributed(self.device)
         self.model = model.to(self.device)
         self.ema = copy.deepcopy(self.model).requires_grad_(False).eval()
@@ -242,372 +338,571 @@ class Trainer:
         self.loss = self.loss_fn(self.model)
         ddp_dev = [self.device.index] if self.device.type == 'cuda' else None
         self.ddp = DistributedDataParallel(self.loss, device_ids=ddp_dev) if self.world > 1 else self.loss
-        decay = [p for p in self.model.parameters() if p.ndim >= 2]; rest = [p for p in self.model.parameters() if p.ndim < 2]
-        self.opt = torch.optim.AdamW([dict(params=decay, weight_decay=c.weight_decay), dict(params=rest, weight_decay=0.)], lr=c.lr, betas=c.betas)
+        decay = [p for p in self.model.parameters() if p.ndim >= 2]
+        rest = [p for p in self.model.parameters() if p.ndim < 2]
+        self.opt = torch.optim.AdamW(
+            [dict(params=decay, weight_decay=c.weight_decay), dict(params=rest, weight_decay=0.0)],
+            lr=c.lr,
+            betas=c.betas,
+        )
         self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: lr_factor(s, c))
-        self.step, self.metrics = 0, self.out/'metrics.jsonl'
-        if latest is not None: self.load_state(latest)
-        else: seed_everything(c.seed * 1000 + self.rank)   # the network's own draws (dropout) start from the seed too
-        if latest is not None and self.rank == 0: _repair_latest(self.out, latest)
+        self.step, self.metrics = 0, self.out / 'metrics.jsonl'
+        if latest is not None:
+            self.load_state(latest)
+        else:
+            seed_everything(c.seed * 1000 + self.rank)  # the network's own draws (dropout) start from the seed too
+        if latest is not None and self.rank == 0:
+            _repair_latest(self.out, latest)
         self.vqgan = vqgan.to(self.device).eval() if vqgan is not None and self.rank == 0 else None
-        self.tb = TensorBoardLog(self.out/'tensorboard', resume_step=self.step) if c.tensorboard and self.rank == 0 else None
+        self.tb = (
+            TensorBoardLog(self.out / 'tensorboard', resume_step=self.step)
+            if c.tensorboard and self.rank == 0
+            else None
+        )
 
 # %% ../nbs/08_train.ipynb #c035
-def amp_context(amp:str, device:torch.device):
+def amp_context(amp: str, device: torch.device):
     "bf16 autocast when `amp` is 'bf16' (or 'auto' on CUDA), else a disabled (fp32) one."
     on = amp == 'bf16' or (amp == 'auto' and device.type == 'cuda')
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=on)
 
+
 @patch
-def autocast(self:Trainer):
+def autocast(self: Trainer):
     "This trainer's autocast context (see `amp_context`)."
     return amp_context(self.config.amp, self.device)
 
-@patch
-@torch.no_grad()
-def update_ema(self:Trainer):
-    "Move the EMA weights towards the current ones (and copy the buffers)."
-    d = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
-    for e, p in zip(self.ema.parameters(), self.model.parameters()): e.lerp_(p.detach(), 1 - d)
-    for e, b in zip(self.ema.buffers(), self.model.buffers()): e.copy_(b)
 
 @patch
-def all_mean(self:Trainer, x:Tensor) -> Tensor:
+@torch.no_grad()
+def update_ema(self: Trainer):
+    "Move the EMA weights towards the current ones (and copy the buffers)."
+    d = min(self.config.ema_decay, (1 + self.step) / (10 + self.step))
+    for e, p in zip(self.ema.parameters(), self.model.parameters()):
+        e.lerp_(p.detach(), 1 - d)
+    for e, b in zip(self.ema.buffers(), self.model.buffers()):
+        e.copy_(b)
+
+
+@patch
+def all_mean(self: Trainer, x: Tensor) -> Tensor:
     "The mean of `x` over the processes (itself when alone)."
-    if self.world > 1: x = x.clone(); dist.all_reduce(x); x /= self.world
+    if self.world > 1:
+        x = x.clone()
+        dist.all_reduce(x)
+        x /= self.world
     return x
 
 # %% ../nbs/08_train.ipynb #c037
 @patch
-def train_step(self:Trainer, codes:Tensor, labels:Tensor|None) -> Tensor: # → [loss, acc, loss of each step]
+def train_step(self: Trainer, codes: Tensor, labels: Tensor | None) -> Tensor:  # → [loss, acc, loss of each step]
     "Forward the unrolled loss on this process's slice, check it is finite, step the optimizer, EMA and schedule."
     c, b = self.config, len(codes)
     noise = Noise.draw(c.batch_size, *self.grid, unroll=c.unroll, generator=keyed_generator('noise', c.seed, self.step))
-    noise = noise[self.rank * b: (self.rank + 1) * b].to(self.device)
+    noise = noise[self.rank * b : (self.rank + 1) * b].to(self.device)
     self.model.train()
-    with self.autocast(): out = self.ddp(codes.to(self.device), None if labels is None else labels.to(self.device), noise)
+    with self.autocast():
+        out = self.ddp(codes.to(self.device), None if labels is None else labels.to(self.device), noise)
     stats = self.all_mean(torch.cat([out['loss'].detach()[None], out['acc'][None], out['step_loss']]).float())
     if not stats.isfinite().all():
         last = latest_checkpoint(self.out)
-        raise FloatingPointError(f"non-finite loss {stats[0].item()} at step {self.step}; training stopped. The last good checkpoint "
-                                 f"is {last if last else 'none (nothing saved yet)'}: lower the learning rate or check the data, then resume")
-    self.opt.zero_grad(set_to_none=True); out['loss'].backward()
+        raise FloatingPointError(
+            f"non-finite loss {stats[0].item()} at step {self.step}; training stopped. The last good checkpoint "
+            f"is {last if last else 'none (nothing saved yet)'}: lower the learning rate or check the data, then resume"
+        )
+    self.opt.zero_grad(set_to_none=True)
+    out['loss'].backward()
     gnorm = nn.utils.clip_grad_norm_(self.model.parameters(), c.grad_clip if c.grad_clip > 0 else math.inf)
-    self.opt.step(); self.sched.step(); self.step += 1; self.update_ema()
+    self.opt.step()
+    self.sched.step()
+    self.step += 1
+    self.update_ema()
     return torch.cat([stats, gnorm.detach().float().cpu()[None]])
 
 # %% ../nbs/08_train.ipynb #c039
 @patch
 @torch.no_grad()
-def evaluate(self:Trainer) -> dict:
+def evaluate(self: Trainer) -> dict:
     "Unrolled loss and accuracy of the weights and of the EMA on the valid split."
-    c = self.config; n = min(len(self.valid_ds), c.eval_batches * c.batch_size)
-    sums = torch.zeros(5, dtype=torch.float64, device=self.device)    # count, loss, acc, ema loss, ema acc (on the device: NCCL reduces no CPU tensors)
+    c = self.config
+    n = min(len(self.valid_ds), c.eval_batches * c.batch_size)
+    sums = torch.zeros(
+        5, dtype=torch.float64, device=self.device
+    )  # count, loss, acc, ema loss, ema acc (on the device: NCCL reduces no CPU tensors)
     self.model.eval()
     for i, lo in enumerate(range(0, n, c.batch_size)):
-        m = min(c.batch_size, n - lo); a, z = lo + self.rank * m // self.world, lo + (self.rank + 1) * m // self.world
-        if a == z: continue
+        m = min(c.batch_size, n - lo)
+        a, z = lo + self.rank * m // self.world, lo + (self.rank + 1) * m // self.world
+        if a == z:
+            continue
         codes, labels = split_batch(torch.utils.data.default_collate([self.valid_ds[j] for j in range(a, z)]))
-        noise = Noise.draw(m, *self.grid, unroll=c.unroll, generator=keyed_generator('valid', c.seed, i))[a - lo: z - lo].to(self.device)
+        noise = Noise.draw(m, *self.grid, unroll=c.unroll, generator=keyed_generator('valid', c.seed, i))[
+            a - lo : z - lo
+        ].to(self.device)
         codes, labels = codes.to(self.device), None if labels is None else labels.to(self.device)
         with self.autocast():
             o, e = self.loss(codes, labels, noise), self.loss_fn(self.ema)(codes, labels, noise)
-        sums += torch.stack([torch.tensor(float(z - a), device=self.device), o['loss'] * (z - a), o['acc'] * (z - a), e['loss'] * (z - a), e['acc'] * (z - a)]).double()
-    if self.world > 1: dist.all_reduce(sums)
-    return dict(zip(['valid_loss', 'valid_acc', 'valid_ema_loss', 'valid_ema_acc'], (sums[1:] / sums[0]).cpu().tolist()))
+        sums += torch.stack(
+            [
+                torch.tensor(float(z - a), device=self.device),
+                o['loss'] * (z - a),
+                o['acc'] * (z - a),
+                e['loss'] * (z - a),
+                e['acc'] * (z - a),
+            ]
+        ).double()
+    if self.world > 1:
+        dist.all_reduce(sums)
+    return dict(
+        zip(['valid_loss', 'valid_acc', 'valid_ema_loss', 'valid_ema_acc'], (sums[1:] / sums[0]).cpu().tolist())
+    )
 
 # %% ../nbs/08_train.ipynb #c041
 _CKPT_FILES = ('model.safetensors', 'model.json', 'ema.safetensors', 'ema.json', 'trainer.pt')
 
-def _ckpt_step(ckpt:Path) -> int|None:
+
+def _ckpt_step(ckpt: Path) -> int | None:
     "The step of a folder named ckpt-NNNNNNN, or None for any other name."
     s = ckpt.name.removeprefix('ckpt-')
     return int(s) if ckpt.name.startswith('ckpt-') and s.isdigit() else None
 
-def _complete(ckpt:Path) -> bool:
-    return all((ckpt/f).exists() for f in _CKPT_FILES)
 
-def latest_checkpoint(out:str|Path) -> Path|None:
+def _complete(ckpt: Path) -> bool:
+    return all((ckpt / f).exists() for f in _CKPT_FILES)
+
+
+def latest_checkpoint(out: str | Path) -> Path | None:
     "The folder of the newest complete checkpoint in a training folder `out`, or None."
     out = Path(out)
-    p = out/'latest.json'
-    named = out/json.loads(p.read_text())['checkpoint'] if p.exists() else None
+    p = out / 'latest.json'
+    named = out / json.loads(p.read_text())['checkpoint'] if p.exists() else None
     if named is not None and not _complete(named):
         raise FileNotFoundError(f"{p} points at {named}, which is missing or incomplete: remove {p} to start over")
     lo = -1 if named is None else _ckpt_step(named)
-    if lo is None: return named   # a folder named by hand, not by the trainer
+    if lo is None:
+        return named  # a folder named by hand, not by the trainer
     newer = [f for f in out.glob('ckpt-*') if (_ckpt_step(f) or -1) > lo and _complete(f)]
     return max(newer, key=_ckpt_step, default=named)
 
 # %% ../nbs/08_train.ipynb #c041a
-def load_trained(out:str|Path, ema:bool=True, map_location='cpu') -> nn.Module:
+def load_trained(out: str | Path, ema: bool = True, map_location='cpu') -> nn.Module:
     "The prior of the latest checkpoint in `out` (or of a checkpoint folder): its EMA weights unless `ema=False`."
     return load_model(_checkpoint_folder(out), 'ema' if ema else 'model', map_location=map_location)
 
-def _checkpoint_folder(out:str|Path) -> Path:
+
+def _checkpoint_folder(out: str | Path) -> Path:
     "`out` if it is a checkpoint folder, else the latest checkpoint of training folder `out`."
     out = Path(out)
-    ckpt = out if (out/'trainer.pt').exists() else latest_checkpoint(out)
+    ckpt = out if (out / 'trainer.pt').exists() else latest_checkpoint(out)
     if ckpt is None:
-        raise FileNotFoundError(f"no checkpoint in {out}: expected latest.json written by the trainer, "
-                                "or a ckpt-* folder")
+        raise FileNotFoundError(
+            f"no checkpoint in {out}: expected latest.json written by the trainer, or a ckpt-* folder"
+        )
     return ckpt
 
-def checkpoint_vqgan_sha256(out:str|Path|nn.Module # a training or checkpoint folder, or a prior from `load_trained`
-                           ) -> str|None:
+
+def checkpoint_vqgan_sha256(
+    out: str | Path | nn.Module,  # a training or checkpoint folder, or a prior from `load_trained`
+) -> str | None:
     "The `vqgan_sha256` of the VQ-GAN whose codes a prior was trained on; None if its checkpoint predates the record."
-    if isinstance(out, nn.Module): return getattr(out, 'metadata', {}).get('vqgan_sha256')
-    return json.loads((_checkpoint_folder(out)/'model.json').read_text()).get('metadata', {}).get('vqgan_sha256')
+    if isinstance(out, nn.Module):
+        return getattr(out, 'metadata', {}).get('vqgan_sha256')
+    return json.loads((_checkpoint_folder(out) / 'model.json').read_text()).get('metadata', {}).get('vqgan_sha256')
 
-def _point_latest(out:Path, ckpt:Path):
+
+def _point_latest(out: Path, ckpt: Path):
     "Point `out/latest.json` at checkpoint folder `ckpt` (atomically)."
-    with atomic_write(out/'latest.json') as f: json.dump(dict(checkpoint=ckpt.name, step=_ckpt_step(ckpt)), f)
+    with atomic_write(out / 'latest.json') as f:
+        json.dump(dict(checkpoint=ckpt.name, step=_ckpt_step(ckpt)), f)
 
-def _repair_latest(out:Path, ckpt:Path):
+
+def _repair_latest(out: Path, ckpt: Path):
     "Point latest.json at `ckpt`, the newest complete checkpoint, when it names an older one (or is missing)."
-    p = out/'latest.json'
-    if p.exists() and json.loads(p.read_text())['checkpoint'] == ckpt.name: return
-    warnings.warn(f"{ckpt} is complete but {p} did not name it (the run was killed between the two writes): "
-                  f"{p.name} now points at it, and training resumes from step {_ckpt_step(ckpt)}")
+    p = out / 'latest.json'
+    if p.exists() and json.loads(p.read_text())['checkpoint'] == ckpt.name:
+        return
+    warnings.warn(
+        f"{ckpt} is complete but {p} did not name it (the run was killed between the two writes): "
+        f"{p.name} now points at it, and training resumes from step {_ckpt_step(ckpt)}"
+    )
     _point_latest(out, ckpt)
 
 # %% ../nbs/08_train.ipynb #c042
 @patch
-def _write_checkpoint(self:Trainer, final:Path, ranks:list):
+def _write_checkpoint(self: Trainer, final: Path, ranks: list):
     "Write this step's checkpoint under a temporary name, then rename it to `final`."
     self.out.mkdir(parents=True, exist_ok=True)
-    for o in self.out.glob('.ckpt-*'): shutil.rmtree(o, ignore_errors=True)   # left by a killed run
+    for o in self.out.glob('.ckpt-*'):
+        shutil.rmtree(o, ignore_errors=True)  # left by a killed run
     tmp = Path(tempfile.mkdtemp(prefix=f'.{final.name}.', dir=self.out))
     try:
         meta = dict(step=self.step, latent_shape=list(self.grid), train_config=config_to_dict(self.config), **self.data)
         save_model(self.model, tmp, 'model', metadata=meta)
         save_model(self.ema, tmp, 'ema', metadata=meta)
-        state = dict(step=self.step, optimizer=self.opt.state_dict(), scheduler=self.sched.state_dict(),
-                     rng=rng_state(), rng_ranks=ranks if self.world > 1 else [], world=self.world)
-        with atomic_path(tmp/'trainer.pt') as p: torch.save(state, p)
+        state = dict(
+            step=self.step,
+            optimizer=self.opt.state_dict(),
+            scheduler=self.sched.state_dict(),
+            rng=rng_state(),
+            rng_ranks=ranks if self.world > 1 else [],
+            world=self.world,
+        )
+        with atomic_path(tmp / 'trainer.pt') as p:
+            torch.save(state, p)
         os.replace(tmp, final)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
 
 @patch
-def save(self:Trainer) -> Path|None:
+def save(self: Trainer) -> Path | None:
     "Write a checkpoint of the current step atomically (rank 0 only) and point `latest.json` at it."
     ranks = [None] * self.world
-    if self.world > 1: dist.all_gather_object(ranks, rng_state())
-    if self.rank != 0: return None
-    final = self.out/f'ckpt-{self.step:07d}'
-    if not final.exists(): self._write_checkpoint(final, ranks)   # one already there is complete: it was renamed in
+    if self.world > 1:
+        dist.all_gather_object(ranks, rng_state())
+    if self.rank != 0:
+        return None
+    final = self.out / f'ckpt-{self.step:07d}'
+    if not final.exists():
+        self._write_checkpoint(final, ranks)  # one already there is complete: it was renamed in
     _point_latest(self.out, final)
-    for old in sorted(self.out.glob('ckpt-*'))[:-self.config.keep]: shutil.rmtree(old, ignore_errors=True)
+    for old in sorted(self.out.glob('ckpt-*'))[: -self.config.keep]:
+        shutil.rmtree(old, ignore_errors=True)
     return final
 
 # %% ../nbs/08_train.ipynb #c044
-def _parse_metrics(p:Path) -> list[dict]:
+def _parse_metrics(p: Path) -> list[dict]:
     "The records of metrics file `p`; a torn last line (a kill while it was written) is dropped with a warning."
     lines = [l for l in p.read_text().splitlines() if l.strip()]
     recs = []
     for i, l in enumerate(lines):
-        try: recs.append(json.loads(l))
+        try:
+            recs.append(json.loads(l))
         except json.JSONDecodeError:
             if i < len(lines) - 1:
-                raise ValueError(f"{p}: line {i + 1} of {len(lines)} is not JSON ({l[:40]!r}): the file is damaged "
-                                 f"in the middle; remove that line to go on") from None
+                raise ValueError(
+                    f"{p}: line {i + 1} of {len(lines)} is not JSON ({l[:40]!r}): the file is damaged "
+                    f"in the middle; remove that line to go on"
+                ) from None
             warnings.warn(f"{p}: dropped a torn last line {l[:40]!r} (its run was killed, or is still writing it)")
     return recs
 
+
 @patch
-def load_state(self:Trainer, ckpt:Path):
+def load_state(self: Trainer, ckpt: Path):
     "Resume from checkpoint folder `ckpt`: weights, EMA, optimizer, schedule, step and RNG."
     for name, target in (('model', self.model), ('ema', self.ema)):
         saved = load_model(ckpt, name, cls=type(self.model), map_location=self.device)
-        if saved.config != self.model.config: raise ValueError(f"{ckpt} holds a {saved.config} but the model is a {self.model.config}: resume with the same model config")
+        if saved.config != self.model.config:
+            raise ValueError(
+                f"{ckpt} holds a {saved.config} but the model is a {self.model.config}: resume with the same model config"
+            )
         target.load_state_dict(saved.state_dict())
-    st = torch.load(ckpt/'trainer.pt', weights_only=True, map_location='cpu')
-    self.opt.load_state_dict(st['optimizer']); self.sched.load_state_dict(st['scheduler']); self.step = st['step']
+    st = torch.load(ckpt / 'trainer.pt', weights_only=True, map_location='cpu')
+    self.opt.load_state_dict(st['optimizer'])
+    self.sched.load_state_dict(st['scheduler'])
+    self.step = st['step']
     set_rng_state(st['rng_ranks'][self.rank] if st['world'] == self.world and st['rng_ranks'] else st['rng'])
-    if self.rank == 0 and self.metrics.exists():   # drop records a killed run logged after this checkpoint
+    if self.rank == 0 and self.metrics.exists():  # drop records a killed run logged after this checkpoint
         keep = [r for r in _parse_metrics(self.metrics) if r['step'] <= self.step]
-        with atomic_write(self.metrics) as f: f.write(''.join(json.dumps(r) + '\n' for r in keep))
+        with atomic_write(self.metrics) as f:
+            f.write(''.join(json.dumps(r) + '\n' for r in keep))
 
 # %% ../nbs/08_train.ipynb #c046
 @patch
-def log(self:Trainer, rec:dict, **watch): # watch: numbers for TensorBoard only (speed, memory)
+def log(self: Trainer, rec: dict, **watch):  # watch: numbers for TensorBoard only (speed, memory)
     "Append one record to metrics.jsonl (rank 0), and to the TensorBoard log if there is one."
-    if self.rank != 0: return
+    if self.rank != 0:
+        return
     self.out.mkdir(parents=True, exist_ok=True)
-    with open(self.metrics, 'a') as f: f.write(json.dumps(rec) + '\n')
-    if self.tb: self.tb.scalars(rec | watch, rec['step'])
+    with open(self.metrics, 'a') as f:
+        f.write(json.dumps(rec) + '\n')
+    if self.tb:
+        self.tb.scalars(rec | watch, rec['step'])
+
 
 @patch
-def _loader(self:Trainer):
+def _loader(self: Trainer):
     c = self.config
     s = StepSampler(len(self.train_ds), c.batch_size, seed=c.seed, rank=self.rank, world=self.world, start=self.step)
-    g = keyed_generator('workers', c.seed, self.step)   # its own generator: making the loader must not draw from torch's
+    g = keyed_generator('workers', c.seed, self.step)  # its own generator: making the loader must not draw from torch's
     return iter(DataLoader(self.train_ds, batch_sampler=s, num_workers=c.num_workers, generator=g))
 
 # %% ../nbs/08_train.ipynb #c047
 @patch
-def fit(self:Trainer, until:int|None=None) -> Trainer: # the step to stop at (default config.steps)
+def fit(self: Trainer, until: int | None = None) -> Trainer:  # the step to stop at (default config.steps)
     "Train to step `until`, logging, validating and checkpointing on the way."
-    c = self.config; until = c.steps if until is None else until
-    if until <= self.step: return self
-    data, acc, t0, n = self._loader(), 0., time.time(), 0
+    c = self.config
+    until = c.steps if until is None else until
+    if until <= self.step:
+        return self
+    data, acc, t0, n = self._loader(), 0.0, time.time(), 0
     pb = progress_bar(range(self.step, until), display=self.progress and self.rank == 0)
     for _ in pb:
-        acc = acc + self.train_step(*split_batch(next(data))); n += 1
+        acc = acc + self.train_step(*split_batch(next(data)))
+        n += 1
         if self.step % c.log_every == 0 or self.step == until:
             m, dt = (acc / n).tolist(), time.time() - t0
-            self.log(dict(step=self.step, loss=m[0], acc=m[1], step_loss=m[2:-1], grad_norm=m[-1], lr=self.sched.get_last_lr()[0],
-                          tokens_per_s=n * c.batch_size * math.prod(self.grid) / dt), **speed_memory(n, dt, self.device))
-            pb.comment = f'loss {m[0]:.4f}'; acc, t0, n = 0., time.time(), 0
+            self.log(
+                dict(
+                    step=self.step,
+                    loss=m[0],
+                    acc=m[1],
+                    step_loss=m[2:-1],
+                    grad_norm=m[-1],
+                    lr=self.sched.get_last_lr()[0],
+                    tokens_per_s=n * c.batch_size * math.prod(self.grid) / dt,
+                ),
+                **speed_memory(n, dt, self.device),
+            )
+            pb.comment = f'loss {m[0]:.4f}'
+            acc, t0, n = 0.0, time.time(), 0
         if self.valid_ds is not None and ((c.eval_every and self.step % c.eval_every == 0) or self.step == until):
             self.log(dict(step=self.step, **self.evaluate()))
-        if c.sample_every and (self.step % c.sample_every == 0 or self.step == until): self.sample_grid()
-        if (c.ckpt_every and self.step % c.ckpt_every == 0) or self.step == until: self.save()
-    if self.tb: self.tb.flush()
+        if c.sample_every and (self.step % c.sample_every == 0 or self.step == until):
+            self.sample_grid()
+        if (c.ckpt_every and self.step % c.ckpt_every == 0) or self.step == until:
+            self.save()
+    if self.tb:
+        self.tb.flush()
     return self
 
 # %% ../nbs/08_train.ipynb #c047a
 @patch
-def sample_grid(self:Trainer) -> Path|None:
+def sample_grid(self: Trainer) -> Path | None:
     "Sample `config.samples` grids from the EMA weights (the same seed every time), decode them, write out/samples (rank 0)."
-    if self.rank != 0 or self.vqgan is None: return None
-    from sundae_vq.sampler import sample, decode_codes     # the sampler imports this module: imported when used
+    if self.rank != 0 or self.vqgan is None:
+        return None
+    from sundae_vq.sampler import sample, decode_codes  # the sampler imports this module: imported when used
+
     c, k = self.config, self.ema.config.num_classes
-    labels = torch.arange(c.samples) % k if k else None    # a conditional prior: every class in turn
+    labels = torch.arange(c.samples) % k if k else None  # a conditional prior: every class in turn
     codes = sample(self.ema, c.samples, self.grid, labels=labels, seed=c.seed, device=self.device).codes
     grid = save_grid(decode_codes(self.vqgan, codes).cpu(), path := grid_path(self.out, self.step))
-    if self.tb: self.tb.image('samples', grid, self.step)
+    if self.tb:
+        self.tb.image('samples', grid, self.step)
     return path
 
 # %% ../nbs/08_train.ipynb #c051
-def read_metrics(out:str|Path) -> list[dict]: # a training folder (or its metrics.jsonl)
+def read_metrics(out: str | Path) -> list[dict]:  # a training folder (or its metrics.jsonl)
     "The records of a run's metrics.jsonl, in order."
-    p = Path(out); p = p/'metrics.jsonl' if p.is_dir() else p
-    if not p.exists(): raise FileNotFoundError(f"no metrics file {str(p)!r}: give a training folder written by the Trainer / sundae_vq_train")
+    p = Path(out)
+    p = p / 'metrics.jsonl' if p.is_dir() else p
+    if not p.exists():
+        raise FileNotFoundError(
+            f"no metrics file {str(p)!r}: give a training folder written by the Trainer / sundae_vq_train"
+        )
     return _parse_metrics(p)
 
-def plot_metrics(out:str|Path, # a training folder (or its metrics.jsonl)
-                 ax=None, log:bool=True):
+
+def plot_metrics(
+    out: str | Path,  # a training folder (or its metrics.jsonl)
+    ax=None,
+    log: bool = True,
+):
     "Train and valid losses of a run, from its metrics.jsonl."
     recs = read_metrics(out)
-    if ax is None: _, ax = plt.subplots(figsize=(5, 2.5))
-    tr = [r for r in recs if 'loss' in r]; va = [r for r in recs if 'valid_loss' in r]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5, 2.5))
+    tr = [r for r in recs if 'loss' in r]
+    va = [r for r in recs if 'valid_loss' in r]
     ax.plot([r['step'] for r in tr], [r['loss'] for r in tr], label='train', lw=1)
     for k, s in (('valid_loss', 'o-'), ('valid_ema_loss', 's--')):
-        if va: ax.plot([r['step'] for r in va], [r[k] for r in va], s, ms=3, label=k.replace('_', ' '))
-    ax.set(xlabel='step', ylabel='unrolled loss', yscale='log' if log else 'linear'); ax.legend(fontsize=8)
+        if va:
+            ax.plot([r['step'] for r in va], [r[k] for r in va], s, ms=3, label=k.replace('_', ' '))
+    ax.set(xlabel='step', ylabel='unrolled loss', yscale='log' if log else 'linear')
+    ax.legend(fontsize=8)
     return ax
 
 # %% ../nbs/08_train.ipynb #c071
-def store_num_classes(ds:LatentDataset) -> int:
+def store_num_classes(ds: LatentDataset) -> int:
     "The number of classes of a labelled latent store (0 without labels)."
-    if ds.labels is None: return 0
+    if ds.labels is None:
+        return 0
     return len(ds.classes) if ds.classes else int(ds.labels.max()) + 1
 
-def init_prior(source:str|Path, # a training folder (its latest EMA), a checkpoint, bundle or save_pretrained folder, or a Hub repo id
-               train_ds:LatentDataset, # the store the new run trains on
-               allow_other_store:bool=False # go on (with a warning) when `source` was trained on another VQ-GAN's codes
-              ) -> nn.Module:
+
+def init_prior(
+    source: str | Path,  # a training folder (latest EMA), checkpoint, bundle, save_pretrained folder or Hub repo id
+    train_ds: LatentDataset,  # the store the new run trains on
+    allow_other_store: bool = False,  # go on (with a warning) when `source` was trained on another VQ-GAN's codes
+) -> nn.Module:
     "The weights a run starts from (fine-tuning, or a second schedule): checked against the store before any step."
-    model = Hourglass.from_pretrained(source).train()   # the files as every loader finds them (a run's EMA, a bundle's prior, …)
+    model = Hourglass.from_pretrained(
+        source
+    ).train()  # the files as every loader finds them (a run's EMA, a bundle's prior, …)
     have, need = (model.config.num_tokens, model.config.num_classes), (train_ds.n_embed, store_num_classes(train_ds))
-    if have != need: raise UserError(f"{source} is a prior over {have[0]} codes and {have[1]} classes, the store has {need[0]} "
-                                     f"and {need[1]}: start from a prior trained on this VQ-GAN's codes, or drop --init")
+    if have != need:
+        raise UserError(
+            f"{source} is a prior over {have[0]} codes and {have[1]} classes, the store has {need[0]} "
+            f"and {need[1]}: start from a prior trained on this VQ-GAN's codes, or drop --init"
+        )
     was, now = checkpoint_vqgan_sha256(model), train_ds.meta.get('vqgan_sha256')
     if was and now and was != now:
         msg = f"{source} was trained on codes of another VQ-GAN (vqgan_sha256 {was[:12]}…, this store's {now[:12]}…)"
-        if not allow_other_store: raise UserError(f"{msg}: its codes mean other pictures here; pass --allow_other_store to start from it anyway")
+        if not allow_other_store:
+            raise UserError(
+                f"{msg}: its codes mean other pictures here; pass --allow_other_store to start from it anyway"
+            )
         warnings.warn(f"{msg}: starting from it anyway (allow_other_store)")
     return model
 
-def store_vqgan(ds:LatentDataset, # the store whose codes are to be decoded
-                vqgan:str|Path|None=None # a VQ-GAN path or Hub repo id; default: `vqgan.json` beside the store (a bundle)
-               ) -> nn.Module:
+
+def store_vqgan(
+    ds: LatentDataset,  # the store whose codes are to be decoded
+    vqgan: str | Path | None = None,  # a VQ-GAN path or Hub repo id; default: `vqgan.json` beside the store (a bundle)
+) -> nn.Module:
     "The VQ-GAN that made a store's codes, checked against the fingerprint the store records."
-    if vqgan is None and (ds.store.parent/'vqgan.json').exists(): vqgan = ds.store.parent    # a bundle: latents/ + vqgan.*
-    if vqgan is None: raise UserError("--sample_every decodes samples with the VQ-GAN that made the store's codes, and the store "
-                                      "does not say where it is: pass --vqgan PATH (what sundae_vq_extract was given)")
+    if vqgan is None and (ds.store.parent / 'vqgan.json').exists():
+        vqgan = ds.store.parent  # a bundle: latents/ + vqgan.*
+    if vqgan is None:
+        raise UserError(
+            "--sample_every decodes samples with the VQ-GAN that made the store's codes, and the store "
+            "does not say where it is: pass --vqgan PATH (what sundae_vq_extract was given)"
+        )
     vq, want = load_vqgan(vqgan), ds.meta.get('vqgan_sha256')
     if want and (got := vqgan_sha256(vq)) != want:
-        raise UserError(f"--vqgan {vqgan} is not the VQ-GAN that made this store's codes (vqgan_sha256 {got[:12]}…, the "
-                        f"store's {want[:12]}…): pass that one")
+        raise UserError(
+            f"--vqgan {vqgan} is not the VQ-GAN that made this store's codes (vqgan_sha256 {got[:12]}…, the "
+            f"store's {want[:12]}…): pass that one"
+        )
     return vq
+
 
 @call_parse
 @user_errors
-def sundae_vq_train(latents:str=None, # latent store folder (from sundae_vq_extract)
-                    out:str=None, # training folder: ckpt-*/ checkpoints, latest.json, metrics.jsonl
-                    preset:str='demo', # hourglass preset: demo (the demo model's prior), tiny, small, base, ffhq256 or megapixel
-                    steps:int=2500, # optimizer steps of the whole run
-                    batch_size:int=32, # global batch (split over torchrun's processes)
-                    unroll:int=2, # T, denoising steps of the unrolled loss
-                    lr:float=1e-3, # peak learning rate (AdamW)
-                    warmup:int=200, # steps of linear warm-up
-                    schedule:str='cosine', # 'cosine' (to a tenth of the peak) or 'constant' after warm-up
-                    ema_decay:float=0.999, # EMA of the weights (saved as ema, used for sampling)
-                    log_every:int=10, # steps between lines of metrics.jsonl
-                    eval_every:int=250, # steps between validations (and at the end)
-                    ckpt_every:int=250, # steps between checkpoints (and at the end)
-                    seed:int=0, # model init, data order, noise
-                    num_workers:int=0, # DataLoader workers per process
-                    device:str=None, # default: CUDA (each process its GPU), else MPS, else CPU
-                    resume:bool=False, # continue the run in `out` (its model config wins over --preset)
-                    init:str=None, # start from these weights (a training, checkpoint or bundle folder; its config wins over --preset)
-                    allow_other_store:bool=False, # with --resume or --init: go on even on another store or VQ-GAN
-                    sample_every:int=0, # write a grid of samples (EMA weights, decoded) to OUT/samples every N steps (0: never)
-                    samples:int=16, # samples in such a grid
-                    vqgan:str=None, # the store's VQ-GAN, to decode those samples: a path or Hub repo id (default: vqgan.json beside the store)
-                    tensorboard:bool=False, # also log to OUT/tensorboard (needs pip install "sundae_vq[tensorboard]")
-                    quiet:bool=False): # no progress bar
+def sundae_vq_train(
+    latents: str = None,  # latent store folder (from sundae_vq_extract)
+    out: str = None,  # training folder: ckpt-*/ checkpoints, latest.json, metrics.jsonl
+    preset: str = 'demo',  # hourglass preset: demo (the demo model's prior), tiny, small, base, ffhq256 or megapixel
+    steps: int = 2500,  # optimizer steps of the whole run
+    batch_size: int = 32,  # global batch (split over torchrun's processes)
+    unroll: int = 2,  # T, denoising steps of the unrolled loss
+    lr: float = 1e-3,  # peak learning rate (AdamW)
+    warmup: int = 200,  # steps of linear warm-up
+    schedule: str = 'cosine',  # 'cosine' (to a tenth of the peak) or 'constant' after warm-up
+    ema_decay: float = 0.999,  # EMA of the weights (saved as ema, used for sampling)
+    log_every: int = 10,  # steps between lines of metrics.jsonl
+    eval_every: int = 250,  # steps between validations (and at the end)
+    ckpt_every: int = 250,  # steps between checkpoints (and at the end)
+    seed: int = 0,  # model init, data order, noise
+    num_workers: int = 0,  # DataLoader workers per process
+    device: str = None,  # default: CUDA (each process its GPU), else MPS, else CPU
+    resume: bool = False,  # continue the run in `out` (its model config wins over --preset)
+    init: str = None,  # start from these weights (a training, checkpoint or bundle folder; its config wins over --preset)
+    allow_other_store: bool = False,  # with --resume or --init: go on even on another store or VQ-GAN
+    sample_every: int = 0,  # write a grid of samples (EMA weights, decoded) to OUT/samples every N steps (0: never)
+    samples: int = 16,  # samples in such a grid
+    vqgan: str = None,  # the store's VQ-GAN, to decode those samples: a path or Hub repo id (default: vqgan.json beside the store)
+    tensorboard: bool = False,  # also log to OUT/tensorboard (needs pip install "sundae_vq[tensorboard]")
+    quiet: bool = False,  # no progress bar
+):
     "Train an hourglass prior on a latent store with SUNDAE's unrolled loss (on N processes under torchrun)."
-    if latents is None or out is None: raise ValueError("pass --latents STORE (a latent store folder) and --out RUN (the training folder)")
-    config = TrainConfig(steps=steps, batch_size=batch_size, unroll=unroll, lr=lr, warmup=warmup, schedule=schedule,
-                         ema_decay=ema_decay, log_every=log_every, eval_every=eval_every, ckpt_every=ckpt_every,
-                         seed=seed, num_workers=num_workers, sample_every=sample_every, samples=samples, tensorboard=tensorboard)
-    if tensorboard: need_tensorboard()
-    if vqgan and not sample_every: raise ValueError("--vqgan decodes the grids of --sample_every: pass --sample_every N too")
+    if latents is None or out is None:
+        raise ValueError("pass --latents STORE (a latent store folder) and --out RUN (the training folder)")
+    config = TrainConfig(
+        steps=steps,
+        batch_size=batch_size,
+        unroll=unroll,
+        lr=lr,
+        warmup=warmup,
+        schedule=schedule,
+        ema_decay=ema_decay,
+        log_every=log_every,
+        eval_every=eval_every,
+        ckpt_every=ckpt_every,
+        seed=seed,
+        num_workers=num_workers,
+        sample_every=sample_every,
+        samples=samples,
+        tensorboard=tensorboard,
+    )
+    if tensorboard:
+        need_tensorboard()
+    if vqgan and not sample_every:
+        raise ValueError("--vqgan decodes the grids of --sample_every: pass --sample_every N too")
     check_out(out)
     train_ds, valid_ds = LatentDataset(latents, 'train'), LatentDataset(latents, 'valid')
     vq = store_vqgan(train_ds, vqgan) if sample_every else None
     ckpt = latest_checkpoint(out) if resume else None
     seed_everything(seed)
-    if ckpt is not None: model = load_model(ckpt, 'model')
-    elif init is not None: model = init_prior(init, train_ds, allow_other_store)
+    if ckpt is not None:
+        model = load_model(ckpt, 'model')
+    elif init is not None:
+        model = init_prior(init, train_ds, allow_other_store)
     else:
-        model = Hourglass(hourglass_preset(preset, num_tokens=train_ds.n_embed, num_classes=store_num_classes(train_ds)))
-    Trainer(model, train_ds, valid_ds if len(valid_ds) else None, config=config, out=out, resume=resume,
-            allow_other_store=allow_other_store, vqgan=vq,
-            device=device, progress=not quiet).fit()
+        model = Hourglass(
+            hourglass_preset(preset, num_tokens=train_ds.n_embed, num_classes=store_num_classes(train_ds))
+        )
+    Trainer(
+        model,
+        train_ds,
+        valid_ds if len(valid_ds) else None,
+        config=config,
+        out=out,
+        resume=resume,
+        allow_other_store=allow_other_store,
+        vqgan=vq,
+        device=device,
+        progress=not quiet,
+    ).fit()
 
 # %% ../nbs/08_train.ipynb #c075p
-def card_facts(out:str|Path) -> dict: # a training folder
+def card_facts(out: str | Path) -> dict:  # a training folder
     "What a run measured, for its model card: bits per code of the EMA weights on the valid split, at the last validation."
     last = next((r for r in reversed(read_metrics(out)) if 'valid_ema_loss' in r), None)
-    if last is None: return {}
+    if last is None:
+        return {}
     bits = last['valid_ema_loss'] / math.log(2)
     return dict(bits_per_code=f"{bits:.3f} (unrolled loss of the EMA weights, valid split, step {last['step']})")
 
 # %% ../nbs/08_train.ipynb #c079
-def _peak_rss_mb(reset:bool=False) -> float:
+def _peak_rss_mb(reset: bool = False) -> float:
     try:
-        if reset: Path('/proc/self/clear_refs').write_text('5'); return 0.
-        return next(int(l.split()[1]) for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('VmHWM')) / 1024
-    except (OSError, StopIteration): return float('nan')
+        if reset:
+            Path('/proc/self/clear_refs').write_text('5')
+            return 0.0
+        return (
+            next(int(l.split()[1]) for l in Path('/proc/self/status').read_text().splitlines() if l.startswith('VmHWM'))
+            / 1024
+        )
+    except (OSError, StopIteration):
+        return float('nan')
 
-def bench_training(model:nn.Module, grid:tuple=(16, 16), batch_size:int=8, unroll:int=2, steps:int=3,
-                   device=None, amp:str='auto') -> dict:
+
+def bench_training(
+    model: nn.Module,
+    grid: tuple = (16, 16),
+    batch_size: int = 8,
+    unroll: int = 2,
+    steps: int = 3,
+    device=None,
+    amp: str = 'auto',
+) -> dict:
     "Tokens/s, seconds per step and peak memory (MiB) of training steps of `model` on random codes."
-    dev = get_device(device); model = model.to(dev).train(); opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    dev = get_device(device)
+    model = model.to(dev).train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
     z = torch.randint(0, model.config.num_tokens, (batch_size, *grid), device=dev)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
+
     def step():
-        with amp_context(amp, dev): out = unrolled_loss(model, z, unroll=unroll)
-        opt.zero_grad(set_to_none=True); out['loss'].backward(); opt.step()
-    step(); sync()                                            # warm-up (allocations, kernels)
-    if dev.type == 'cuda': torch.cuda.reset_peak_memory_stats(dev)
-    else: _peak_rss_mb(reset=True)
+        with amp_context(amp, dev):
+            out = unrolled_loss(model, z, unroll=unroll)
+        opt.zero_grad(set_to_none=True)
+        out['loss'].backward()
+        opt.step()
+
+    step()
+    sync()  # warm-up (allocations, kernels)
+    if dev.type == 'cuda':
+        torch.cuda.reset_peak_memory_stats(dev)
+    else:
+        _peak_rss_mb(reset=True)
     t = time.perf_counter()
-    for _ in range(steps): step()
-    sync(); dt = (time.perf_counter() - t) / steps
+    for _ in range(steps):
+        step()
+    sync()
+    dt = (time.perf_counter() - t) / steps
     peak = torch.cuda.max_memory_allocated(dev) / 2**20 if dev.type == 'cuda' else _peak_rss_mb()
     return dict(tokens_per_s=batch_size * math.prod(grid) / dt, step_s=dt, peak_mib=peak)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_vqgan.ipynb #c002
 from __future__ import annotations
-import contextlib, dataclasses, functools, json, zipfile
+import contextlib, dataclasses, functools, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +12,13 @@ import torch, torch.nn.functional as F
 from torch import nn, Tensor
 from einops import rearrange
 from fastcore.basics import patch
-from .core import load_model, save_model, config_from_dict, config_to_dict, seeded, atomic_path, atomic_write, check_out
+from sundae_vq.core import (
+    load_model,
+    config_to_dict,
+    atomic_path,
+    atomic_write,
+    check_out,
+)
 from .hub import Pretrained, hub_path, card_row
 
 # %% auto #0
@@ -24,72 +30,97 @@ __all__ = ['VQGANConfig', 'Normalize', 'ResnetBlock', 'AttnBlock', 'Downsample',
 @dataclass
 class VQGANConfig:
     "Architecture of a taming-style VQ-GAN: taming's `ddconfig` fields plus the codebook."
-    ch: int = 128                        # base channel count (every ch·m must be a multiple of 32: GroupNorm(32))
-    ch_mult: tuple = (1, 1, 2, 2, 4)     # channel multiplier per resolution level; f = 2^(len-1)
-    num_res_blocks: int = 2              # residual blocks per level (the decoder has one more)
-    attn_resolutions: tuple = (16,)      # nominal resolutions that get a self-attention block
-    z_channels: int = 256                # encoder output channels
-    resolution: int = 256                # nominal training resolution (decides where attention goes)
+
+    ch: int = 128  # base channel count (every ch·m must be a multiple of 32: GroupNorm(32))
+    ch_mult: tuple = (1, 1, 2, 2, 4)  # channel multiplier per resolution level; f = 2^(len-1)
+    num_res_blocks: int = 2  # residual blocks per level (the decoder has one more)
+    attn_resolutions: tuple = (16,)  # nominal resolutions that get a self-attention block
+    z_channels: int = 256  # encoder output channels
+    resolution: int = 256  # nominal training resolution (decides where attention goes)
     in_channels: int = 3
     out_ch: int = 3
     dropout: float = 0.0
-    double_z: bool = False               # taming's flag for VAEs; a VQ-GAN needs False
-    n_embed: int = 1024                  # codebook size v
-    embed_dim: int = 256                 # codeword size
-    beta: float = 0.25                   # weight of the commitment term (the encoder's side)
+    double_z: bool = False  # taming's flag for VAEs; a VQ-GAN needs False
+    n_embed: int = 1024  # codebook size v
+    embed_dim: int = 256  # codeword size
+    beta: float = 0.25  # weight of the commitment term (the encoder's side)
 
     def __post_init__(self):
         self.ch_mult, self.attn_resolutions = tuple(self.ch_mult), tuple(self.attn_resolutions)
-        if not self.ch_mult: raise ValueError("ch_mult is empty: give one multiplier per resolution level, e.g. (1, 2, 4)")
+        if not self.ch_mult:
+            raise ValueError("ch_mult is empty: give one multiplier per resolution level, e.g. (1, 2, 4)")
         if bad := [self.ch * m for m in self.ch_mult if (self.ch * m) % 32]:
-            raise ValueError(f"channel counts {bad} are not multiples of 32 (taming's GroupNorm has 32 groups): choose ch and ch_mult so every ch·m is")
-        if self.double_z: raise ValueError("double_z=True is taming's setting for KL autoencoders; a VQ-GAN needs double_z=False")
-        if self.n_embed < 2: raise ValueError(f"n_embed={self.n_embed}: a codebook needs at least 2 codewords")
+            raise ValueError(
+                f"channel counts {bad} are not multiples of 32 (taming's GroupNorm has 32 groups): choose ch and ch_mult so every ch·m is"
+            )
+        if self.double_z:
+            raise ValueError("double_z=True is taming's setting for KL autoencoders; a VQ-GAN needs double_z=False")
+        if self.n_embed < 2:
+            raise ValueError(f"n_embed={self.n_embed}: a codebook needs at least 2 codewords")
 
     @property
-    def f(self) -> int: return 2 ** (len(self.ch_mult) - 1)
+    def f(self) -> int:
+        return 2 ** (len(self.ch_mult) - 1)
 
 # %% ../nbs/02_vqgan.ipynb #c008
-def Normalize(c:int): return nn.GroupNorm(32, c, eps=1e-6, affine=True)
+def Normalize(c: int):
+    return nn.GroupNorm(32, c, eps=1e-6, affine=True)
+
 
 class ResnetBlock(nn.Module):
     "Pre-activation residual block (taming's, without the timestep embedding)."
-    def __init__(self, *, in_channels:int, out_channels:int|None=None, dropout:float=0.0):
+
+    def __init__(self, *, in_channels: int, out_channels: int | None = None, dropout: float = 0.0):
         super().__init__()
         out_channels = out_channels or in_channels
         self.norm1, self.conv1 = Normalize(in_channels), nn.Conv2d(in_channels, out_channels, 3, padding=1)
         self.norm2, self.dropout = Normalize(out_channels), nn.Dropout(dropout)
         self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
-        if in_channels != out_channels: self.nin_shortcut = nn.Conv2d(in_channels, out_channels, 1)
+        if in_channels != out_channels:
+            self.nin_shortcut = nn.Conv2d(in_channels, out_channels, 1)
+
     def forward(self, x):
         h = self.conv1(F.silu(self.norm1(x)))
         h = self.conv2(self.dropout(F.silu(self.norm2(h))))
         return (self.nin_shortcut(x) if hasattr(self, 'nin_shortcut') else x) + h
 
+
 class AttnBlock(nn.Module):
     "Single-head self-attention over all positions of a feature map, with a residual connection."
-    def __init__(self, in_channels:int):
+
+    def __init__(self, in_channels: int):
         super().__init__()
         self.norm = Normalize(in_channels)
         self.q, self.k, self.v, self.proj_out = (nn.Conv2d(in_channels, in_channels, 1) for _ in range(4))
+
     def forward(self, x):
-        b, c, h, w = x.shape; y = self.norm(x)
+        b, c, h, w = x.shape
+        y = self.norm(x)
         q, k, v = (rearrange(m(y), 'b c h w -> b 1 (h w) c') for m in (self.q, self.k, self.v))
-        o = F.scaled_dot_product_attention(q, k, v)   # softmax(q kᵀ / √c) v, as taming
+        o = F.scaled_dot_product_attention(q, k, v)  # softmax(q kᵀ / √c) v, as taming
         return x + self.proj_out(rearrange(o, 'b 1 (h w) c -> b c h w', h=h, w=w))
 
 # %% ../nbs/02_vqgan.ipynb #c009
 class Downsample(nn.Module):
     "Halve the resolution: pad (0, 1, 0, 1), then a 3×3 stride-2 convolution."
-    def __init__(self, in_channels:int):
-        super().__init__(); self.conv = nn.Conv2d(in_channels, in_channels, 3, stride=2)
-    def forward(self, x): return self.conv(F.pad(x, (0, 1, 0, 1)))
+
+    def __init__(self, in_channels: int):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, in_channels, 3, stride=2)
+
+    def forward(self, x):
+        return self.conv(F.pad(x, (0, 1, 0, 1)))
+
 
 class Upsample(nn.Module):
     "Double the resolution: nearest-neighbour, then a 3×3 convolution."
-    def __init__(self, in_channels:int):
-        super().__init__(); self.conv = nn.Conv2d(in_channels, in_channels, 3, padding=1)
-    def forward(self, x): return self.conv(F.interpolate(x, scale_factor=2.0, mode='nearest'))
+
+    def __init__(self, in_channels: int):
+        super().__init__()
+        self.conv = nn.Conv2d(in_channels, in_channels, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(F.interpolate(x, scale_factor=2.0, mode='nearest'))
 
 # %% ../nbs/02_vqgan.ipynb #c014
 def _mid(c, dropout):
@@ -98,28 +129,36 @@ def _mid(c, dropout):
     m.block_2 = ResnetBlock(in_channels=c, dropout=dropout)
     return m
 
+
 def _level(c_in, c_out, n, attn, dropout):
     lvl = nn.Module()
-    lvl.block = nn.ModuleList(ResnetBlock(in_channels=c_in if i == 0 else c_out, out_channels=c_out, dropout=dropout) for i in range(n))
+    lvl.block = nn.ModuleList(
+        ResnetBlock(in_channels=c_in if i == 0 else c_out, out_channels=c_out, dropout=dropout) for i in range(n)
+    )
     lvl.attn = nn.ModuleList(AttnBlock(c_out) for _ in range(n if attn else 0))
     return lvl
+
 
 def _run_level(lvl, h):
     for i, blk in enumerate(lvl.block):
         h = blk(h)
-        if len(lvl.attn): h = lvl.attn[i](h)
+        if len(lvl.attn):
+            h = lvl.attn[i](h)
     return h
 
 # %% ../nbs/02_vqgan.ipynb #c015
 class Encoder(nn.Module):
     "Taming's encoder: images (b, in_channels, H, W) → features (b, z_channels, H/f, W/f)."
-    def __init__(self, config:VQGANConfig):
-        super().__init__(); c = config
+
+    def __init__(self, config: VQGANConfig):
+        super().__init__()
+        c = config
         self.conv_in = nn.Conv2d(c.in_channels, c.ch, 3, padding=1)
         widths, res, self.down = (1,) + c.ch_mult, c.resolution, nn.ModuleList()
         for i, m in enumerate(c.ch_mult):
             lvl = _level(c.ch * widths[i], c.ch * m, c.num_res_blocks, res in c.attn_resolutions, c.dropout)
-            if i != len(c.ch_mult) - 1: lvl.downsample, res = Downsample(c.ch * m), res // 2
+            if i != len(c.ch_mult) - 1:
+                lvl.downsample, res = Downsample(c.ch * m), res // 2
             self.down.append(lvl)
         top = c.ch * c.ch_mult[-1]
         self.mid, self.norm_out = _mid(top, c.dropout), Normalize(top)
@@ -129,15 +168,18 @@ class Encoder(nn.Module):
         h = self.conv_in(x)
         for lvl in self.down:
             h = _run_level(lvl, h)
-            if hasattr(lvl, 'downsample'): h = lvl.downsample(h)
+            if hasattr(lvl, 'downsample'):
+                h = lvl.downsample(h)
         h = self.mid.block_2(self.mid.attn_1(self.mid.block_1(h)))
         return self.conv_out(F.silu(self.norm_out(h)))
 
 # %% ../nbs/02_vqgan.ipynb #c016
 class Decoder(nn.Module):
     "Taming's decoder: features (b, z_channels, h, w) → images (b, out_ch, h·f, w·f)."
-    def __init__(self, config:VQGANConfig):
-        super().__init__(); c = config
+
+    def __init__(self, config: VQGANConfig):
+        super().__init__()
+        c = config
         n, c_in = len(c.ch_mult), c.ch * c.ch_mult[-1]
         res = c.resolution // 2 ** (n - 1)
         self.conv_in, self.mid = nn.Conv2d(c.z_channels, c_in, 3, padding=1), _mid(c_in, c.dropout)
@@ -145,8 +187,9 @@ class Decoder(nn.Module):
         for i in reversed(range(n)):
             lvl = _level(c_in, c.ch * c.ch_mult[i], c.num_res_blocks + 1, res in c.attn_resolutions, c.dropout)
             c_in = c.ch * c.ch_mult[i]
-            if i != 0: lvl.upsample, res = Upsample(c_in), res * 2
-            self.up.insert(0, lvl)                 # up[0] is the finest level, as in taming
+            if i != 0:
+                lvl.upsample, res = Upsample(c_in), res * 2
+            self.up.insert(0, lvl)  # up[0] is the finest level, as in taming
         self.norm_out, self.conv_out = Normalize(c_in), nn.Conv2d(c_in, c.out_ch, 3, padding=1)
 
     def forward(self, z):
@@ -154,56 +197,71 @@ class Decoder(nn.Module):
         h = self.mid.block_2(self.mid.attn_1(self.mid.block_1(h)))
         for lvl in reversed(self.up):
             h = _run_level(lvl, h)
-            if hasattr(lvl, 'upsample'): h = lvl.upsample(h)
+            if hasattr(lvl, 'upsample'):
+                h = lvl.upsample(h)
         return self.conv_out(F.silu(self.norm_out(h)))
 
 # %% ../nbs/02_vqgan.ipynb #c020
 class VectorQuantizer(nn.Module):
     "Nearest-codeword quantization with a straight-through gradient and the codebook + β·commitment loss."
-    def __init__(self, n_e:int, e_dim:int, beta:float=0.25):
-        super().__init__(); self.n_e, self.e_dim, self.beta = n_e, e_dim, beta
+
+    def __init__(self, n_e: int, e_dim: int, beta: float = 0.25):
+        super().__init__()
+        self.n_e, self.e_dim, self.beta = n_e, e_dim, beta
         self.embedding = nn.Embedding(n_e, e_dim)
         nn.init.uniform_(self.embedding.weight, -1.0 / n_e, 1.0 / n_e)
 
-    def codes(self, z:Tensor) -> Tensor: # (b, e_dim, h, w) → (b, h, w) long
+    def codes(self, z: Tensor) -> Tensor:  # (b, e_dim, h, w) → (b, h, w) long
         "Index of the nearest codeword at every position."
         zf, e = rearrange(z, 'b c h w -> b h w c'), self.embedding.weight
         d = zf.pow(2).sum(-1, keepdim=True) + e.pow(2).sum(-1) - 2 * zf @ e.t()
         return d.argmin(-1)
 
-    def lookup(self, codes:Tensor) -> Tensor: # (b, h, w) long → (b, e_dim, h, w)
+    def lookup(self, codes: Tensor) -> Tensor:  # (b, h, w) long → (b, e_dim, h, w)
         "The codewords of a code grid, as a feature map."
         return rearrange(self.embedding(codes), 'b h w c -> b c h w')
 
-    def forward(self, z:Tensor): # (b, e_dim, h, w)
+    def forward(self, z: Tensor):  # (b, e_dim, h, w)
         "Returns (z_q with straight-through gradient, codebook+commitment loss, codes (b, h, w))."
-        idx = self.codes(z); zq = self.lookup(idx)
+        idx = self.codes(z)
+        zq = self.lookup(idx)
         loss = self.beta * (zq.detach() - z).pow(2).mean() + (zq - z.detach()).pow(2).mean()
         return z + (zq - z).detach(), loss, idx
 
 # %% ../nbs/02_vqgan.ipynb #c023
 class VQGAN(nn.Module, Pretrained):
     "Taming-compatible VQ-GAN: `encode` images → codes (b, h, w), `decode` codes → images in [-1, 1]."
+
     config_class = VQGANConfig
-    pretrained_names, card_title = ('vqgan', 'model'), 'A VQ-GAN tokenizer (sundae_vq)'   # see `Pretrained`
-    def __init__(self, config:VQGANConfig):
-        super().__init__(); self.config = config
+    pretrained_names, card_title = ('vqgan', 'model'), 'A VQ-GAN tokenizer (sundae_vq)'  # see `Pretrained`
+
+    def __init__(self, config: VQGANConfig):
+        super().__init__()
+        self.config = config
         self.encoder, self.decoder = Encoder(config), Decoder(config)
         self.quantize = VectorQuantizer(config.n_embed, config.embed_dim, beta=config.beta)
         self.quant_conv = nn.Conv2d(config.z_channels, config.embed_dim, 1)
         self.post_quant_conv = nn.Conv2d(config.embed_dim, config.z_channels, 1)
 
     @property
-    def f(self) -> int: return self.config.f
-    @property
-    def device(self) -> torch.device: return self.quant_conv.weight.device
-    @property
-    def last_layer(self) -> Tensor: return self.decoder.conv_out.weight   # for the GAN's adaptive weight
+    def f(self) -> int:
+        return self.config.f
 
-    def encode_latent(self, x:Tensor) -> Tensor: return self.quant_conv(self.encoder(x))
-    def decode_latent(self, zq:Tensor) -> Tensor: return self.decoder(self.post_quant_conv(zq))
+    @property
+    def device(self) -> torch.device:
+        return self.quant_conv.weight.device
 
-    def forward(self, x:Tensor): # (b, 3, H, W) in [-1, 1]
+    @property
+    def last_layer(self) -> Tensor:
+        return self.decoder.conv_out.weight  # for the GAN's adaptive weight
+
+    def encode_latent(self, x: Tensor) -> Tensor:
+        return self.quant_conv(self.encoder(x))
+
+    def decode_latent(self, zq: Tensor) -> Tensor:
+        return self.decoder(self.post_quant_conv(zq))
+
+    def forward(self, x: Tensor):  # (b, 3, H, W) in [-1, 1]
         "Training pass: (reconstruction, codebook loss, codes)."
         zq, qloss, codes = self.quantize(self.encode_latent(x))
         return self.decode_latent(zq), qloss, codes
@@ -211,53 +269,116 @@ class VQGAN(nn.Module, Pretrained):
 # %% ../nbs/02_vqgan.ipynb #c024
 def _check_images(vq, x):
     if not torch.is_tensor(x) or x.ndim != 4 or x.shape[1] != vq.config.in_channels:
-        raise ValueError(f"expected images (b, {vq.config.in_channels}, H, W), got {tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}")
+        raise ValueError(
+            f"expected images (b, {vq.config.in_channels}, H, W), got {tuple(x.shape) if torch.is_tensor(x) else type(x).__name__}"
+        )
     if x.shape[2] % vq.f or x.shape[3] % vq.f:
-        raise ValueError(f"image size {tuple(x.shape[2:])} is not divisible by the downsample factor f={vq.f}: resize or crop to a multiple of {vq.f}")
+        raise ValueError(
+            f"image size {tuple(x.shape[2:])} is not divisible by the downsample factor f={vq.f}: resize or crop to a multiple of {vq.f}"
+        )
+
 
 @torch.no_grad()
-def _encode(self:VQGAN, images:Tensor, # (b, 3, H, W) in [-1, 1]
-            batch_size:int=64) -> Tensor: # (b, H/f, W/f) long, on the images' device
+def _encode(
+    self: VQGAN,
+    images: Tensor,  # (b, 3, H, W) in [-1, 1]
+    batch_size: int = 64,
+) -> Tensor:  # (b, H/f, W/f) long, on the images' device
     "Images → code grids, in batches, without gradients."
     _check_images(self, images)
     out = [self.quantize.codes(self.encode_latent(b.to(self.device, torch.float32))) for b in images.split(batch_size)]
     return torch.cat(out).to(images.device)
 
+
 @torch.no_grad()
-def _decode(self:VQGAN, codes:Tensor, # (b, h, w) integer codes in [0, n_embed)
-            batch_size:int=64) -> Tensor: # (b, 3, h·f, w·f) in [-1, 1]
+def _decode(
+    self: VQGAN,
+    codes: Tensor,  # (b, h, w) integer codes in [0, n_embed)
+    batch_size: int = 64,
+) -> Tensor:  # (b, 3, h·f, w·f) in [-1, 1]
     "Code grids → images, in batches, without gradients."
     if not torch.is_tensor(codes) or codes.ndim != 3 or codes.is_floating_point():
-        raise ValueError(f"expected integer codes (b, h, w), got {tuple(codes.shape) if torch.is_tensor(codes) else type(codes).__name__} {getattr(codes, 'dtype', '')}")
+        raise ValueError(
+            f"expected integer codes (b, h, w), got {tuple(codes.shape) if torch.is_tensor(codes) else type(codes).__name__} {getattr(codes, 'dtype', '')}"
+        )
     if codes.numel() and (codes.min() < 0 or codes.max() >= self.config.n_embed):
-        raise ValueError(f"codes out of range: found values in [{codes.min().item()}, {codes.max().item()}] but this VQ-GAN has n_embed={self.config.n_embed} (valid codes 0..{self.config.n_embed - 1})")
-    out = [self.decode_latent(self.quantize.lookup(b.to(self.device, torch.long))).clamp(-1, 1) for b in codes.split(batch_size)]
+        raise ValueError(
+            f"codes out of range: found values in [{codes.min().item()}, {codes.max().item()}] but this VQ-GAN has n_embed={self.config.n_embed} (valid codes 0..{self.config.n_embed - 1})"
+        )
+    out = [
+        self.decode_latent(self.quantize.lookup(b.to(self.device, torch.long))).clamp(-1, 1)
+        for b in codes.split(batch_size)
+    ]
     return torch.cat(out).to(codes.device)
+
 
 VQGAN.encode, VQGAN.decode = _encode, _decode
 
 # %% ../nbs/02_vqgan.ipynb #c026
 _PRESETS = dict(
-    tiny=dict(ch=32, ch_mult=(1, 2), num_res_blocks=1, attn_resolutions=(8,), z_channels=16, resolution=16, n_embed=16, embed_dim=8),
-    demo=dict(ch=32, ch_mult=(1, 2, 2), num_res_blocks=1, attn_resolutions=(16,), z_channels=64, resolution=64, n_embed=256, embed_dim=32),
-    ffhq256_taming=dict(ch=128, ch_mult=(1, 1, 2, 2, 4), num_res_blocks=2, attn_resolutions=(16,), z_channels=256, resolution=256, n_embed=1024, embed_dim=256),
-    megapixel=dict(ch=128, ch_mult=(1, 1, 2, 2, 4, 4), num_res_blocks=1, attn_resolutions=(64,), z_channels=256, resolution=1024, n_embed=8192, embed_dim=256),
+    tiny=dict(
+        ch=32,
+        ch_mult=(1, 2),
+        num_res_blocks=1,
+        attn_resolutions=(8,),
+        z_channels=16,
+        resolution=16,
+        n_embed=16,
+        embed_dim=8,
+    ),
+    demo=dict(
+        ch=32,
+        ch_mult=(1, 2, 2),
+        num_res_blocks=1,
+        attn_resolutions=(16,),
+        z_channels=64,
+        resolution=64,
+        n_embed=256,
+        embed_dim=32,
+    ),
+    ffhq256_taming=dict(
+        ch=128,
+        ch_mult=(1, 1, 2, 2, 4),
+        num_res_blocks=2,
+        attn_resolutions=(16,),
+        z_channels=256,
+        resolution=256,
+        n_embed=1024,
+        embed_dim=256,
+    ),
+    megapixel=dict(
+        ch=128,
+        ch_mult=(1, 1, 2, 2, 4, 4),
+        num_res_blocks=1,
+        attn_resolutions=(64,),
+        z_channels=256,
+        resolution=1024,
+        n_embed=8192,
+        embed_dim=256,
+    ),
 )
 
-def vqgan_preset(name:str, # 'tiny', 'demo', 'ffhq256_taming' or 'megapixel'
-                 **overrides) -> VQGANConfig:
+
+def vqgan_preset(
+    name: str,  # 'tiny', 'demo', 'ffhq256_taming' or 'megapixel'
+    **overrides,
+) -> VQGANConfig:
     "A named `VQGANConfig`, optionally with some fields changed."
-    if name not in _PRESETS: raise ValueError(f"unknown VQ-GAN preset {name!r}: choose one of {list(_PRESETS)}")
+    if name not in _PRESETS:
+        raise ValueError(f"unknown VQ-GAN preset {name!r}: choose one of {list(_PRESETS)}")
     return VQGANConfig(**(_PRESETS[name] | overrides))
 
 # %% ../nbs/02_vqgan.ipynb #c033
-def _check_target(target:str|None):
+def _check_target(target: str | None):
     "Refuse a taming model class other than `VQModel` (or its discriminator-free twin)."
     if target and target.rpartition('.')[2] not in ('VQModel', 'VQNoDiscModel'):
-        raise ValueError(f"the taming config's model is {target}: only taming's VQModel (taming.models.vqgan.VQModel) "
-                         "has this architecture, not GumbelVQ, EMAVQ or other first stages: use a VQModel checkpoint")
+        raise ValueError(
+            f"the taming config's model is {target}: only taming's VQModel (taming.models.vqgan.VQModel) "
+            "has this architecture, not GumbelVQ, EMAVQ or other first stages: use a VQModel checkpoint"
+        )
 
-def vqgan_config_from_taming(params:dict) -> VQGANConfig:
+
+def vqgan_config_from_taming(params: dict) -> VQGANConfig:
     "A `VQGANConfig` from taming's `model.params` (`embed_dim`, `n_embed`, `ddconfig`), or a transformer's."
     if 'first_stage_config' in params:
         _check_target(params['first_stage_config'].get('target'))
@@ -265,200 +386,280 @@ def vqgan_config_from_taming(params:dict) -> VQGANConfig:
     if 'ddconfig' not in params:
         raise ValueError(f"no 'ddconfig' in the taming config (keys {sorted(params)}): pass the YAML's model.params")
     if params.get('remap'):
-        raise ValueError(f"the taming config remaps codes (remap: {params['remap']}), which this VQ-GAN does not: "
-                         "use a model without remap")
+        raise ValueError(
+            f"the taming config remaps codes (remap: {params['remap']}), which this VQ-GAN does not: "
+            "use a model without remap"
+        )
     dd = dict(params['ddconfig'])
     known = {f.name for f in dataclasses.fields(VQGANConfig)}
     if unknown := sorted(set(dd) - known):
         raise ValueError(f"taming ddconfig has fields this VQ-GAN does not support: {unknown}")
     return VQGANConfig(**dd, n_embed=params['n_embed'], embed_dim=params['embed_dim'])
 
-def vqgan_config_to_taming(config:VQGANConfig) -> dict:
+
+def vqgan_config_to_taming(config: VQGANConfig) -> dict:
     "The taming YAML (`model.target` + `model.params`) describing `config`; taming's `VQModel(**params)` builds it."
-    d = config_to_dict(config); d.pop('beta')
+    d = config_to_dict(config)
+    d.pop('beta')
     params = dict(n_embed=d.pop('n_embed'), embed_dim=d.pop('embed_dim'))
     dd = {k: list(v) if isinstance(v, tuple) else v for k, v in d.items()}
-    loss = dict(target='taming.modules.losses.vqperceptual.DummyLoss')    # taming needs a loss; this one has no weights
+    loss = dict(target='taming.modules.losses.vqperceptual.DummyLoss')  # taming needs a loss; this one has no weights
     params |= dict(ddconfig=dd, lossconfig=loss)
     return dict(model=dict(target='taming.models.vqgan.VQModel', params=params))
 
 # %% ../nbs/02_vqgan.ipynb #c034b
 class _StandInType(type):
-    def __repr__(cls): return f'<stand-in for {cls.name}>'
+    def __repr__(cls):
+        return f'<stand-in for {cls.name}>'
+
 
 class _StandIn(metaclass=_StandInType):
     "What an object `weights_only` refuses is read as: its name and arguments, nothing run."
+
     name = '?'
-    def __new__(cls, *args): o = super().__new__(cls); o.args = args; return o
-    def __init__(self, *args): pass
-    def __setstate__(self, state): self.state = state
-    def __repr__(self): return f'<stand-in for {self.name}>'
+
+    def __new__(cls, *args):
+        o = super().__new__(cls)
+        o.args = args
+        return o
+
+    def __init__(self, *args):
+        pass
+
+    def __setstate__(self, state):
+        self.state = state
+
+    def __repr__(self):
+        return f'<stand-in for {self.name}>'
+
 
 class _AsDict:
     "Lightning's dict subclasses (`AttributeDict`, `defaultdict`), read as plain dicts."
-    def __new__(cls, *args): return {}
 
-def _stand_in(name:str):
+    def __new__(cls, *args):
+        return {}
+
+
+def _stand_in(name: str):
     short = name.rpartition('.')[2]
-    if short in ('AttributeDict', 'defaultdict'): return _AsDict
+    if short in ('AttributeDict', 'defaultdict'):
+        return _AsDict
     return _StandInType(short, (_StandIn,), dict(name=name))
 
 # %% ../nbs/02_vqgan.ipynb #c034c
-def _why(e:Exception) -> str:
+def _why(e: Exception) -> str:
     "The line of a torch.load error that says what was refused."
     skip = ('Weights only load failed', '(1)', '(2)', 'Check the documentation')
     lines = [l.strip() for l in str(e).splitlines() if l.strip() and not l.strip().startswith(skip)]
-    if not lines: return type(e).__name__
+    if not lines:
+        return type(e).__name__
     return lines[-1].removeprefix('WeightsUnpickler error: ').split('. ')[0].rstrip('.')
 
-def load_ckpt(path:str|Path): # a torch checkpoint, e.g. Lightning's .ckpt
+
+def load_ckpt(path: str | Path):  # a torch checkpoint, e.g. Lightning's .ckpt
     "Load a checkpoint with `torch.load(weights_only=True)` on the CPU, objects it refuses read as inert stand-ins."
-    path = Path(path); zipped = zipfile.is_zipfile(path)
-    scan = getattr(torch.serialization, 'get_unsafe_globals_in_checkpoint', None)   # torch ≥ 2.5
+    path = Path(path)
+    zipped = zipfile.is_zipfile(path)
+    scan = getattr(torch.serialization, 'get_unsafe_globals_in_checkpoint', None)  # torch ≥ 2.5
     names = sorted(scan(path)) if zipped and scan else []
     allow = torch.serialization.safe_globals([(_stand_in(n), n) for n in names]) if names else contextlib.nullcontext()
     try:
-        with allow: return torch.load(path, map_location='cpu', weights_only=True, mmap=zipped)
+        with allow:
+            return torch.load(path, map_location='cpu', weights_only=True, mmap=zipped)
     except Exception as e:
         if not names and not (zipped and scan is None):
             raise ValueError(f"{path} is not a torch checkpoint that can be read as weights only ({_why(e)})") from None
         held = f"objects {names[:6]}" if names else "objects (upgrade to torch ≥ 2.6 to skip Lightning's extras)"
-        raise ValueError(f"{path} holds {held} that cannot be read without running code ({_why(e)}); if you trust the "
-                         "file, keep its weights alone once: torch.save(torch.load(path, weights_only=False)"
-                         "['state_dict'], 'weights.ckpt') and load weights.ckpt with the same config") from None
+        raise ValueError(
+            f"{path} holds {held} that cannot be read without running code ({_why(e)}); if you trust the "
+            "file, keep its weights alone once: torch.save(torch.load(path, weights_only=False)"
+            "['state_dict'], 'weights.ckpt') and load weights.ckpt with the same config"
+        ) from None
 
 # %% ../nbs/02_vqgan.ipynb #c035
-def _merge(a:dict, b:dict) -> dict:
+def _merge(a: dict, b: dict) -> dict:
     "`b` over `a`, nested dicts merged key by key."
     return a | {k: _merge(a[k], v) if isinstance(a.get(k), dict) and isinstance(v, dict) else v for k, v in b.items()}
 
-def _read_yaml(p:Path) -> dict:
+
+def _read_yaml(p: Path) -> dict:
     import yaml
+
     hint = "pass taming's model config (configs/model.yaml)"
-    try: d = yaml.safe_load(p.read_text())
+    try:
+        d = yaml.safe_load(p.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as e:
         raise ValueError(f"{p} is not readable YAML ({type(e).__name__}): {hint}") from None
-    if not isinstance(d, dict): raise ValueError(f"{p} holds no YAML mapping: {hint}")
+    if not isinstance(d, dict):
+        raise ValueError(f"{p} holds no YAML mapping: {hint}")
     return d
 
-def _run_ckpt(folder:Path) -> Path:
-    "A taming run's `checkpoints/last.ckpt`, or its only `.ckpt`."
-    if (last := folder/'checkpoints'/'last.ckpt').exists(): return last
-    found = sorted((folder/'checkpoints').glob('*.ckpt'))
-    if len(found) == 1: return found[0]
-    if not found:
-        raise FileNotFoundError(f"{folder} is neither a sundae_vq model folder (model.json or vqgan.json) nor a taming "
-                                "run (checkpoints/last.ckpt beside configs/): pass one of those, or the .ckpt")
-    raise ValueError(f"{folder}/checkpoints holds {len(found)} checkpoints and no last.ckpt: "
-                     f"pass the one to use ({', '.join(p.name for p in found[:3])}, ...)")
 
-def taming_files(path:str|Path) -> tuple: # a taming run's folder, or a .ckpt
+def _run_ckpt(folder: Path) -> Path:
+    "A taming run's `checkpoints/last.ckpt`, or its only `.ckpt`."
+    if (last := folder / 'checkpoints' / 'last.ckpt').exists():
+        return last
+    found = sorted((folder / 'checkpoints').glob('*.ckpt'))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise FileNotFoundError(
+            f"{folder} is neither a sundae_vq model folder (model.json or vqgan.json) nor a taming "
+            "run (checkpoints/last.ckpt beside configs/): pass one of those, or the .ckpt"
+        )
+    raise ValueError(
+        f"{folder}/checkpoints holds {len(found)} checkpoints and no last.ckpt: "
+        f"pass the one to use ({', '.join(p.name for p in found[:3])}, ...)"
+    )
+
+
+def taming_files(path: str | Path) -> tuple:  # a taming run's folder, or a .ckpt
     "The checkpoint and its YAML configs: `NAME.yaml` beside a `.ckpt`, else the run's `configs/*.yaml`."
     path = Path(path)
-    if path.is_dir(): path = _run_ckpt(path)
+    if path.is_dir():
+        path = _run_ckpt(path)
     beside = [p for p in (path.with_suffix('.yaml'), path.with_suffix('.yml')) if p.exists()]
-    run = path.parent.parent/'configs' if path.parent.name == 'checkpoints' else None
+    run = path.parent.parent / 'configs' if path.parent.name == 'checkpoints' else None
     found = sorted(p for p in run.glob('*') if p.suffix in ('.yaml', '.yml')) if run else []
     return path, beside[:1] or found
 
 # %% ../nbs/02_vqgan.ipynb #c035a
-def _taming_config(config, configs:list, ckpt:Path) -> VQGANConfig:
+def _taming_config(config, configs: list, ckpt: Path) -> VQGANConfig:
     "A `VQGANConfig` from `config` (VQGANConfig, YAML path or dict), else from the run's `configs`, merged."
-    if isinstance(config, VQGANConfig): return config
+    if isinstance(config, VQGANConfig):
+        return config
     if config is None:
         if not configs:
-            raise FileNotFoundError(f"no config found for {ckpt}: pass its taming YAML (--vqgan_config PATH, or "
-                                    "config=), or keep taming's layout (NAME/checkpoints/last.ckpt + "
-                                    "NAME/configs/*.yaml)")
-        config = functools.reduce(_merge, map(_read_yaml, configs), {})   # later over earlier, as taming's main.py
+            raise FileNotFoundError(
+                f"no config found for {ckpt}: pass its taming YAML (--vqgan_config PATH, or "
+                "config=), or keep taming's layout (NAME/checkpoints/last.ckpt + "
+                "NAME/configs/*.yaml)"
+            )
+        config = functools.reduce(_merge, map(_read_yaml, configs), {})  # later over earlier, as taming's main.py
     elif isinstance(config, (str, Path)):
         if not Path(config).is_file():
             raise FileNotFoundError(f"config {config} not found: pass taming's YAML (configs/model.yaml)")
         config = _read_yaml(Path(config))
     model = config.get('model', config)
-    if not isinstance(model, dict): raise ValueError("the config's 'model' is not a mapping: pass taming's model YAML")
+    if not isinstance(model, dict):
+        raise ValueError("the config's 'model' is not a mapping: pass taming's model YAML")
     params = model.get('params', model)
-    if 'first_stage_config' not in params: _check_target(model.get('target'))
+    if 'first_stage_config' not in params:
+        _check_target(model.get('target'))
     return vqgan_config_from_taming(params)
 
 # %% ../nbs/02_vqgan.ipynb #c036
-def _taming_state(sd:dict) -> dict:
+def _taming_state(sd: dict) -> dict:
     pre = 'first_stage_model.'
-    if any(k.startswith(pre) for k in sd): sd = {k[len(pre):]: v for k, v in sd.items() if k.startswith(pre)}
+    if any(k.startswith(pre) for k in sd):
+        sd = {k[len(pre) :]: v for k, v in sd.items() if k.startswith(pre)}
     return {k: v for k, v in sd.items() if not k.startswith('loss.')}
 
-def _load_strict(model:nn.Module, sd:dict, src):
+
+def _load_strict(model: nn.Module, sd: dict, src):
     own = model.state_dict()
     missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    shapes = [f"{k}: file {tuple(sd[k].shape)} vs config {tuple(own[k].shape)}" for k in own if k in sd and sd[k].shape != own[k].shape]
+    shapes = [
+        f"{k}: file {tuple(sd[k].shape)} vs config {tuple(own[k].shape)}"
+        for k in own
+        if k in sd and sd[k].shape != own[k].shape
+    ]
     if missing or unexpected or shapes:
         few = lambda l: f"{l[:5]}{f' and {len(l) - 5} more' if len(l) > 5 else ''}"
-        parts = [f"{what} {few(l)}" for what, l in (('missing keys', missing), ('unexpected keys', unexpected), ('shape mismatches', shapes)) if l]
-        raise ValueError(f"{src} does not match the VQ-GAN config: {'; '.join(parts)}; check that the config (YAML) is the one this checkpoint was trained with")
+        parts = [
+            f"{what} {few(l)}"
+            for what, l in (('missing keys', missing), ('unexpected keys', unexpected), ('shape mismatches', shapes))
+            if l
+        ]
+        raise ValueError(
+            f"{src} does not match the VQ-GAN config: {'; '.join(parts)}; check that the config (YAML) is the one this checkpoint was trained with"
+        )
     model.load_state_dict(sd)
     return model
 
 # %% ../nbs/02_vqgan.ipynb #c037
-def _our_files(path:Path):
+def _our_files(path: Path):
     "(folder, name) of a model saved by `save_model` (`vqgan` before `model`), else None."
-    if path.suffix == '.safetensors': return path.parent, path.stem
-    if path.is_dir(): return next(((path, n) for n in ('vqgan', 'model') if (path/f'{n}.json').exists()), None)
+    if path.suffix == '.safetensors':
+        return path.parent, path.stem
+    if path.is_dir():
+        return next(((path, n) for n in ('vqgan', 'model') if (path / f'{n}.json').exists()), None)
 
-def _load_ours(path:Path, folder:Path, name:str, config, map_location):
+
+def _load_ours(path: Path, folder: Path, name: str, config, map_location):
     vq = load_model(folder, name, map_location=map_location)
     if not (callable(getattr(vq, 'encode', None)) and callable(getattr(vq, 'decode', None))):
-        raise ValueError(f"{path} holds a {type(vq).__name__}, not a VQ-GAN: pass the VQ-GAN's folder "
-                         "(a prior's checkpoint keeps it as vqgan.json)")
+        raise ValueError(
+            f"{path} holds a {type(vq).__name__}, not a VQ-GAN: pass the VQ-GAN's folder "
+            "(a prior's checkpoint keeps it as vqgan.json)"
+        )
     if config is not None and (want := _taming_config(config, [], path)) != vq.config:
-        raise ValueError(f"{path} holds {vq.config}, not the config passed: {want}; "
-                         "a sundae_vq folder carries its own config")
+        raise ValueError(
+            f"{path} holds {vq.config}, not the config passed: {want}; a sundae_vq folder carries its own config"
+        )
     return vq.eval()
 
-def load_vqgan(path:str|Path, # our folder / `.safetensors`; a taming run folder or its `.ckpt` (also `.pt`/`.pth`); a Hub repo id
-               config:VQGANConfig|dict|str|Path|None=None, # taming: YAML (path or dict) or VQGANConfig; default: found
-               map_location:str|torch.device='cpu') -> VQGAN:
+
+def load_vqgan(
+    path: str | Path,  # our folder or `.safetensors`; a taming run folder or its `.ckpt` (`.pt`/`.pth`); a Hub repo id
+    config: VQGANConfig | dict | str | Path | None = None,  # taming: YAML (path or dict) or VQGANConfig; default: found
+    map_location: str | torch.device = 'cpu',
+) -> VQGAN:
     "Load a VQ-GAN from our safetensors+JSON or from a taming-transformers checkpoint (VQ-GAN or combined transformer)."
-    path = hub_path(path, 'VQ-GAN')       # a Hub repo id (owner/name) that is no local path: its downloaded folder
+    path = hub_path(path, 'VQ-GAN')  # a Hub repo id (owner/name) that is no local path: its downloaded folder
     if not path.exists():
-        raise FileNotFoundError(f"{path} not found: give a folder written by save_model, a .safetensors file, "
-                                "or a taming run or .ckpt")
+        raise FileNotFoundError(
+            f"{path} not found: give a folder written by save_model, a .safetensors file, or a taming run or .ckpt"
+        )
     if path.suffix in ('.yaml', '.yml'):
-        raise ValueError(f"{path} is a config: pass the checkpoint as the VQ-GAN, and this YAML as its config "
-                         "(--vqgan_config)")
-    if ours := _our_files(path): return _load_ours(path, *ours, config, map_location)
+        raise ValueError(
+            f"{path} is a config: pass the checkpoint as the VQ-GAN, and this YAML as its config (--vqgan_config)"
+        )
+    if ours := _our_files(path):
+        return _load_ours(path, *ours, config, map_location)
     ckpt, configs = taming_files(path)
     cfg = _taming_config(config, configs, ckpt)
     ck = load_ckpt(ckpt)
     sd = ck.get('state_dict', ck) if isinstance(ck, dict) else None
-    if not isinstance(sd, dict): raise ValueError(f"{ckpt} holds no state dict")
+    if not isinstance(sd, dict):
+        raise ValueError(f"{ckpt} holds no state dict")
     return _load_strict(VQGAN(cfg), _taming_state(sd), ckpt).to(map_location).eval()
 
 # %% ../nbs/02_vqgan.ipynb #c037a
-def save_taming(vqgan:VQGAN, folder:str|Path) -> Path: # becomes taming's layout: checkpoints/, configs/
+def save_taming(vqgan: VQGAN, folder: str | Path) -> Path:  # becomes taming's layout: checkpoints/, configs/
     "Write `vqgan` as taming publishes a VQ-GAN: `checkpoints/last.ckpt` (its `state_dict`) and `configs/model.yaml`."
     import yaml
-    if not isinstance(vqgan, VQGAN): raise TypeError(f"save_taming writes a VQGAN, got {type(vqgan).__name__}")
+
+    if not isinstance(vqgan, VQGAN):
+        raise TypeError(f"save_taming writes a VQGAN, got {type(vqgan).__name__}")
     folder = check_out(folder, 'folder')
-    with atomic_path(folder/'checkpoints'/'last.ckpt') as tmp:
+    with atomic_path(folder / 'checkpoints' / 'last.ckpt') as tmp:
         torch.save({'state_dict': {k: v.detach().cpu() for k, v in vqgan.state_dict().items()}}, tmp)
-    with atomic_write(folder/'configs'/'model.yaml') as f:
+    with atomic_write(folder / 'configs' / 'model.yaml') as f:
         yaml.safe_dump(vqgan_config_to_taming(vqgan.config), f, sort_keys=False)
     return folder
 
 # %% ../nbs/02_vqgan.ipynb #c043
 @patch(cls_method=True)
-def from_folder(cls:VQGAN, path:Path, name:str|None=None, map_location='cpu') -> VQGAN:
+def from_folder(cls: VQGAN, path: Path, name: str | None = None, map_location='cpu') -> VQGAN:
     "A VQ-GAN from a local `path`, as `load_vqgan` reads it (our folders and files, a bundle, a taming run or `.ckpt`)."
-    return load_vqgan(Path(path)/f'{name}.safetensors' if name else path, map_location=map_location)
+    return load_vqgan(Path(path) / f'{name}.safetensors' if name else path, map_location=map_location)
+
 
 @patch
-def card_rows(self:VQGAN, meta:dict) -> dict:
+def card_rows(self: VQGAN, meta: dict) -> dict:
     "The VQ-GAN's rows of its model card: codebook, fingerprint, recipe and measured reconstruction."
-    from sundae_vq.latents import vqgan_sha256   # the fingerprint stores and priors record (a later module: imported here)
+    from sundae_vq.latents import (
+        vqgan_sha256,
+    )  # the fingerprint stores and priors record (a later module: imported here)
+
     c, t = self.config, meta.get('train_config') or {}
     final = (meta.get('training') or {}).get('final') or {}
     recipe = t and f"{t['steps']} steps of {t['batch_size']} images, lr {t['lr']}, GAN from step {t['disc_start']}"
-    return dict(tokenizer=f"this model: {c.n_embed} codes, f = {c.f} ({c.resolution} px → {c.resolution // c.f}×"
-                          f"{c.resolution // c.f} codes); vqgan_sha256 `{vqgan_sha256(self)}`",
-                recipe=recipe or 'not recorded', reconstruction=card_row(final, 'rec', 'not measured') + ' (L1, pixels in [-1, 1])',
-                fid='not measured')
+    return dict(
+        tokenizer=f"this model: {c.n_embed} codes, f = {c.f} ({c.resolution} px → {c.resolution // c.f}×"
+        f"{c.resolution // c.f} codes); vqgan_sha256 `{vqgan_sha256(self)}`",
+        recipe=recipe or 'not recorded',
+        reconstruction=card_row(final, 'rec', 'not measured') + ' (L1, pixels in [-1, 1])',
+        fid='not measured',
+    )

@@ -4,18 +4,29 @@
 
 # %% ../nbs/02a_vqgan_train.ipynb #c002
 from __future__ import annotations
-import dataclasses, json, math, time
+import json, math, time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np, torch, torch.nn.functional as F, matplotlib.pyplot as plt
+import torch, torch.nn.functional as F, matplotlib.pyplot as plt
 from torch import nn, Tensor
 from fastprogress.fastprogress import progress_bar
-from fastcore.script import call_parse, Param
+from fastcore.script import call_parse
 from PIL import Image
-from .core import (seed_everything, get_device, atomic_path, atomic_write, save_model, config_to_dict,
-                            config_from_dict, show_images, user_errors, UserError, check_number, check_out)
-from .vqgan import VQGAN, VQGANConfig, vqgan_preset, load_vqgan
+from sundae_vq.core import (
+    seed_everything,
+    get_device,
+    atomic_path,
+    atomic_write,
+    save_model,
+    config_to_dict,
+    config_from_dict,
+    user_errors,
+    UserError,
+    check_number,
+    check_out,
+)
+from .vqgan import VQGAN, VQGANConfig, vqgan_preset
 from .hub import TensorBoardLog, need_tensorboard, save_grid, grid_path, speed_memory
 
 # %% auto #0
@@ -26,26 +37,36 @@ __all__ = ['NLayerDiscriminator', 'hinge_d_loss', 'adaptive_weight', 'Perceptual
 # %% ../nbs/02a_vqgan_train.ipynb #c005
 class NLayerDiscriminator(nn.Module):
     "PatchGAN discriminator: images (b, 3, H, W) → patch logits (b, 1, h', w')."
-    def __init__(self, *, input_nc:int=3, ndf:int=64, n_layers:int=3):
+
+    def __init__(self, *, input_nc: int = 3, ndf: int = 64, n_layers: int = 3):
         super().__init__()
         layers, mult = [nn.Conv2d(input_nc, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)], 1
         for n in range(1, n_layers + 1):
-            prev, mult = mult, min(2 ** n, 8)
-            layers += [nn.Conv2d(ndf * prev, ndf * mult, 4, 2 if n < n_layers else 1, 1, bias=False),
-                       nn.BatchNorm2d(ndf * mult), nn.LeakyReLU(0.2, True)]
+            prev, mult = mult, min(2**n, 8)
+            layers += [
+                nn.Conv2d(ndf * prev, ndf * mult, 4, 2 if n < n_layers else 1, 1, bias=False),
+                nn.BatchNorm2d(ndf * mult),
+                nn.LeakyReLU(0.2, True),
+            ]
         layers.append(nn.Conv2d(ndf * mult, 1, 4, 1, 1))
         self.main = nn.Sequential(*layers)
         for m in self.modules():
-            if isinstance(m, nn.Conv2d): nn.init.normal_(m.weight, 0.0, 0.02)
-            elif isinstance(m, nn.BatchNorm2d): nn.init.normal_(m.weight, 1.0, 0.02); nn.init.zeros_(m.bias)
-    def forward(self, x): return self.main(x)
+            if isinstance(m, nn.Conv2d):
+                nn.init.normal_(m.weight, 0.0, 0.02)
+            elif isinstance(m, nn.BatchNorm2d):
+                nn.init.normal_(m.weight, 1.0, 0.02)
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        return self.main(x)
 
 # %% ../nbs/02a_vqgan_train.ipynb #c008
-def hinge_d_loss(logits_real:Tensor, logits_fake:Tensor) -> Tensor:
+def hinge_d_loss(logits_real: Tensor, logits_fake: Tensor) -> Tensor:
     "½(E[relu(1 − D(x))] + E[relu(1 + D(x̂))])."
     return 0.5 * (F.relu(1.0 - logits_real).mean() + F.relu(1.0 + logits_fake).mean())
 
-def adaptive_weight(rec_loss:Tensor, g_loss:Tensor, last_layer:Tensor, disc_weight:float=1.0) -> Tensor:
+
+def adaptive_weight(rec_loss: Tensor, g_loss: Tensor, last_layer: Tensor, disc_weight: float = 1.0) -> Tensor:
     "λ = ‖∇rec‖ / (‖∇gan‖ + 1e-4) at `last_layer`, clamped to [0, 1e4], detached, times `disc_weight`."
     g_rec = torch.autograd.grad(rec_loss, last_layer, retain_graph=True)[0]
     g_gan = torch.autograd.grad(g_loss, last_layer, retain_graph=True)[0]
@@ -54,28 +75,46 @@ def adaptive_weight(rec_loss:Tensor, g_loss:Tensor, last_layer:Tensor, disc_weig
 # %% ../nbs/02a_vqgan_train.ipynb #c011
 class PerceptualLoss(nn.Module):
     "Σ_layers mean ‖φ(x)/‖φ(x)‖ − φ(y)/‖φ(y)‖‖² over a user-supplied, frozen feature network φ (returns a list of maps)."
-    def __init__(self, features:nn.Module):
-        super().__init__(); self.features = features.eval().requires_grad_(False)
-    def train(self, mode=True): super().train(mode); self.features.eval(); return self   # the feature net stays frozen
-    def forward(self, x:Tensor, y:Tensor) -> Tensor: # (b, 3, H, W) each → (b, 1, 1, 1)
+
+    def __init__(self, features: nn.Module):
+        super().__init__()
+        self.features = features.eval().requires_grad_(False)
+
+    def train(self, mode=True):
+        super().train(mode)
+        self.features.eval()  # the feature net stays frozen
+        return self
+
+    def forward(self, x: Tensor, y: Tensor) -> Tensor:  # (b, 3, H, W) each → (b, 1, 1, 1)
         norm = lambda f: f / (f.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
-        return sum((norm(a) - norm(b)).pow(2).sum(1).mean((1, 2)) for a, b in zip(self.features(x), self.features(y))).view(-1, 1, 1, 1)
+        return sum(
+            (norm(a) - norm(b)).pow(2).sum(1).mean((1, 2)) for a, b in zip(self.features(x), self.features(y))
+        ).view(-1, 1, 1, 1)
 
 # %% ../nbs/02a_vqgan_train.ipynb #c014
-def codebook_usage(codes:Tensor, # integer codes, any shape
-                   n_embed:int) -> dict:
+def codebook_usage(
+    codes: Tensor,  # integer codes, any shape
+    n_embed: int,
+) -> dict:
     "Perplexity of the code histogram and the share of codewords never used."
     counts = torch.bincount(codes.flatten().cpu(), minlength=n_embed).double()
     p = counts / counts.sum().clamp_min(1)
-    return dict(perplexity=math.exp(-(p * p.clamp_min(1e-12).log()).sum().item()), dead=(counts == 0).double().mean().item())
+    return dict(
+        perplexity=math.exp(-(p * p.clamp_min(1e-12).log()).sum().item()), dead=(counts == 0).double().mean().item()
+    )
+
 
 @torch.no_grad()
-def restart_dead_codes(vqgan:VQGAN, counts:Tensor, # (n_embed,) uses since the last restart
-                       z:Tensor, # (b, embed_dim, h, w) encoder outputs (after quant_conv) to draw from
-                       generator:torch.Generator|None=None) -> int:
+def restart_dead_codes(
+    vqgan: VQGAN,
+    counts: Tensor,  # (n_embed,) uses since the last restart
+    z: Tensor,  # (b, embed_dim, h, w) encoder outputs (after quant_conv) to draw from
+    generator: torch.Generator | None = None,
+) -> int:
     "Move every codeword with zero uses to a random encoder output; returns how many were moved."
     dead = (counts == 0).nonzero().flatten()
-    if len(dead) == 0: return 0
+    if len(dead) == 0:
+        return 0
     pool = z.detach().permute(0, 2, 3, 1).reshape(-1, z.shape[1]).float()
     pick = torch.randint(len(pool), (len(dead),), generator=generator, device='cpu').to(pool.device)
     vqgan.quantize.embedding.weight[dead.to(pool.device)] = pool[pick].to(vqgan.quantize.embedding.weight)
@@ -84,233 +123,367 @@ def restart_dead_codes(vqgan:VQGAN, counts:Tensor, # (n_embed,) uses since the l
 # %% ../nbs/02a_vqgan_train.ipynb #c017
 _WEIGHTS = 'weight_decay pixel_weight codebook_weight perceptual_weight disc_weight disc_factor grad_clip'.split()
 
+
 @dataclass
 class VQGANTrainConfig:
     "How to train a VQ-GAN."
+
     steps: int = 20_000
     batch_size: int = 16
     lr: float = 2e-4
     betas: tuple = (0.5, 0.9)
-    weight_decay: float = 0.0            # AdamW
+    weight_decay: float = 0.0  # AdamW
     pixel_weight: float = 1.0
     codebook_weight: float = 1.0
-    perceptual_weight: float = 0.0       # > 0 needs `perceptual=` (user-supplied features)
-    disc_start: int = 5_000              # GAN loss off before this step
+    perceptual_weight: float = 0.0  # > 0 needs `perceptual=` (user-supplied features)
+    disc_start: int = 5_000  # GAN loss off before this step
     disc_weight: float = 0.8
     disc_factor: float = 1.0
     disc_ndf: int = 64
     disc_layers: int = 3
-    restart_every: int = 0               # restart dead codes every N steps (0: never)
-    grad_clip: float = 0.0               # max grad norm (0: no clipping)
-    amp: bool = True                     # bf16 autocast, on CUDA only
-    flip: bool = True                    # mirror half of each batch
+    restart_every: int = 0  # restart dead codes every N steps (0: never)
+    grad_clip: float = 0.0  # max grad norm (0: no clipping)
+    amp: bool = True  # bf16 autocast, on CUDA only
+    flip: bool = True  # mirror half of each batch
     log_every: int = 25
-    ckpt_every: int = 1000               # steps between checkpoints (0: only at the end)
-    sample_every: int = 0                # steps between grids of reconstructions in out_dir/samples (0: none)
-    samples: int = 8                     # images in such a grid (spread over the data, the same every time)
-    tensorboard: bool = False            # also log to out_dir/tensorboard (the [tensorboard] extra)
+    ckpt_every: int = 1000  # steps between checkpoints (0: only at the end)
+    sample_every: int = 0  # steps between grids of reconstructions in out_dir/samples (0: none)
+    samples: int = 8  # images in such a grid (spread over the data, the same every time)
+    tensorboard: bool = False  # also log to out_dir/tensorboard (the [tensorboard] extra)
     seed: int = 0
 
     def __post_init__(self):
         self.betas = tuple(self.betas)
         for k in ('steps', 'batch_size', 'disc_ndf', 'disc_layers', 'log_every'):
             check_number(k, getattr(self, k), 1, integer=True)
-        for k in ('disc_start', 'restart_every', 'ckpt_every', 'sample_every'): check_number(k, getattr(self, k), 0, integer=True)
+        for k in ('disc_start', 'restart_every', 'ckpt_every', 'sample_every'):
+            check_number(k, getattr(self, k), 0, integer=True)
         check_number('samples', self.samples, 1, integer=True)
         check_number('seed', self.seed, integer=True)
         check_number('lr', self.lr, 0, lo_open=True)
-        for k in _WEIGHTS: check_number(k, getattr(self, k), 0)
-        if len(self.betas) != 2: raise UserError(f"betas must be two numbers (β1, β2), got {self.betas!r}")
-        for b in self.betas: check_number('betas', b, 0, 1, hi_open=True)
+        for k in _WEIGHTS:
+            check_number(k, getattr(self, k), 0)
+        if len(self.betas) != 2:
+            raise UserError(f"betas must be two numbers (β1, β2), got {self.betas!r}")
+        for b in self.betas:
+            check_number('betas', b, 0, 1, hi_open=True)
 
 # %% ../nbs/02a_vqgan_train.ipynb #c020
-def _ac(cfg, device): return torch.autocast('cuda', dtype=torch.bfloat16, enabled=cfg.amp and device.type == 'cuda')
+def _ac(cfg, device):
+    return torch.autocast('cuda', dtype=torch.bfloat16, enabled=cfg.amp and device.type == 'cuda')
 
-def vqgan_losses(vqgan:VQGAN, disc:nn.Module, x:Tensor, step:int, cfg:VQGANTrainConfig, perceptual:nn.Module|None=None):
+
+def vqgan_losses(
+    vqgan: VQGAN, disc: nn.Module, x: Tensor, step: int, cfg: VQGANTrainConfig, perceptual: nn.Module | None = None
+):
     "Generator loss, the reconstruction and the codes for a batch, plus a dict of logged terms."
-    with _ac(cfg, x.device): z = vqgan.encode_latent(x)
+    with _ac(cfg, x.device):
+        z = vqgan.encode_latent(x)
     zq, qloss, codes = vqgan.quantize(z.float())
-    with _ac(cfg, x.device): xrec = vqgan.decode_latent(zq).float()
+    with _ac(cfg, x.device):
+        xrec = vqgan.decode_latent(zq).float()
     rec = cfg.pixel_weight * (x - xrec).abs().mean()
     p = perceptual(x, xrec).mean() if cfg.perceptual_weight > 0 else torch.zeros((), device=x.device)
     nll = rec + cfg.perceptual_weight * p
     loss, log = nll + cfg.codebook_weight * qloss, dict(rec=rec.item(), perceptual=p.item(), codebook=qloss.item())
     if step >= cfg.disc_start and cfg.disc_factor > 0:
-        with _ac(cfg, x.device): g = -disc(xrec).float().mean()
-        lam = adaptive_weight(nll, g, vqgan.last_layer, cfg.disc_weight) if vqgan.training else torch.zeros((), device=x.device)
-        loss = loss + lam * cfg.disc_factor * g; log |= dict(g=g.item(), d_weight=lam.item())
+        with _ac(cfg, x.device):
+            g = -disc(xrec).float().mean()
+        lam = (
+            adaptive_weight(nll, g, vqgan.last_layer, cfg.disc_weight)
+            if vqgan.training
+            else torch.zeros((), device=x.device)
+        )
+        loss = loss + lam * cfg.disc_factor * g
+        log |= dict(g=g.item(), d_weight=lam.item())
     return loss, xrec, codes, z, log | dict(loss=loss.item())
 
-def disc_loss(disc:nn.Module, x:Tensor, xrec:Tensor, cfg:VQGANTrainConfig):
+
+def disc_loss(disc: nn.Module, x: Tensor, xrec: Tensor, cfg: VQGANTrainConfig):
     "Hinge loss of the discriminator on real images and (detached) reconstructions."
-    with _ac(cfg, x.device): real, fake = disc(x.detach()).float(), disc(xrec.detach()).float()
-    return cfg.disc_factor * hinge_d_loss(real, fake), dict(logits_real=real.mean().item(), logits_fake=fake.mean().item())
+    with _ac(cfg, x.device):
+        real, fake = disc(x.detach()).float(), disc(xrec.detach()).float()
+    return cfg.disc_factor * hinge_d_loss(real, fake), dict(
+        logits_real=real.mean().item(), logits_fake=fake.mean().item()
+    )
 
 # %% ../nbs/02a_vqgan_train.ipynb #c021
 def _check_perceptual(cfg, perceptual):
     if cfg.perceptual_weight > 0 and perceptual is None:
-        raise ValueError("perceptual_weight > 0 but no feature network was given: pass perceptual=PerceptualLoss(your_features) "
-                         "(no LPIPS/VGG weights can be downloaded), or set perceptual_weight=0")
+        raise ValueError(
+            "perceptual_weight > 0 but no feature network was given: pass perceptual=PerceptualLoss(your_features) "
+            "(no LPIPS/VGG weights can be downloaded), or set perceptual_weight=0"
+        )
 
 # %% ../nbs/02a_vqgan_train.ipynb #c025
-def _step_gen(seed, step): return torch.Generator().manual_seed(seed * 1_000_003 + step)
+def _step_gen(seed, step):
+    return torch.Generator().manual_seed(seed * 1_000_003 + step)
 
-def _take(data, idx:Tensor) -> Tensor:
+
+def _take(data, idx: Tensor) -> Tensor:
     "The images `idx` of `data` (a tensor, or a dataset of images or (image, label) items), stacked."
-    if torch.is_tensor(data): return data[idx]
+    if torch.is_tensor(data):
+        return data[idx]
     return torch.stack([o[0] if isinstance(o, (tuple, list)) else o for o in (data[i] for i in idx.tolist())])
 
-def get_batch(data, batch_size:int, seed:int, step:int, flip:bool=False) -> Tensor:
+
+def get_batch(data, batch_size: int, seed: int, step: int, flip: bool = False) -> Tensor:
     "The batch of step `step`: `batch_size` random items of `data` (tensor or dataset), half of them mirrored if `flip`."
-    g = _step_gen(seed, step); x = _take(data, torch.randint(len(data), (batch_size,), generator=g))
-    if flip: m = torch.rand(batch_size, generator=g) < 0.5; x = torch.where(m.view(-1, 1, 1, 1), x.flip(-1), x)
+    g = _step_gen(seed, step)
+    x = _take(data, torch.randint(len(data), (batch_size,), generator=g))
+    if flip:
+        m = torch.rand(batch_size, generator=g) < 0.5
+        x = torch.where(m.view(-1, 1, 1, 1), x.flip(-1), x)
     return x
 
 # %% ../nbs/02a_vqgan_train.ipynb #c028
 def _save_state(out, vqgan, disc, opt_g, opt_d, counts, step, cfg, history, image_size=None):
-    state = dict(vqgan=vqgan.state_dict(), disc=disc.state_dict(), opt_g=opt_g.state_dict(), opt_d=opt_d.state_dict(),
-                 counts=counts, step=step, rng=torch.get_rng_state(), vqgan_config=json.dumps(config_to_dict(vqgan.config)),
-                 train_config=json.dumps(config_to_dict(cfg)), history=json.dumps(history))
-    with atomic_path(out/'trainer.pt') as tmp: torch.save(state, tmp)
-    save_model(vqgan, out, metadata=dict(step=step, train_config=config_to_dict(cfg), image_size=image_size))   # the side it was trained at
-    with atomic_write(out/'history.json') as f: json.dump(history, f)
+    state = dict(
+        vqgan=vqgan.state_dict(),
+        disc=disc.state_dict(),
+        opt_g=opt_g.state_dict(),
+        opt_d=opt_d.state_dict(),
+        counts=counts,
+        step=step,
+        rng=torch.get_rng_state(),
+        vqgan_config=json.dumps(config_to_dict(vqgan.config)),
+        train_config=json.dumps(config_to_dict(cfg)),
+        history=json.dumps(history),
+    )
+    with atomic_path(out / 'trainer.pt') as tmp:
+        torch.save(state, tmp)
+    save_model(
+        vqgan, out, metadata=dict(step=step, train_config=config_to_dict(cfg), image_size=image_size)
+    )  # the side it was trained at
+    with atomic_write(out / 'history.json') as f:
+        json.dump(history, f)
+
 
 def _load_state(out, vqgan, disc, opt_g, opt_d, device):
-    st = torch.load(out/'trainer.pt', map_location=device, weights_only=True)
+    st = torch.load(out / 'trainer.pt', map_location=device, weights_only=True)
     theirs = config_from_dict(VQGANConfig, json.loads(st['vqgan_config']))
     if theirs != vqgan.config:
-        raise ValueError(f"{out/'trainer.pt'} was written for a different VQ-GAN ({theirs}); use another out_dir or resume=False to start over")
-    vqgan.load_state_dict(st['vqgan']); disc.load_state_dict(st['disc'])
-    opt_g.load_state_dict(st['opt_g']); opt_d.load_state_dict(st['opt_d']); torch.set_rng_state(st['rng'].cpu())
+        raise ValueError(
+            f"{out / 'trainer.pt'} was written for a different VQ-GAN ({theirs}); use another out_dir or resume=False to start over"
+        )
+    vqgan.load_state_dict(st['vqgan'])
+    disc.load_state_dict(st['disc'])
+    opt_g.load_state_dict(st['opt_g'])
+    opt_d.load_state_dict(st['opt_d'])
+    torch.set_rng_state(st['rng'].cpu())
     return st['counts'].to(device), st['step'], json.loads(st['history'])
 
 # %% ../nbs/02a_vqgan_train.ipynb #c028a
-def _fixed_images(data, n:int) -> Tensor:
+def _fixed_images(data, n: int) -> Tensor:
     "`n` images spread evenly over `data`: the same ones at every step and in every run."
     return _take(data, torch.linspace(0, len(data) - 1, min(n, len(data))).round().long())
 
+
 @torch.no_grad()
-def reconstruction_grid(vqgan:VQGAN, x:Tensor # (n, 3, H, W) images in [-1, 1]
-                       ) -> Tensor: # (2n, 3, H, W): the originals, then their reconstructions
+def reconstruction_grid(
+    vqgan: VQGAN,
+    x: Tensor,  # (n, 3, H, W) images in [-1, 1]
+) -> Tensor:  # (2n, 3, H, W): the originals, then their reconstructions
     "The images and their reconstructions, for a grid of `n` columns (originals above); the model's mode is kept."
-    was = vqgan.training; vqgan.eval()
+    was = vqgan.training
+    vqgan.eval()
     rec = vqgan.decode(vqgan.encode(x.to(vqgan.device))).to(x.device)
-    vqgan.train(was); return torch.cat([x, rec])
+    vqgan.train(was)
+    return torch.cat([x, rec])
 
 # %% ../nbs/02a_vqgan_train.ipynb #c030
-def train_vqgan(vqgan:VQGAN, data, # images (b, 3, H, W) in [-1, 1], or a dataset of them
-                out_dir:str|Path|None=None, # checkpoints go here (None: keep nothing on disk)
-                config:VQGANTrainConfig|None=None, perceptual:nn.Module|None=None, # a `PerceptualLoss` (needed when perceptual_weight > 0)
-                device=None, resume:bool=True, progress:bool=True) -> list[dict]:
+def train_vqgan(
+    vqgan: VQGAN,
+    data,  # images (b, 3, H, W) in [-1, 1], or a dataset of them
+    out_dir: str | Path | None = None,  # checkpoints go here (None: keep nothing on disk)
+    config: VQGANTrainConfig | None = None,
+    perceptual: nn.Module | None = None,  # a `PerceptualLoss` (needed when perceptual_weight > 0)
+    device=None,
+    resume: bool = True,
+    progress: bool = True,
+) -> list[dict]:
     "Train `vqgan` on `data` (taming's recipe); checkpoints and resumes in `out_dir`; returns the logged history."
-    cfg = config or VQGANTrainConfig(); device = get_device(device); _check_perceptual(cfg, perceptual)
-    if out_dir is not None: check_out(out_dir, 'out_dir')
-    elif cfg.sample_every or cfg.tensorboard: raise ValueError("sample_every and tensorboard write to the run folder: pass out_dir")
-    if cfg.tensorboard: need_tensorboard()
-    if len(data) == 0: raise ValueError("the dataset is empty: give at least one image")
-    f = vqgan.f; shape = tuple(get_batch(data, 1, cfg.seed, 0).shape[1:])
+    cfg = config or VQGANTrainConfig()
+    device = get_device(device)
+    _check_perceptual(cfg, perceptual)
+    if out_dir is not None:
+        check_out(out_dir, 'out_dir')
+    elif cfg.sample_every or cfg.tensorboard:
+        raise ValueError("sample_every and tensorboard write to the run folder: pass out_dir")
+    if cfg.tensorboard:
+        need_tensorboard()
+    if len(data) == 0:
+        raise ValueError("the dataset is empty: give at least one image")
+    f = vqgan.f
+    shape = tuple(get_batch(data, 1, cfg.seed, 0).shape[1:])
     if shape[0] != vqgan.config.in_channels or shape[1] % f or shape[2] % f:
-        raise ValueError(f"images of shape {shape} do not fit this VQ-GAN ({vqgan.config.in_channels} channels, sides divisible by f={f})")
-    if cfg.disc_start < cfg.steps and min(shape[1:]) // 2 ** cfg.disc_layers < 3:
-        raise ValueError(f"images of {shape[1]}×{shape[2]} px are too small for a {cfg.disc_layers}-layer discriminator (it needs sides ≥ {3 * 2 ** cfg.disc_layers}): lower disc_layers or use larger images")
+        raise ValueError(
+            f"images of shape {shape} do not fit this VQ-GAN ({vqgan.config.in_channels} channels, sides divisible by f={f})"
+        )
+    if cfg.disc_start < cfg.steps and min(shape[1:]) // 2**cfg.disc_layers < 3:
+        raise ValueError(
+            f"images of {shape[1]}×{shape[2]} px are too small for a {cfg.disc_layers}-layer discriminator (it needs sides ≥ {3 * 2**cfg.disc_layers}): lower disc_layers or use larger images"
+        )
     seed_everything(cfg.seed)
-    vqgan.to(device).train(); perceptual = perceptual.to(device) if perceptual is not None else None
-    disc = NLayerDiscriminator(input_nc=vqgan.config.out_ch, ndf=cfg.disc_ndf, n_layers=cfg.disc_layers).to(device).train()
+    vqgan.to(device).train()
+    perceptual = perceptual.to(device) if perceptual is not None else None
+    disc = (
+        NLayerDiscriminator(input_nc=vqgan.config.out_ch, ndf=cfg.disc_ndf, n_layers=cfg.disc_layers).to(device).train()
+    )
     opt_g = torch.optim.AdamW(vqgan.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     opt_d = torch.optim.AdamW(disc.parameters(), lr=cfg.lr, betas=cfg.betas, weight_decay=cfg.weight_decay)
     counts, step, history = torch.zeros(vqgan.config.n_embed, device=device), 0, []
     out = Path(out_dir) if out_dir is not None else None
-    if out is not None and resume and (out/'trainer.pt').exists(): counts, step, history = _load_state(out, vqgan, disc, opt_g, opt_d, device)
-    tb = TensorBoardLog(out/'tensorboard', resume_step=step) if cfg.tensorboard else None
+    if out is not None and resume and (out / 'trainer.pt').exists():
+        counts, step, history = _load_state(out, vqgan, disc, opt_g, opt_d, device)
+    tb = TensorBoardLog(out / 'tensorboard', resume_step=step) if cfg.tensorboard else None
     fixed = _fixed_images(data, cfg.samples) if cfg.sample_every else None
-    win, t0 = [], time.perf_counter(); t_log, s_log = t0, step
-    for s in (progress_bar(range(step, cfg.steps)) if progress else range(step, cfg.steps)):
+    win, t0 = [], time.perf_counter()
+    t_log, s_log = t0, step
+    for s in progress_bar(range(step, cfg.steps)) if progress else range(step, cfg.steps):
         x = get_batch(data, cfg.batch_size, cfg.seed, s, cfg.flip).to(device)
         loss, xrec, codes, z, log = vqgan_losses(vqgan, disc, x, s, cfg, perceptual)
-        opt_g.zero_grad(set_to_none=True); loss.backward()
+        opt_g.zero_grad(set_to_none=True)
+        loss.backward()
         gnorm = nn.utils.clip_grad_norm_(vqgan.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
-        opt_g.step(); log['grad_norm'] = gnorm.item()
+        opt_g.step()
+        log['grad_norm'] = gnorm.item()
         if s >= cfg.disc_start and cfg.disc_factor > 0:
-            dl, dlog = disc_loss(disc, x, xrec, cfg); opt_d.zero_grad(set_to_none=True); dl.backward(); opt_d.step()
+            dl, dlog = disc_loss(disc, x, xrec, cfg)
+            opt_d.zero_grad(set_to_none=True)
+            dl.backward()
+            opt_d.step()
             log |= dlog | dict(d_loss=dl.item())
         counts += torch.bincount(codes.flatten(), minlength=vqgan.config.n_embed)
         if cfg.restart_every and (s + 1) % cfg.restart_every == 0:
-            log['restarted'] = restart_dead_codes(vqgan, counts, z, _step_gen(cfg.seed, s)); counts.zero_()
+            log['restarted'] = restart_dead_codes(vqgan, counts, z, _step_gen(cfg.seed, s))
+            counts.zero_()
         win.append(codes.flatten().cpu())
         if (s + 1) % cfg.log_every == 0 or s + 1 == cfg.steps:
-            history.append(dict(step=s + 1, seconds=time.perf_counter() - t0, **log, **codebook_usage(torch.cat(win), vqgan.config.n_embed))); win = []
-            rate = speed_memory(s + 1 - s_log, time.perf_counter() - t_log, device); t_log, s_log = time.perf_counter(), s + 1
-            if tb: tb.scalars(history[-1] | rate | dict(lr=opt_g.param_groups[0]['lr']), s + 1)
+            history.append(
+                dict(
+                    step=s + 1,
+                    seconds=time.perf_counter() - t0,
+                    **log,
+                    **codebook_usage(torch.cat(win), vqgan.config.n_embed),
+                )
+            )
+            win = []
+            rate = speed_memory(s + 1 - s_log, time.perf_counter() - t_log, device)
+            t_log, s_log = time.perf_counter(), s + 1
+            if tb:
+                tb.scalars(history[-1] | rate | dict(lr=opt_g.param_groups[0]['lr']), s + 1)
         if fixed is not None and ((s + 1) % cfg.sample_every == 0 or s + 1 == cfg.steps):
             grid = save_grid(reconstruction_grid(vqgan, fixed), grid_path(out, s + 1), ncol=len(fixed))
-            if tb: tb.image('reconstructions', grid, s + 1)
+            if tb:
+                tb.image('reconstructions', grid, s + 1)
         if out is not None and ((cfg.ckpt_every and (s + 1) % cfg.ckpt_every == 0) or s + 1 == cfg.steps):
             _save_state(out, vqgan, disc, opt_g, opt_d, counts, s + 1, cfg, history, shape[1])
-    if tb: tb.close()
-    vqgan.eval(); return history
+    if tb:
+        tb.close()
+    vqgan.eval()
+    return history
 
 # %% ../nbs/02a_vqgan_train.ipynb #c038
-def plot_history(history:list[dict], size=(9, 2.6)):
+def plot_history(history: list[dict], size=(9, 2.6)):
     "Loss curves and codebook usage of a `train_vqgan` history."
     fig, axs = plt.subplots(1, 3, figsize=size)
     step = [h['step'] for h in history]
     for k in ('rec', 'codebook', 'perceptual', 'g', 'd_loss'):
         pts = [(h['step'], h[k]) for h in history if h.get(k)]
-        if pts: (axs[0] if k in ('rec', 'perceptual') else axs[1]).plot(*zip(*pts), label=k)
-    axs[2].plot(step, [h['perplexity'] for h in history], label='perplexity'); ax2 = axs[2].twinx()
-    ax2.plot(step, [h['dead'] for h in history], 'C1', label='dead share'); ax2.set_ylim(0, 1)
-    for ax, t in zip(axs, ('reconstruction', 'codebook and GAN', 'codebook usage')): ax.set_title(t, fontsize=9); ax.set_xlabel('step', fontsize=8); ax.legend(fontsize=7)
-    ax2.legend(fontsize=7, loc='lower right'); fig.tight_layout()
+        if pts:
+            (axs[0] if k in ('rec', 'perceptual') else axs[1]).plot(*zip(*pts), label=k)
+    axs[2].plot(step, [h['perplexity'] for h in history], label='perplexity')
+    ax2 = axs[2].twinx()
+    ax2.plot(step, [h['dead'] for h in history], 'C1', label='dead share')
+    ax2.set_ylim(0, 1)
+    for ax, t in zip(axs, ('reconstruction', 'codebook and GAN', 'codebook usage')):
+        ax.set_title(t, fontsize=9)
+        ax.set_xlabel('step', fontsize=8)
+        ax.legend(fontsize=7)
+    ax2.legend(fontsize=7, loc='lower right')
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/02a_vqgan_train.ipynb #c045
-def size_notes(preset:str, # the VQ-GAN preset
-               size:int, # the side the images are trained at
-               files:list|None=None, # image files (the first `n` are looked at; only their headers are read)
-               n:int=64) -> list[str]:
+def size_notes(
+    preset: str,  # the VQ-GAN preset
+    size: int,  # the side the images are trained at
+    files: list | None = None,  # image files (the first `n` are looked at; only their headers are read)
+    n: int = 64,
+) -> list[str]:
     "What a user should hear before training: a size other than the preset's, images resized to `size`²."
     notes, res = [], vqgan_preset(preset).resolution
-    if size != res: notes.append(f"preset {preset!r} is made for {res} px images (its attention layers sit at "
-                                 f"nominal {res} px scales); training at --size {size}")
+    if size != res:
+        notes.append(
+            f"preset {preset!r} is made for {res} px images (its attention layers sit at "
+            f"nominal {res} px scales); training at --size {size}"
+        )
     sizes = {}
     for f in (files or [])[:n]:
-        with Image.open(f) as im: sizes.setdefault(im.size, f)
+        with Image.open(f) as im:
+            sizes.setdefault(im.size, f)
     if other := {s: f for s, f in sizes.items() if s != (size, size)}:
         (w, h), f = next(iter(other.items()))
         seen = ', '.join(f"{a}×{b}" for a, b in list(sizes)[:3]) + (', …' if len(sizes) > 3 else '')
-        notes.append(f"your images are {seen} px (e.g. {Path(f).name}, {w}×{h}): each is resized (shorter side) and "
-                     f"centre-cropped to {size}×{size} px; pass --size {min(w, h)} to train at their size")
+        notes.append(
+            f"your images are {seen} px (e.g. {Path(f).name}, {w}×{h}): each is resized (shorter side) and "
+            f"centre-cropped to {size}×{size} px; pass --size {min(w, h)} to train at their size"
+        )
     return notes
+
 
 @call_parse
 @user_errors
-def train_vqgan_cli(out:str=None, # output folder (checkpoints, model.safetensors/json, history.json); required
-                    images:str=None, # folder of images (any PIL format); default: the shipped emoji faces
-                    preset:str='demo', # VQ-GAN preset: tiny, demo, ffhq256_taming, megapixel
-                    size:int=None, # image side in pixels; default: the preset's resolution (demo 64, ffhq256_taming 256)
-                    steps:int=4000, # optimiser steps in all
-                    batch_size:int=16, lr:float=4e-4,
-                    disc_start:int=2000, # step at which the GAN loss starts
-                    restart_every:int=200, # restart dead codes every N steps (0: never)
-                    ckpt_every:int=250, # write a resumable checkpoint every N steps
-                    device:str=None, # 'cpu', 'cuda', 'mps'; default: $SUNDAE_VQ_DEVICE, else the best available
-                    seed:int=0,
-                    no_resume:bool=False, # start over even if `out` holds a run
-                    sample_every:int=0, # write originals above their reconstructions to OUT/samples every N steps (0: never)
-                    tensorboard:bool=False, # also log to OUT/tensorboard (needs pip install "sundae_vq[tensorboard]")
-                    quiet:bool=False): # no progress bar
+def train_vqgan_cli(
+    out: str = None,  # output folder (checkpoints, model.safetensors/json, history.json); required
+    images: str = None,  # folder of images (any PIL format); default: the shipped emoji faces
+    preset: str = 'demo',  # VQ-GAN preset: tiny, demo, ffhq256_taming, megapixel
+    size: int = None,  # image side in pixels; default: the preset's resolution (demo 64, ffhq256_taming 256)
+    steps: int = 4000,  # optimiser steps in all
+    batch_size: int = 16,
+    lr: float = 4e-4,
+    disc_start: int = 2000,  # step at which the GAN loss starts
+    restart_every: int = 200,  # restart dead codes every N steps (0: never)
+    ckpt_every: int = 250,  # write a resumable checkpoint every N steps
+    device: str = None,  # 'cpu', 'cuda', 'mps'; default: $SUNDAE_VQ_DEVICE, else the best available
+    seed: int = 0,
+    no_resume: bool = False,  # start over even if `out` holds a run
+    sample_every: int = 0,  # write originals above their reconstructions to OUT/samples every N steps (0: never)
+    tensorboard: bool = False,  # also log to OUT/tensorboard (needs pip install "sundae_vq[tensorboard]")
+    quiet: bool = False,  # no progress bar
+):
     "Train a VQ-GAN (taming's recipe) and save it for `load_vqgan`."
-    if not out: raise ValueError("--out is required: the folder to write the run to (rerun with the same --out to resume)")
-    cfg = VQGANTrainConfig(steps=steps, batch_size=batch_size, lr=lr, disc_start=disc_start, restart_every=restart_every,
-                           ckpt_every=ckpt_every, seed=seed, sample_every=sample_every, tensorboard=tensorboard)
-    if tensorboard: need_tensorboard()
-    vcfg = vqgan_preset(preset); size = vcfg.resolution if size is None else size
+    if not out:
+        raise ValueError("--out is required: the folder to write the run to (rerun with the same --out to resume)")
+    cfg = VQGANTrainConfig(
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        disc_start=disc_start,
+        restart_every=restart_every,
+        ckpt_every=ckpt_every,
+        seed=seed,
+        sample_every=sample_every,
+        tensorboard=tensorboard,
+    )
+    if tensorboard:
+        need_tensorboard()
+    vcfg = vqgan_preset(preset)
+    size = vcfg.resolution if size is None else size
     check_number('--size', size, 1, integer=True)
     check_out(out)
-    if size % vcfg.f: raise ValueError(f"--size {size} is not divisible by the preset's f={vcfg.f}")
+    if size % vcfg.f:
+        raise ValueError(f"--size {size} is not divisible by the preset's f={vcfg.f}")
     from sundae_vq.data import demo_faces, ImageFolder
+
     data = demo_faces(size) if images is None else ImageFolder(images, size=size, split='train')
-    for note in size_notes(preset, size, None if images is None else data.files): print(f"note: {note}")
-    with torch.random.fork_rng(): torch.manual_seed(seed); vq = VQGAN(vcfg)
+    for note in size_notes(preset, size, None if images is None else data.files):
+        print(f"note: {note}")
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        vq = VQGAN(vcfg)
     hist = train_vqgan(vq, data, out, cfg, device=device, resume=not no_resume, progress=not quiet)
-    print(f"step {hist[-1]['step']}: L1 {hist[-1]['rec']:.4f}, perplexity {hist[-1]['perplexity']:.1f}, dead {hist[-1]['dead']:.1%} → {out}")
+    print(
+        f"step {hist[-1]['step']}: L1 {hist[-1]['rec']:.4f}, perplexity {hist[-1]['perplexity']:.1f}, dead {hist[-1]['dead']:.1%} → {out}"
+    )

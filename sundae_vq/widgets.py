@@ -5,7 +5,6 @@
 # %% ../nbs/11_widgets.ipynb #c002
 from __future__ import annotations
 import base64, dataclasses, html, io, json, time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np, torch, matplotlib.pyplot as plt, ipywidgets as W
@@ -20,7 +19,7 @@ from .core import get_device, image_grid, img2tensor, tensor2img, show_images, t
 from .core import atomic_write, check_number, check_out
 from .data import demo_faces
 from .sampler import ORDERS, SamplerConfig, Samples, Chain, sample, latent_shape, load_models
-from .inpaint import Inpainting, inpaint, latent_mask, overlay_mask
+from .inpaint import Inpainting, inpaint, overlay_mask
 from .inpaint import REGIONS, REPLACED, region_mask, inpaint_sheet, sheet_scale
 
 # %% auto #0
@@ -31,200 +30,346 @@ __all__ = ['FROZEN', 'ACTIVE', 'MASK_PRESETS', 'CELL_CSS', 'WidgetProgress', 're
 # %% ../nbs/11_widgets.ipynb #c007
 class WidgetProgress:
     "A fastprogress bar drawn into an `ipywidgets.HTML` and advanced by hand."
-    def __init__(self, total:int, html:W.HTML|None=None): # steps; the widget to draw into (a new one if None)
+
+    def __init__(self, total: int, html: W.HTML | None = None):  # steps; the widget to draw into (a new one if None)
         self.html = html if html is not None else W.HTML()
         self.bar = NBProgressBar(range(total), total=total, display=False)
-        self.bar._parent_show = self._show                             # fastprogress calls this on every redraw
-        self.bar.on_iter_begin(); self.bar.update(0)
-    def _show(self): self.html.value = html_styles + self.bar.progress._repr_html_()
-    def update(self, step:int): self.bar.update(step)
-    def done(self, step:int, comment:str=''):
+        self.bar._parent_show = self._show  # fastprogress calls this on every redraw
+        self.bar.on_iter_begin()
+        self.bar.update(0)
+
+    def _show(self):
+        self.html.value = html_styles + self.bar.progress._repr_html_()
+
+    def update(self, step: int):
+        self.bar.update(step)
+
+    def done(self, step: int, comment: str = ''):
         "Draw the final state (`step` of total, with an optional comment)."
-        self.bar.comment, self.bar.last_t = comment, time.time(); self.bar.update_bar(step); self.bar.on_iter_end()
+        self.bar.comment, self.bar.last_t = comment, time.time()
+        self.bar.update_bar(step)
+        self.bar.on_iter_end()
+
 
 class _TickingChain(Chain):
-    def __init__(self, capacity, decode, tick): super().__init__(capacity, decode); self.tick = tick
-    def add(self, step, codes, active=None, final=False, **stats):   # stats: changed, calls
+    def __init__(self, capacity, decode, tick):
+        super().__init__(capacity, decode)
+        self.tick = tick
+
+    def add(self, step, codes, active=None, final=False, **stats):  # stats: changed, calls
         super().add(step, codes, active, final, **stats)
-        if self.tick: self.tick(step)
+        if self.tick:
+            self.tick(step)
 
 # %% ../nbs/11_widgets.ipynb #c009
-def record_sample(prior:nn.Module, vqgan, # the prior; a VQ-GAN (encode/decode, f) or None for codes only
-                  n:int=8, shape:tuple|None=None, # samples; (h, w) latent grid (default: the prior's metadata)
-                  config:SamplerConfig|None=None, seed:int|None=0,
-                  progress:WidgetProgress|None=None, # ticked at every step
-                  **overrides) -> Samples: # overrides: SamplerConfig fields
+def record_sample(
+    prior: nn.Module,
+    vqgan,  # the prior; a VQ-GAN (encode/decode, f) or None for codes only
+    n: int = 8,
+    shape: tuple | None = None,  # samples; (h, w) latent grid (default: the prior's metadata)
+    config: SamplerConfig | None = None,
+    seed: int | None = 0,
+    progress: WidgetProgress | None = None,  # ticked at every step
+    **overrides,
+) -> Samples:  # overrides: SamplerConfig fields
     "`sample` with a `Chain` of every step, decoded by `vqgan` (`.chain.images`: uint8 (b, 3, H, W) per step)."
     cfg = dataclasses.replace(config or SamplerConfig(), **overrides)
     decode = None if vqgan is None else (lambda c: vqgan.decode(c.to(module_device(vqgan))))
     chain = _TickingChain(cfg.steps + 1, decode, progress.update if progress else None)
     r = sample(prior, n, latent_shape(prior, shape), config=cfg, seed=seed, chain=chain, device=module_device(prior))
-    if progress: progress.done(r.stopped.max().item(), 'all samples frozen' if r.stopped.max() < cfg.steps else '')
+    if progress:
+        progress.done(r.stopped.max().item(), 'all samples frozen' if r.stopped.max() < cfg.steps else '')
     return r
 
-def module_device(m:nn.Module) -> torch.device:
+
+def module_device(m: nn.Module) -> torch.device:
     "The device of a module's first parameter or buffer (CPU when it has none)."
     return next((t.device for t in [*m.parameters(), *m.buffers()]), torch.device('cpu'))
 
 # %% ../nbs/11_widgets.ipynb #c012
 FROZEN, ACTIVE = (40, 160, 60), (200, 200, 200)
 
-def frame_image(images:Tensor, # (b, 3, H, W) uint8 (as `Chain.images` holds them) or float in [-1, 1]
-                active:Tensor|None=None, # (b,) bool: False draws a green (frozen) frame
-                ncol:int|None=None, scale:int=2, pad:int=3) -> Image.Image: # nearest-neighbour upscale
+
+def frame_image(
+    images: Tensor,  # (b, 3, H, W) uint8 (as `Chain.images` holds them) or float in [-1, 1]
+    active: Tensor | None = None,  # (b,) bool: False draws a green (frozen) frame
+    ncol: int | None = None,
+    scale: int = 2,
+    pad: int = 3,
+) -> Image.Image:  # nearest-neighbour upscale
     "One step of a chain as a PIL grid, frozen samples framed in green."
     x = images.float() / 127.5 - 1 if images.dtype == torch.uint8 else images.float()
-    b, _, H, Wd = x.shape; ncol = ncol or int(np.ceil(np.sqrt(b)))
-    im = image_grid(x.cpu(), ncol=ncol, pad=pad); dr = ImageDraw.Draw(im)
+    b, _, H, Wd = x.shape
+    ncol = ncol or int(np.ceil(np.sqrt(b)))
+    im = image_grid(x.cpu(), ncol=ncol, pad=pad)
+    dr = ImageDraw.Draw(im)
     for i in range(b):
-        r, c = divmod(i, ncol); top, left = pad + r * (H + pad), pad + c * (Wd + pad)
+        r, c = divmod(i, ncol)
+        top, left = pad + r * (H + pad), pad + c * (Wd + pad)
         frozen = active is not None and not bool(active[i])
-        dr.rectangle((left - pad, top - pad, left + Wd + pad - 1, top + H + pad - 1), outline=FROZEN if frozen else ACTIVE, width=pad)
+        dr.rectangle(
+            (left - pad, top - pad, left + Wd + pad - 1, top + H + pad - 1),
+            outline=FROZEN if frozen else ACTIVE,
+            width=pad,
+        )
     return im.resize((im.width * scale, im.height * scale), Image.NEAREST) if scale != 1 else im
 
-def png_bytes(im:Image.Image) -> bytes:
+
+def png_bytes(im: Image.Image) -> bytes:
     "A PIL image as PNG bytes (what `ipywidgets.Image` shows)."
-    buf = io.BytesIO(); im.save(buf, 'png', optimize=True); return buf.getvalue()
+    buf = io.BytesIO()
+    im.save(buf, 'png', optimize=True)
+    return buf.getvalue()
 
 # %% ../nbs/11_widgets.ipynb #c014
-def chain_stats(samples:Samples, # from `sample`/`record_sample` (uses `trace` and `stopped`)
-                step:int|None=None, # mark this step with a vertical line
-                figsize:tuple=(4, 3)):
+def chain_stats(
+    samples: Samples,  # from `sample`/`record_sample` (uses `trace` and `stopped`)
+    step: int | None = None,  # mark this step with a vertical line
+    figsize: tuple = (4, 3),
+):
     "A figure: the share of codes changed per step (top), the steps each sample ran (bottom, green if it froze)."
-    steps = [t['step'] for t in samples.trace]; n = len(samples.stopped)
+    steps = [t['step'] for t in samples.trace]
+    n = len(samples.stopped)
     fig, (a, b) = plt.subplots(2, 1, figsize=figsize, sharex=True, height_ratios=(1.2, 1))
-    a.plot(steps, [t['changed'] for t in samples.trace], '.-', ms=3); a.set_ylabel('codes changed'); a.set_ylim(0, None)
-    running = samples.chain.active[-1] if samples.chain is not None else samples.stopped >= max(steps)   # ran them all
+    a.plot(steps, [t['changed'] for t in samples.trace], '.-', ms=3)
+    a.set_ylabel('codes changed')
+    a.set_ylim(0, None)
+    running = samples.chain.active[-1] if samples.chain is not None else samples.stopped >= max(steps)  # ran them all
     colors = [np.array(ACTIVE if a else FROZEN) / 255 for a in running.tolist()]
     b.barh(range(n), samples.stopped.tolist(), color=colors, height=0.7)
-    b.set_ylabel('sample'); b.set_xlabel('step'); b.invert_yaxis(); b.set_yticks(range(n)) if n <= 8 else None
+    b.set_ylabel('sample')
+    b.set_xlabel('step')
+    b.invert_yaxis()
+    b.set_yticks(range(n)) if n <= 8 else None
     for ax in (a, b):
-        if step is not None: ax.axvline(step, color='k', lw=0.8)
-    b.set_xlim(0, max(steps) + 1); fig.tight_layout()
+        if step is not None:
+            ax.axvline(step, color='k', lw=0.8)
+    b.set_xlim(0, max(steps) + 1)
+    fig.tight_layout()
     return fig
 
-def fig_png(fig, dpi:int=80) -> bytes:
+
+def fig_png(fig, dpi: int = 80) -> bytes:
     "A matplotlib figure as PNG bytes; the figure is closed."
-    buf = io.BytesIO(); fig.savefig(buf, format='png', dpi=dpi); plt.close(fig); return buf.getvalue()
+    buf = io.BytesIO()
+    fig.savefig(buf, format='png', dpi=dpi)
+    plt.close(fig)
+    return buf.getvalue()
 
 # %% ../nbs/11_widgets.ipynb #c017
-def close_widgets(w:W.Widget):
+def close_widgets(w: W.Widget):
     "Close a widget and every widget inside it, with their layouts and styles (don't share those with widgets kept)."
-    for ch in getattr(w, 'children', ()): close_widgets(ch)
+    for ch in getattr(w, 'children', ()):
+        close_widgets(ch)
     for sub in (getattr(w, 'layout', None), getattr(w, 'style', None)):
-        if isinstance(sub, W.Widget): sub.close()
+        if isinstance(sub, W.Widget):
+            sub.close()
     w.close()
 
+
 def _models(prior, vqgan, device=None):
-    if prior is None and vqgan is None: return load_models(device=device)   # the bundled demo model
-    if prior is None or vqgan is None: raise ValueError("pass a prior and a VQ-GAN together (or neither, for the bundled demo model)")
+    if prior is None and vqgan is None:
+        return load_models(device=device)  # the bundled demo model
+    if prior is None or vqgan is None:
+        raise ValueError("pass a prior and a VQ-GAN together (or neither, for the bundled demo model)")
     return prior, vqgan
 
-def _sampler_controls(cfg:SamplerConfig, seed:int) -> dict:
+
+def _sampler_controls(cfg: SamplerConfig, seed: int) -> dict:
     s = dict(style={'description_width': '90px'}, layout=W.Layout(width='300px'))
     f = lambda v, lo, d: W.FloatSlider(v, min=lo, max=2 if d.startswith('temp') else 1, step=0.05, description=d, **s)
-    return dict(steps=W.IntSlider(cfg.steps, 1, 200, description='steps', **s),
-                order=W.Dropdown(options=ORDERS, value=cfg.order, description='resample', **s),
-                t0=f(cfg.temperature[0], 0, 'temp. start'), t1=f(cfg.temperature[1], 0, 'temp. end'),
-                p0=f(cfg.proportion[0], 0.05, 'share start'), p1=f(cfg.proportion[1], 0.05, 'share end'),
-                seed=W.IntText(seed, description='seed', **s))
+    return dict(
+        steps=W.IntSlider(cfg.steps, 1, 200, description='steps', **s),
+        order=W.Dropdown(options=ORDERS, value=cfg.order, description='resample', **s),
+        t0=f(cfg.temperature[0], 0, 'temp. start'),
+        t1=f(cfg.temperature[1], 0, 'temp. end'),
+        p0=f(cfg.proportion[0], 0.05, 'share start'),
+        p1=f(cfg.proportion[1], 0.05, 'share end'),
+        seed=W.IntText(seed, description='seed', **s),
+    )
 
-def _config(c:dict, cfg:SamplerConfig) -> SamplerConfig:
-    return dataclasses.replace(cfg, steps=c['steps'].value, order=c['order'].value, temperature=(c['t0'].value, c['t1'].value),
-                               proportion=(c['p0'].value, c['p1'].value), min_steps=min(cfg.min_steps, c['steps'].value))
+
+def _config(c: dict, cfg: SamplerConfig) -> SamplerConfig:
+    return dataclasses.replace(
+        cfg,
+        steps=c['steps'].value,
+        order=c['order'].value,
+        temperature=(c['t0'].value, c['t1'].value),
+        proportion=(c['p0'].value, c['p1'].value),
+        min_steps=min(cfg.min_steps, c['steps'].value),
+    )
 
 # %% ../nbs/11_widgets.ipynb #c018
 class ChainPlayer:
     "A widget that samples from a prior and plays the decoded denoising chain step by step."
-    def __init__(self, prior:nn.Module|None=None, vqgan=None, # default: the bundled demo model
-                 *, n:int=8, shape:tuple|None=None, # samples; latent grid (default: the prior's metadata)
-                 config:SamplerConfig|None=None, seed:int=0, device=None, # device: default the GPU when there is one
-                 scale:int=2, ncol:int|None=None, run:bool=True): # image upscale; grid columns; sample at once
-        prior, vqgan = _models(prior, vqgan, device); self.device = get_device(device)
+
+    def __init__(
+        self,
+        prior: nn.Module | None = None,
+        vqgan=None,  # default: the bundled demo model
+        *,
+        n: int = 8,
+        shape: tuple | None = None,  # samples; latent grid (default: the prior's metadata)
+        config: SamplerConfig | None = None,
+        seed: int = 0,
+        device=None,  # device: default the GPU when there is one
+        scale: int = 2,
+        ncol: int | None = None,
+        run: bool = True,  # image upscale; grid columns; sample at once
+    ):
+        prior, vqgan = _models(prior, vqgan, device)
+        self.device = get_device(device)
         self.prior, self.vqgan = prior.to(self.device).eval(), vqgan.to(self.device).eval()
-        self.shape, self.cfg, self.scale, self.ncol, self.runs = latent_shape(prior, shape), config or SamplerConfig(), scale, ncol, 0
-        self.controls = dict(n=W.IntSlider(n, 1, 32, description='samples', style={'description_width': '90px'}, layout=W.Layout(width='300px')),
-                             **_sampler_controls(self.cfg, seed))
-        self.run_button = W.Button(description='Run', button_style='primary'); self.run_button.add_class('sv-chain-run')
+        self.shape, self.cfg, self.scale, self.ncol, self.runs = (
+            latent_shape(prior, shape),
+            config or SamplerConfig(),
+            scale,
+            ncol,
+            0,
+        )
+        self.controls = dict(
+            n=W.IntSlider(
+                n, 1, 32, description='samples', style={'description_width': '90px'}, layout=W.Layout(width='300px')
+            ),
+            **_sampler_controls(self.cfg, seed),
+        )
+        self.run_button = W.Button(description='Run', button_style='primary')
+        self.run_button.add_class('sv-chain-run')
         self.run_button.on_click(lambda _: self.run())
         self.status, self.bar = W.HTML().add_class('sv-chain-status'), W.HTML()
         self.slider = W.IntSlider(0, 0, 0, description='step', continuous_update=True).add_class('sv-chain-slider')
         self.play = W.Play(0, 0, 0, interval=150).add_class('sv-chain-play')
-        self.stats, self.view = W.Image(format='png').add_class('sv-chain-stats'), W.VBox([W.HBox([self.play, self.slider])])
-        self._play_link = W.jslink((self.play, 'value'), (self.slider, 'value')); self._show_frames([])
+        self.stats, self.view = (
+            W.Image(format='png').add_class('sv-chain-stats'),
+            W.VBox([W.HBox([self.play, self.slider])]),
+        )
+        self._play_link = W.jslink((self.play, 'value'), (self.slider, 'value'))
+        self._show_frames([])
         left = W.VBox([*self.controls.values(), self.run_button, self.bar, self.status], layout=W.Layout(width='320px'))
         self.widget = W.HBox([left, self.view, self.stats]).add_class('sv-chain-player')
         self.result = None
-        if run: self.run()
+        if run:
+            self.run()
 
-    def _show_frames(self, kids:list):   # the slider first: a Stack whose index points past its children cannot draw
-        if getattr(self, '_link', None): self._link.unlink()
-        for w in (self.slider, self.play): w.max = max(len(kids) - 1, 0); w.value = w.max
-        old, self.frames = getattr(self, 'frames', None), W.Stack(kids, selected_index=len(kids) - 1 if kids else None).add_class('sv-chain-stack')
+    def _show_frames(self, kids: list):  # the slider first: a Stack whose index points past its children cannot draw
+        if getattr(self, '_link', None):
+            self._link.unlink()
+        for w in (self.slider, self.play):
+            w.max = max(len(kids) - 1, 0)
+            w.value = w.max
+        old, self.frames = (
+            getattr(self, 'frames', None),
+            W.Stack(kids, selected_index=len(kids) - 1 if kids else None).add_class('sv-chain-stack'),
+        )
         self._link = W.jslink((self.slider, 'value'), (self.frames, 'selected_index'))
         self.view.children = [self.view.children[0], self.frames]
-        if old is not None: close_widgets(old)   # the previous run's frames: free them in the kernel and the browser
+        if old is not None:
+            close_widgets(old)  # the previous run's frames: free them in the kernel and the browser
 
     def close(self):
         "Close the player and every widget in it (its links first: a link to a closed widget breaks the page's widgets)."
-        self._play_link.unlink(); self._link.unlink(); close_widgets(self.widget)
-    def _ipython_display_(self): from IPython.display import display; display(self.widget)
+        self._play_link.unlink()
+        self._link.unlink()
+        close_widgets(self.widget)
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
 
 # %% ../nbs/11_widgets.ipynb #c019
 @patch
-def run(self:ChainPlayer):
+def run(self: ChainPlayer):
     "Sample with the current controls, record every step and show the chain at its last step."
-    c = self.controls; self.run_button.disabled = True; self.runs += 1
+    c = self.controls
+    self.run_button.disabled = True
+    self.runs += 1
     self.status.value = f'run {self.runs}: sampling on {self.device.type}…'
     try:
-        cfg = _config(c, self.cfg); n = c['n'].value
-        r = record_sample(self.prior, self.vqgan, n, self.shape, cfg, seed=c['seed'].value, progress=WidgetProgress(cfg.steps, self.bar))
+        cfg = _config(c, self.cfg)
+        n = c['n'].value
+        r = record_sample(
+            self.prior,
+            self.vqgan,
+            n,
+            self.shape,
+            cfg,
+            seed=c['seed'].value,
+            progress=WidgetProgress(cfg.steps, self.bar),
+        )
         ch = r.chain
-        kids, lay, sty = [], W.Layout(), HTMLStyle()            # one layout and style for all frames: a smaller saved state
+        kids, lay, sty = [], W.Layout(), HTMLStyle()  # one layout and style for all frames: a smaller saved state
         for k, (im, act) in enumerate(zip(ch.images, ch.active)):
-            kids.append(W.VBox([W.Image(value=png_bytes(frame_image(im, act, self.ncol, self.scale)), format='png', layout=lay),
-                                W.HTML(_caption(r, k), layout=lay, style=sty)], layout=lay))
+            kids.append(
+                W.VBox(
+                    [
+                        W.Image(value=png_bytes(frame_image(im, act, self.ncol, self.scale)), format='png', layout=lay),
+                        W.HTML(_caption(r, k), layout=lay, style=sty),
+                    ],
+                    layout=lay,
+                )
+            )
         self._show_frames(kids)
         self.stats.value = fig_png(chain_stats(r, figsize=(3.6, 3.2)))
         self.result = r
         self.status.value = f'run {self.runs}: {n} samples in {r.seconds:.2f} s on {self.device.type}, {_ending(r)}'
-    except ValueError as e: self.status.value = f'<span style="color:#b00">run {self.runs}: {e}</span>'
-    finally: self.run_button.disabled = False
+    except ValueError as e:
+        self.status.value = f'<span style="color:#b00">run {self.runs}: {e}</span>'
+    finally:
+        self.run_button.disabled = False
     return self.result
 
-def _caption(r:Samples, k:int) -> str:   # the caption of frame k of a recorded chain (both players show it)
+
+def _caption(r: Samples, k: int) -> str:  # the caption of frame k of a recorded chain (both players show it)
     s, n, act = r.chain.steps[k], len(r.stopped), r.chain.active[k]
     chg = r.trace[s - 1]['changed'] if s else 1.0
     return f'step {s} of {int(r.stopped.max())} · codes changed {chg:.0%} · frozen {int((~act).sum())}/{n}'
 
-def _ending(r:Samples) -> str:   # how a recorded chain ended
+
+def _ending(r: Samples) -> str:  # how a recorded chain ended
     n, nf, fz = len(r.stopped), int(r.stopped.max()), int((~r.chain.active[-1]).sum())
     return f'all frozen by step {nf}' if fz == n else f'{fz} of {n} frozen early, the rest ran all {nf} steps'
 
 # %% ../nbs/11_widgets.ipynb #c025
-def chain_strip(samples:Samples, # from `record_sample` (its chain holds decoded images)
-                nframes:int=8, nrows:int=4, # steps shown (evenly spaced, first and last included); samples shown
-                size:float=0.9, stats:bool=True): # inches per image; add the statistics panel
+def chain_strip(
+    samples: Samples,  # from `record_sample` (its chain holds decoded images)
+    nframes: int = 8,
+    nrows: int = 4,  # steps shown (evenly spaced, first and last included); samples shown
+    size: float = 0.9,
+    stats: bool = True,  # inches per image; add the statistics panel
+):
     "A figure of the denoising chain: rows are samples, columns steps; frozen samples framed in green."
     ch = samples.chain
-    if ch is None or not ch.images: raise ValueError("the samples carry no decoded chain: use record_sample(prior, vqgan, ...)")
+    if ch is None or not ch.images:
+        raise ValueError("the samples carry no decoded chain: use record_sample(prior, vqgan, ...)")
     idx, rows = _spread(len(ch), nframes), min(nrows, len(samples.codes))
     fig = plt.figure(figsize=(size * len(idx) + (2.6 if stats else 0), size * rows + 0.3))
-    gs = fig.add_gridspec(rows, len(idx) + (1 if stats else 0), width_ratios=[1] * len(idx) + ([2.6 / size] if stats else []))
+    gs = fig.add_gridspec(
+        rows, len(idx) + (1 if stats else 0), width_ratios=[1] * len(idx) + ([2.6 / size] if stats else [])
+    )
     for j, k in enumerate(idx):
         for i in range(rows):
-            ax = fig.add_subplot(gs[i, j]); ax.imshow(frame_image(ch.images[k][i:i + 1], ch.active[k][i:i + 1], scale=1, pad=2))
-            ax.set_xticks([]); ax.set_yticks([]); [s.set_visible(False) for s in ax.spines.values()]
-            if i == 0: ax.set_title(f'step {ch.steps[k]}', fontsize=8)
+            ax = fig.add_subplot(gs[i, j])
+            ax.imshow(frame_image(ch.images[k][i : i + 1], ch.active[k][i : i + 1], scale=1, pad=2))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            [s.set_visible(False) for s in ax.spines.values()]
+            if i == 0:
+                ax.set_title(f'step {ch.steps[k]}', fontsize=8)
     if stats:
-        ax = fig.add_subplot(gs[:, -1]); steps = [t['step'] for t in samples.trace]
-        ax.plot(steps, [t['changed'] for t in samples.trace], '.-', ms=3); ax.set_xlabel('step', fontsize=8)
-        ax.set_title('codes changed', fontsize=8); ax.tick_params(labelsize=7)
-        for s, a in zip(samples.stopped.tolist(), ch.active[-1].tolist()):   # green: where a sample froze
-            if not a: ax.axvline(s, color=np.array(FROZEN) / 255, lw=0.6, alpha=0.6)
+        ax = fig.add_subplot(gs[:, -1])
+        steps = [t['step'] for t in samples.trace]
+        ax.plot(steps, [t['changed'] for t in samples.trace], '.-', ms=3)
+        ax.set_xlabel('step', fontsize=8)
+        ax.set_title('codes changed', fontsize=8)
+        ax.tick_params(labelsize=7)
+        for s, a in zip(samples.stopped.tolist(), ch.active[-1].tolist()):  # green: where a sample froze
+            if not a:
+                ax.axvline(s, color=np.array(FROZEN) / 255, lw=0.6, alpha=0.6)
     return fig
 
-def _spread(n:int, k:int|None) -> list: # k of n frame indices, evenly spaced, first and last kept (None: all)
+
+def _spread(n: int, k: int | None) -> list:  # k of n frame indices, evenly spaced, first and last kept (None: all)
     return list(range(n)) if k is None else sorted(set(np.linspace(0, n - 1, min(k, n)).round().astype(int).tolist()))
 
 # %% ../nbs/11_widgets.ipynb #c026b
@@ -262,199 +407,349 @@ _PLAYER_HTML = """<div class="sv-light-player"
 {stats}<script type="application/json" class="sv-lp-data">{data}</script>
 <script>{js}</script></div>"""
 
-def _data_uri(png:bytes) -> str: return 'data:image/png;base64,' + base64.b64encode(png).decode('ascii')
 
-def _detail(r:Samples, k:int) -> str:   # each sample's share of codes changed at frame k's step, or 'frozen'
+def _data_uri(png: bytes) -> str:
+    return 'data:image/png;base64,' + base64.b64encode(png).decode('ascii')
+
+
+def _detail(r: Samples, k: int) -> str:  # each sample's share of codes changed at frame k's step, or 'frozen'
     ch = r.chain
-    if ch.steps[k] == 0: return 'per sample: the starting codes'
+    if ch.steps[k] == 0:
+        return 'per sample: the starting codes'
     shares = zip(ch.active[k].tolist(), ch.changed[k].tolist())
     return 'per sample: ' + ' · '.join(f'{c:.0%}' if a else 'frozen' for a, c in shares)
 
 # %% ../nbs/11_widgets.ipynb #c026c
-def chain_html(samples:Samples, # from `record_sample` (its chain holds decoded images)
-               frames:int|None=None, # steps kept: evenly spaced, first and last included; None: every recorded step
-               colors:int|None=None, # palette PNGs of at most this many colours (about half the bytes); None: exact RGB
-               scale:int=2, ncol:int|None=None, # on-screen upscale of the 1× PNGs; grid columns
-               interval:int=150, stats:bool=True) -> HTML: # ms a frame when playing; add the `chain_stats` figure
+def chain_html(
+    samples: Samples,  # from `record_sample` (its chain holds decoded images)
+    frames: int | None = None,  # steps kept: evenly spaced, first and last included; None: every recorded step
+    colors: int | None = None,  # palette PNGs of at most this many colours (about half the bytes); None: exact RGB
+    scale: int = 2,
+    ncol: int | None = None,  # on-screen upscale of the 1× PNGs; grid columns
+    interval: int = 150,
+    stats: bool = True,
+) -> HTML:  # ms a frame when playing; add the `chain_stats` figure
     "The recorded chain as a self-contained HTML player (PNG frames, a step slider, Play) that needs no kernel."
     ch = samples.chain
     if ch is None or not ch.images:
         raise ValueError("the samples carry no decoded chain: use record_sample(prior, vqgan, ...)")
-    if frames is not None: check_number('frames', frames, 2, integer=True)
-    if colors is not None: check_number('colors', colors, 2, 256, integer=True)
-    check_number('scale', scale, 1, integer=True); check_number('interval', interval, 1, integer=True)
+    if frames is not None:
+        check_number('frames', frames, 2, integer=True)
+    if colors is not None:
+        check_number('colors', colors, 2, 256, integer=True)
+    check_number('scale', scale, 1, integer=True)
+    check_number('interval', interval, 1, integer=True)
     idx = _spread(len(ch), frames)
     ims = [frame_image(ch.images[k], ch.active[k], ncol, scale=1) for k in idx]
-    d = dict(frames=[_data_uri(png_bytes(im if colors is None else im.quantize(colors))) for im in ims],
-             captions=[_caption(samples, k) for k in idx], details=[_detail(samples, k) for k in idx], interval=interval)
+    d = dict(
+        frames=[_data_uri(png_bytes(im if colors is None else im.quantize(colors))) for im in ims],
+        captions=[_caption(samples, k) for k in idx],
+        details=[_detail(samples, k) for k in idx],
+        interval=interval,
+    )
     fig = _data_uri(fig_png(chain_stats(samples, figsize=(3.6, 3.2)))) if stats else None
     e, w, h = html.escape, ims[0].width * scale, ims[0].height * scale
-    return HTML(_PLAYER_HTML.format(
-        src=d['frames'][-1], cap=e(d['captions'][-1]), w=w, h=h, top=len(idx) - 1, detail=e(d['details'][-1]),
-        summary=e(f'{len(samples.stopped)} samples, {_ending(samples)}'), js=_PLAYER_JS,
-        stats=f'<img class="sv-lp-stats" alt="codes changed per step; steps each sample ran" src="{fig}">' if stats else '',
-        data=json.dumps(d).replace('</', '<\\/')))       # a '</script>' in the data would end its script early
+    return HTML(
+        _PLAYER_HTML.format(
+            src=d['frames'][-1],
+            cap=e(d['captions'][-1]),
+            w=w,
+            h=h,
+            top=len(idx) - 1,
+            detail=e(d['details'][-1]),
+            summary=e(f'{len(samples.stopped)} samples, {_ending(samples)}'),
+            js=_PLAYER_JS,
+            stats=f'<img class="sv-lp-stats" alt="codes changed per step; steps each sample ran" src="{fig}">'
+            if stats
+            else '',
+            data=json.dumps(d).replace('</', '<\\/'),
+        )
+    )  # a '</script>' in the data would end its script early
 
-def save_html(page:HTML|str, # what `chain_html` returned, or any HTML fragment
-              path:str|Path, title:str='sundae_vq') -> Path: # the .html file to write; the page's title
+
+def save_html(
+    page: HTML | str,  # what `chain_html` returned, or any HTML fragment
+    path: str | Path,
+    title: str = 'sundae_vq',
+) -> Path:  # the .html file to write; the page's title
     "Write an HTML fragment as a standalone UTF-8 page (a temporary file, then a rename); returns its path."
     body = getattr(page, 'data', page)
     if not isinstance(body, str):
         raise TypeError(f"expected what chain_html returned or an HTML string, got {type(page).__name__}")
-    p = check_out(path, 'path', folder=False); p.parent.mkdir(parents=True, exist_ok=True)
+    p = check_out(path, 'path', folder=False)
+    p.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(p, encoding='utf-8') as f:
-        f.write(f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>\n'
-                f'<body>\n{body}\n</body></html>\n')
+        f.write(
+            f'<!doctype html>\n<html><head><meta charset="utf-8"><title>{html.escape(title)}</title></head>\n'
+            f'<body>\n{body}\n</body></html>\n'
+        )
     return p
 
 # %% ../nbs/11_widgets.ipynb #c028
-MASK_PRESETS = ('none', 'all', *REGIONS, 'invert')   # the named regions of `10_inpaint`, and three operations
-CELL_CSS = ('<style>.sv-cell{background-color:transparent!important;border:1px solid rgba(128,128,128,.35)!important;'
-            'box-shadow:none!important;margin:0!important;padding:0!important}'
-            '.sv-cell.sv-on{background-color:rgba(220,30,30,.55)!important}</style>')   # a marked cell: red
+MASK_PRESETS = ('none', 'all', *REGIONS, 'invert')  # the named regions of `10_inpaint`, and three operations
+CELL_CSS = (
+    '<style>.sv-cell{background-color:transparent!important;border:1px solid rgba(128,128,128,.35)!important;'
+    'box-shadow:none!important;margin:0!important;padding:0!important}'
+    '.sv-cell.sv-on{background-color:rgba(220,30,30,.55)!important}</style>'
+)  # a marked cell: red
 
-def _check_preset(name:str):
+
+def _check_preset(name: str):
     if name in REPLACED:
-        raise ValueError(f"the preset {name!r} is gone: the demo model smeared half-image holes (dark beards "
-                         f"with 'bottom half'); use {REPLACED[name]!r} (or one of {MASK_PRESETS}), "
-                         "or mark a half's cells by hand")
-    if name not in MASK_PRESETS: raise ValueError(f"unknown preset {name!r}: use one of {MASK_PRESETS}")
+        raise ValueError(
+            f"the preset {name!r} is gone: the demo model smeared half-image holes (dark beards "
+            f"with 'bottom half'); use {REPLACED[name]!r} (or one of {MASK_PRESETS}), "
+            "or mark a half's cells by hand"
+        )
+    if name not in MASK_PRESETS:
+        raise ValueError(f"unknown preset {name!r}: use one of {MASK_PRESETS}")
 
-def preset_mask(name:str, # one of `MASK_PRESETS`
-                cells:Tensor, # (gh, gw) bool: the current cell mask
-                seed:int=0) -> Tensor: # draws the cells of 'blocks'
+
+def preset_mask(
+    name: str,  # one of `MASK_PRESETS`
+    cells: Tensor,  # (gh, gw) bool: the current cell mask
+    seed: int = 0,
+) -> Tensor:  # draws the cells of 'blocks'
     "A (gh, gw) bool cell mask: a named region (`region_mask` on the cells), none, all, or `cells` inverted."
     _check_preset(name)
-    if name == 'invert': return ~cells
-    if name in ('none', 'all'): return torch.full(cells.shape, name == 'all')
+    if name == 'invert':
+        return ~cells
+    if name in ('none', 'all'):
+        return torch.full(cells.shape, name == 'all')
     return region_mask(name, tuple(cells.shape), seed)
 
-def cell_size(h:int, most:int=8) -> int:
+
+def cell_size(h: int, most: int = 8) -> int:
     "Latent codes per cell side: the smallest divisor of `h` that leaves at most `most` cells per side."
     return next(d for d in range(1, h + 1) if h % d == 0 and h // d <= most)
 
-def square_image(img:Image.Image, size:int) -> Tensor:
-    "An uploaded image as (3, size, size) in [-1, 1]: read by `to_rgb`, centre-cropped to a square and resized."
-    return img2tensor(ImageOps.fit(to_rgb(img), (size, size), Image.LANCZOS))   # (convert('RGBA') made 16-bit grey white)
 
+def square_image(img: Image.Image, size: int) -> Tensor:
+    "An uploaded image as (3, size, size) in [-1, 1]: read by `to_rgb`, centre-cropped to a square and resized."
+    return img2tensor(
+        ImageOps.fit(to_rgb(img), (size, size), Image.LANCZOS)
+    )  # (convert('RGBA') made 16-bit grey white)
 
 # %% ../nbs/11_widgets.ipynb #c030
 class Inpainter:
     "A widget to mark latent cells of an image and inpaint them: the original, the masked input, the candidates."
-    def __init__(self, prior:nn.Module|None=None, vqgan=None, # default: the bundled demo model
-                 *, images:Tensor|None=None, # (b, 3, H, W) in [-1, 1] to pick from; default the demo faces
-                 names:list|None=None, n:int=4, # names in the picker; candidates per run
-                 config:SamplerConfig|None=None, seed:int=0, device=None, preset:str='none',
-                 scale:int=4, max_cells:int=8, # image upscale on screen; most cells per side
-                 run:bool=False, sheet:int|None=None): # inpaint at once; the sheet's scale (default `sheet_scale`)
+
+    def __init__(
+        self,
+        prior: nn.Module | None = None,
+        vqgan=None,  # default: the bundled demo model
+        *,
+        images: Tensor | None = None,  # (b, 3, H, W) in [-1, 1] to pick from; default the demo faces
+        names: list | None = None,
+        n: int = 4,  # names in the picker; candidates per run
+        config: SamplerConfig | None = None,
+        seed: int = 0,
+        device=None,
+        preset: str = 'none',
+        scale: int = 4,
+        max_cells: int = 8,  # image upscale on screen; most cells per side
+        run: bool = False,
+        sheet: int | None = None,  # inpaint at once; the sheet's scale (default `sheet_scale`)
+    ):
         _check_preset(preset)
-        if sheet is not None: check_number('sheet', sheet, 1, integer=True)
-        prior, vqgan = _models(prior, vqgan, device); self.device = get_device(device)
+        if sheet is not None:
+            check_number('sheet', sheet, 1, integer=True)
+        prior, vqgan = _models(prior, vqgan, device)
+        self.device = get_device(device)
         self.prior, self.vqgan = prior.to(self.device).eval(), vqgan.to(self.device).eval()
         self.images = demo_faces(64, kind='face') if images is None else images
         names = names or [f'image {i}' for i in range(len(self.images))]
         self.size, f = self.images.shape[-1], vqgan.f
-        if self.images.shape[-2] != self.size or self.size % f: raise ValueError(f"images must be square with a side divisible by the VQ-GAN's f={f}, got {tuple(self.images.shape[-2:])}")
-        h = self.size // f; self.k = cell_size(h, max_cells); self.grid = h // self.k; self.px = self.size * scale // self.grid
+        if self.images.shape[-2] != self.size or self.size % f:
+            raise ValueError(
+                f"images must be square with a side divisible by the VQ-GAN's f={f}, got {tuple(self.images.shape[-2:])}"
+            )
+        h = self.size // f
+        self.k = cell_size(h, max_cells)
+        self.grid = h // self.k
+        self.px = self.size * scale // self.grid
         self.cfg, self.scale, self.runs, self.result = config or SamplerConfig(), scale, 0, None
         self.picker = W.Dropdown(options=[(s, i) for i, s in enumerate(names)], value=0, description='image')
         self.upload = W.FileUpload(accept='image/*', multiple=False, description='upload')
         self.preset = W.Dropdown(options=MASK_PRESETS, value=preset, description='preset')
-        self.controls = dict(n=W.IntSlider(n, 1, 16, description='candidates', style={'description_width': '90px'}, layout=W.Layout(width='300px')),
-                             **_sampler_controls(self.cfg, seed))
+        self.controls = dict(
+            n=W.IntSlider(
+                n, 1, 16, description='candidates', style={'description_width': '90px'}, layout=W.Layout(width='300px')
+            ),
+            **_sampler_controls(self.cfg, seed),
+        )
         self.run_button = W.Button(description='Run', button_style='primary').add_class('sv-inpaint-run')
         self.status, self.bar = W.HTML().add_class('sv-inpaint-status'), W.HTML()
-        side, cell = f'{self.px * self.grid}px', W.Layout(width=f'{self.px}px', height=f'{self.px}px')   # one layout for all cells
+        side, cell = (
+            f'{self.px * self.grid}px',
+            W.Layout(width=f'{self.px}px', height=f'{self.px}px'),
+        )  # one layout for all cells
         self.picture = W.Image(format='png', layout=W.Layout(grid_area='1 / 1', width=side, height=side))
-        style = W.ButtonStyle(); self.cells = [W.Button(layout=cell, style=style).add_class('sv-cell') for _ in range(self.grid ** 2)]
-        for i, b in enumerate(self.cells): b.on_click(lambda _, i=i: self.toggle(i))
-        over = W.GridBox(self.cells, layout=W.Layout(grid_area='1 / 1', grid_template_columns=f'repeat({self.grid}, {self.px}px)', grid_gap='0px'))
-        self.board = W.GridBox([self.picture, over], layout=W.Layout(grid_template_columns=side, grid_template_rows=side)).add_class('sv-inpaint-board')
+        style = W.ButtonStyle()
+        self.cells = [W.Button(layout=cell, style=style).add_class('sv-cell') for _ in range(self.grid**2)]
+        for i, b in enumerate(self.cells):
+            b.on_click(lambda _, i=i: self.toggle(i))
+        over = W.GridBox(
+            self.cells,
+            layout=W.Layout(
+                grid_area='1 / 1', grid_template_columns=f'repeat({self.grid}, {self.px}px)', grid_gap='0px'
+            ),
+        )
+        self.board = W.GridBox(
+            [self.picture, over], layout=W.Layout(grid_template_columns=side, grid_template_rows=side)
+        ).add_class('sv-inpaint-board')
         sheet = sheet or sheet_scale(self.size)
         self.zoom = W.Dropdown(options=sorted({1, 2, 3, 4, sheet}), value=sheet, description='sheet scale')
         self.zoom.add_class('sv-inpaint-zoom')
-        self.sheet = W.Image(format='png').add_class('sv-inpaint-sheet')   # the last result, as `inpaint_sheet`
+        self.sheet = W.Image(format='png').add_class('sv-inpaint-sheet')  # the last result, as `inpaint_sheet`
         self.mask = torch.zeros(self.grid, self.grid, dtype=torch.bool)
-        self.picker.observe(lambda c: self.pick(self.images[c['new']]), 'value'); self.upload.observe(self._uploaded, 'value')
-        seed_now = lambda: self.controls['seed'].value                    # 'blocks' draws its cells with it
+        self.picker.observe(lambda c: self.pick(self.images[c['new']]), 'value')
+        self.upload.observe(self._uploaded, 'value')
+        seed_now = lambda: self.controls['seed'].value  # 'blocks' draws its cells with it
         self.preset.observe(lambda c: self.set_mask(preset_mask(c['new'], self.mask, seed_now())), 'value')
-        self.run_button.on_click(lambda _: self.run()); self.zoom.observe(lambda _: self.show_sheet(), 'value')
-        left = W.VBox([self.picker, self.upload, self.preset, *self.controls.values(), self.zoom, self.run_button,
-                       self.bar, self.status], layout=W.Layout(width='320px'))
+        self.run_button.on_click(lambda _: self.run())
+        self.zoom.observe(lambda _: self.show_sheet(), 'value')
+        left = W.VBox(
+            [
+                self.picker,
+                self.upload,
+                self.preset,
+                *self.controls.values(),
+                self.zoom,
+                self.run_button,
+                self.bar,
+                self.status,
+            ],
+            layout=W.Layout(width='320px'),
+        )
         top = W.HBox([W.HTML(CELL_CSS), left, self.board])
-        self.widget = W.VBox([top, self.sheet]).add_class('sv-inpainter')   # the sheet, wide, below
-        self.pick(self.images[0]); self.set_mask(preset_mask(preset, self.mask, seed))
-        if run: self.run()
+        self.widget = W.VBox([top, self.sheet]).add_class('sv-inpainter')  # the sheet, wide, below
+        self.pick(self.images[0])
+        self.set_mask(preset_mask(preset, self.mask, seed))
+        if run:
+            self.run()
 
-    def close(self): "Close the widget and every widget in it."; close_widgets(self.widget)
-    def _ipython_display_(self): from IPython.display import display; display(self.widget)
+    def close(self):
+        "Close the widget and every widget in it."
+        close_widgets(self.widget)
+
+    def _ipython_display_(self):
+        from IPython.display import display
+
+        display(self.widget)
 
 # %% ../nbs/11_widgets.ipynb #c031
 @patch
-def pick(self:Inpainter, image:Tensor): # (3, size, size) in [-1, 1]
+def pick(self: Inpainter, image: Tensor):  # (3, size, size) in [-1, 1]
     "Show `image` as the one to inpaint (the mask stays)."
     self.image = image.float()
     self.picture.value = png_bytes(tensor2img(self.image).resize((self.px * self.grid,) * 2, Image.NEAREST))
 
-@patch
-def _uploaded(self:Inpainter, change):
-    files = change['new']
-    if not files: return
-    try: self.pick(square_image(Image.open(io.BytesIO(bytes(files[0]['content']))), self.size))
-    except (UnidentifiedImageError, ValueError) as e: self.status.value = f"cannot use {files[0]['name']}: {e}"; return
-    self.status.value = f"uploaded {files[0]['name']}"
 
 @patch
-def set_mask(self:Inpainter, cells:Tensor): # (grid, grid) bool, True = regenerate
+def _uploaded(self: Inpainter, change):
+    files = change['new']
+    if not files:
+        return
+    try:
+        self.pick(square_image(Image.open(io.BytesIO(bytes(files[0]['content']))), self.size))
+    except (UnidentifiedImageError, ValueError) as e:
+        self.status.value = f"cannot use {files[0]['name']}: {e}"
+        return
+    self.status.value = f"uploaded {files[0]['name']}"
+
+
+@patch
+def set_mask(self: Inpainter, cells: Tensor):  # (grid, grid) bool, True = regenerate
     "Set the cells to regenerate and colour their buttons."
     self.mask = cells.bool().clone()
     for b, on in zip(self.cells, self.mask.flatten().tolist()):
-        if on != ('sv-on' in b._dom_classes): b.add_class('sv-on') if on else b.remove_class('sv-on')
+        if on != ('sv-on' in b._dom_classes):
+            b.add_class('sv-on') if on else b.remove_class('sv-on')
+
 
 @patch
-def toggle(self:Inpainter, i:int): # cell index, row by row
+def toggle(self: Inpainter, i: int):  # cell index, row by row
     "Flip one cell."
-    m = self.mask.clone().flatten(); m[i] = ~m[i]; self.set_mask(m.view(self.grid, self.grid))
+    m = self.mask.clone().flatten()
+    m[i] = ~m[i]
+    self.set_mask(m.view(self.grid, self.grid))
+
 
 @patch
-def pixel_mask(self:Inpainter) -> Tensor:
+def pixel_mask(self: Inpainter) -> Tensor:
     "The (size, size) bool pixel mask of the marked cells."
     s = self.size // self.grid
     return self.mask.repeat_interleave(s, 0).repeat_interleave(s, 1)
 
 # %% ../nbs/11_widgets.ipynb #c032
 @patch
-def run(self:Inpainter):
+def run(self: Inpainter):
     "Inpaint the marked cells with the current controls; show the original, the masked input and the candidates."
-    c = self.controls; self.run_button.disabled = True; self.runs += 1
+    c = self.controls
+    self.run_button.disabled = True
+    self.runs += 1
     try:
-        if not self.mask.any(): self.status.value = f'run {self.runs}: mark some cells (or pick a preset) first'; return self.result
-        cfg = _config(c, self.cfg); n, m = c['n'].value, self.pixel_mask()
+        if not self.mask.any():
+            self.status.value = f'run {self.runs}: mark some cells (or pick a preset) first'
+            return self.result
+        cfg = _config(c, self.cfg)
+        n, m = c['n'].value, self.pixel_mask()
         self.status.value = f'run {self.runs}: inpainting on {self.device.type}…'
         prog = WidgetProgress(cfg.steps, self.bar)
-        r = inpaint(self.prior, self.vqgan, self.image.to(self.device), m, n, config=cfg, seed=c['seed'].value,
-                    chain=_TickingChain(2, None, prog.update))
+        r = inpaint(
+            self.prior,
+            self.vqgan,
+            self.image.to(self.device),
+            m,
+            n,
+            config=cfg,
+            seed=c['seed'].value,
+            chain=_TickingChain(2, None, prog.update),
+        )
         prog.done(int(r.samples.stopped.max()), 'all candidates frozen' if r.samples.stopped.max() < cfg.steps else '')
-        self.result, self.shown = r, (self.image, m); self.show_sheet()
-        self.status.value = f'run {self.runs}: {n} candidates in {r.samples.seconds:.2f} s, {int(r.fill.sum())} codes regenerated'
-    except ValueError as e: self.status.value = f'<span style="color:#b00">run {self.runs}: {e}</span>'
-    finally: self.run_button.disabled = False
+        self.result, self.shown = r, (self.image, m)
+        self.show_sheet()
+        self.status.value = (
+            f'run {self.runs}: {n} candidates in {r.samples.seconds:.2f} s, {int(r.fill.sum())} codes regenerated'
+        )
+    except ValueError as e:
+        self.status.value = f'<span style="color:#b00">run {self.runs}: {e}</span>'
+    finally:
+        self.run_button.disabled = False
     return self.result
 
+
 @patch
-def show_sheet(self:Inpainter):
+def show_sheet(self: Inpainter):
     "Draw the last result as `inpaint_sheet` at the chosen sheet scale (nothing before the first run)."
-    if self.result is None: return
-    image, mask = self.shown                   # as they were at that run
+    if self.result is None:
+        return
+    image, mask = self.shown  # as they were at that run
     self.sheet.value = png_bytes(inpaint_sheet(image, mask, self.result.images[0], self.zoom.value))
 
-
 # %% ../nbs/11_widgets.ipynb #c038
-def show_inpainting(images:Tensor, # (b, 3, H, W) or (3, H, W) the images that were inpainted, in [-1, 1]
-                    masks:Tensor, # (b, H, W) or (H, W) bool pixel masks, True = filled
-                    result:Inpainting, size:float=1.1): # what `inpaint` returned; inches per image
+def show_inpainting(
+    images: Tensor,  # (b, 3, H, W) or (3, H, W) the images that were inpainted, in [-1, 1]
+    masks: Tensor,  # (b, H, W) or (H, W) bool pixel masks, True = filled
+    result: Inpainting,
+    size: float = 1.1,  # what `inpaint` returned; inches per image
+):
     "A figure: each image with its mask (red), then its candidates."
     images, masks = (images[None] if images.ndim == 3 else images), (masks[None] if masks.ndim == 2 else masks)
     b, n = result.images.shape[:2]
-    rows = [torch.cat([overlay_mask(images[i].cpu().float(), masks[i if len(masks) > 1 else 0].cpu())[None], result.images[i].cpu().float()]) for i in range(b)]
-    return show_images(torch.cat(rows), ncol=n + 1, size=size, titles=(['masked'] + [f'candidate {j + 1}' for j in range(n)]) + [''] * ((b - 1) * (n + 1)))
+    rows = [
+        torch.cat(
+            [
+                overlay_mask(images[i].cpu().float(), masks[i if len(masks) > 1 else 0].cpu())[None],
+                result.images[i].cpu().float(),
+            ]
+        )
+        for i in range(b)
+    ]
+    return show_images(
+        torch.cat(rows),
+        ncol=n + 1,
+        size=size,
+        titles=(['masked'] + [f'candidate {j + 1}' for j in range(n)]) + [''] * ((b - 1) * (n + 1)),
+    )
