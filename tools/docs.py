@@ -10,6 +10,7 @@ index, `proc_nbs` with its `show_doc` processors) and renders each processed not
 - an exported name of a module has no `show_doc` section on its page;
 - a page has no title;
 - an output shows a path of the machine that ran it (`/tmp/...`, `/home/...`, ...);
+- the notebooks weigh more than a lesson's budget (`tools/outputs.py`: 2.5 MB in all, 400 KB each);
 - a page with saved widget state would load the widget manager or require.js from a CDN;
 - `README.md` is not what `nbs/index.ipynb` renders to (`--write-readme` regenerates it).
 
@@ -188,6 +189,9 @@ def main():
     from nbdev.config import get_config
     problems = [f"{p.name}: cell {i} mixes imports with other code; put imports in a cell of their own (the docs build re-runs cells that import)"
                 for p in sorted(get_config().nbs_path.glob('*.ipynb')) if not p.name.startswith(('.', '_')) for i in import_cells(p)]
+    sys.path.insert(0, str(ROOT/'tools'))
+    from outputs import budget_problems, notebooks
+    problems += budget_problems(notebooks())
     sidebar = get_config().nbs_path/'sidebar.yml'; had_sidebar = sidebar.exists()
     try: cfg, proc = process()
     except Exception as e:

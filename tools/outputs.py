@@ -1,0 +1,100 @@
+#!/usr/bin/env python
+"""Keep the notebooks' stored outputs as light as a lesson's.
+
+A notebook stores the pictures its cells drew, and a matplotlib figure of faces or of antialiased curves comes out as
+a full-colour PNG several times heavier than what it shows needs. This script
+
+- `--compact`: re-encodes every stored `image/png` output as an 8-bit palette PNG when that is smaller: exactly the
+  same pixels when the picture has at most 256 colours (most plots), else its 256 most representative colours
+  (median cut, no dithering: faces and samples read the same at their native size);
+- checks the budget (always; `tools/docs.py` runs the check in CI): all notebooks together at most `TOTAL_MB`,
+  none over `EACH_KB`.
+
+Run `python tools/outputs.py --compact` after re-executing a notebook, before `nbdev_clean` and the commit.
+Usage: `python tools/outputs.py [--compact] [NOTEBOOK ...]`.
+"""
+import argparse, base64, io, json, sys
+from pathlib import Path
+
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parent.parent
+TOTAL_MB, EACH_KB = 2.5, 400  # the notebooks' budget: MB in all (10^6 bytes), KB each (10^3 bytes)
+
+
+def palette_png(png: bytes) -> bytes:
+    "The same picture as an 8-bit palette PNG, or `png` itself when that is not smaller."
+    im = Image.open(io.BytesIO(png))
+    if im.mode == 'P':
+        return png
+    rgba = im.convert('RGBA')
+    opaque = rgba.getextrema()[3][0] == 255
+    # median cut for opaque pictures (exact when they have at most 256 colours); Pillow quantizes RGBA by octree only
+    method = Image.Quantize.MEDIANCUT if opaque else Image.Quantize.FASTOCTREE
+    q = (rgba.convert('RGB') if opaque else rgba).quantize(256, method=method, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    q.save(out, 'PNG', optimize=True)
+    return out.getvalue() if len(out.getvalue()) < len(png) else png
+
+
+def compact(path: Path) -> tuple:
+    "Re-encode `path`'s stored PNG outputs in place; return its (bytes before, bytes after)."
+    before = path.stat().st_size
+    nb = json.loads(path.read_text())
+    changed = False
+    for c in nb['cells']:
+        for o in c.get('outputs', []):
+            data = o.get('data', {})
+            if 'image/png' not in data:
+                continue
+            b64 = data['image/png']
+            b64 = ''.join(b64) if isinstance(b64, list) else b64
+            png = base64.b64decode(b64)
+            small = palette_png(png)
+            if small is not png:
+                data['image/png'] = base64.b64encode(small).decode() + '\n'
+                changed = True
+    if changed:
+        tmp = path.with_name(path.name + '.tmp')
+        tmp.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
+        tmp.replace(path)
+    return before, path.stat().st_size
+
+
+def budget_problems(paths: list) -> list:
+    "What breaks the budget: a notebook over `EACH_KB`, or all of them over `TOTAL_MB`."
+    sizes = {p.name: p.stat().st_size for p in paths}
+    problems = [f"{n} stores {s / 1e3:.0f} KB, over the {EACH_KB} KB a notebook may: show pictures at native size, "
+                f"fewer frames, then `python tools/outputs.py --compact`" for n, s in sizes.items() if s > EACH_KB * 1e3]
+    total = sum(sizes.values())
+    if total > TOTAL_MB * 1e6:
+        problems.append(f"the notebooks weigh {total / 1e6:.2f} MB in all, over {TOTAL_MB} MB: lighten the heaviest "
+                        f"({', '.join(n for n, _ in sorted(sizes.items(), key=lambda o: -o[1])[:3])})")
+    return problems
+
+
+def notebooks() -> list:
+    return sorted(p for p in (ROOT / 'nbs').glob('*.ipynb') if not p.name.startswith(('.', '_')))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--compact', action='store_true', help='re-encode stored PNG outputs as palette PNGs')
+    ap.add_argument('paths', nargs='*', type=Path, help='notebooks (default: all of nbs/)')
+    a = ap.parse_args()
+    paths = [p.resolve() for p in a.paths] or notebooks()
+    if a.compact:
+        for p in paths:
+            before, after = compact(p)
+            if after < before:
+                print(f"{p.name}: {before / 1e3:.0f} KB -> {after / 1e3:.0f} KB")
+    all_nbs = notebooks()
+    print(f"{len(all_nbs)} notebooks, {sum(p.stat().st_size for p in all_nbs) / 1e6:.2f} MB in all, the heaviest "
+          f"{max(p.stat().st_size for p in all_nbs) / 1e3:.0f} KB (budget {TOTAL_MB} MB, {EACH_KB} KB each)")
+    if problems := budget_problems(all_nbs):
+        print('over budget:\n- ' + '\n- '.join(problems))
+        sys.exit(1)
+
+
+if __name__ == '__main__':
+    main()
