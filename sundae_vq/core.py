@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #c002
 from __future__ import annotations
-import contextlib, dataclasses, functools, hashlib, importlib, json, math, numbers, os, random, subprocess, sys
+import contextlib, dataclasses, functools, hashlib, importlib, json, math, numbers, os, random, shutil, subprocess, sys
 import tempfile, typing
 from pathlib import Path
 
@@ -17,9 +17,9 @@ import fastcore.script
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'seed_everything', 'seeded', 'get_device', 'to_rgb', 'img2tensor', 'tensor2img', 'image_grid',
-           'show_images', 'atomic_path', 'atomic_write', 'file_sha256', 'config_to_dict', 'config_from_dict',
-           'save_model', 'load_model', 'UserError', 'user_errors', 'run_command', 'error_line', 'check_number',
-           'check_out']
+           'show_images', 'atomic_path', 'atomic_write', 'atomic_dir', 'file_sha256', 'config_to_dict',
+           'config_from_dict', 'save_model', 'load_model', 'UserError', 'user_errors', 'run_command', 'error_line',
+           'check_number', 'check_out']
 
 # %% ../nbs/00_core.ipynb #c005
 def seed_everything(seed: int):  # any integer; the same seed gives the same draws
@@ -191,6 +191,41 @@ def atomic_write(path: str | Path, mode: str = 'w', **kwargs):  # `mode` 'w' or 
     "Open a temporary file for writing that replaces `path` only when the block ends without error."
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
         yield f
+
+# %% ../nbs/00_core.ipynb #c019b
+def _fsync_files(folder: Path):
+    "Flush every file under `folder` to disk (read-only ones too)."
+    for f in folder.rglob('*'):
+        if f.is_file() and not f.is_symlink():
+            with open(f, 'rb') as fh:
+                os.fsync(fh.fileno())
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | Path):  # the folder to (re)write
+    "Yield a new temporary folder beside `path`; on success move it into place (replacing `path`), on error remove it."
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent))
+    old, done = None, False
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes 0700: use the usual mode
+        yield tmp
+        _fsync_files(tmp)
+        if path.exists() or path.is_symlink():
+            old = tmp.with_suffix('.old')
+            path.rename(old)  # the old folder stays whole until the new one is in place
+        try:
+            tmp.rename(path)
+            done = True
+        except BaseException:
+            if old is not None:
+                old.rename(path)  # put the old folder back
+            raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if done and old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #c021
 def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
