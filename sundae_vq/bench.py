@@ -4,17 +4,16 @@
 
 # %% ../nbs/14_bench.ipynb #c002
 from __future__ import annotations
-import contextlib, dataclasses, json, math, os, platform, sys, time
-from pathlib import Path
+import dataclasses, json, math, time
 
 import torch, torch.nn.functional as F, matplotlib.pyplot as plt
 from torch import nn, Tensor
 from einops import rearrange
 from fastcore.script import call_parse
-from torch.nn.attention import sdpa_kernel, SDPBackend
 from torch.utils.flop_counter import FlopCounterMode
 
 from .core import seeded, get_device, atomic_write, atomic_path, user_errors, check_number, check_out
+from .timing import sync, timed, threads, matmul_peak, fast_context, device_name, table, quiet_stderr
 from .rotary import RotaryEmbedding, apply_rotary
 from .resample import Attention
 from .hourglass import Block, Hourglass, HourglassConfig, hourglass_preset, flops, vanilla_config
@@ -22,91 +21,10 @@ from .sampler import SamplerConfig, sample, sample_steps, sampler_preset, _draw
 from .vqgan import VQGAN, vqgan_preset
 
 # %% auto #0
-__all__ = ['NETWORK_COLS', 'SAMPLER_COLS', 'GRID_COLS', 'MEGAPIXEL_COLS', 'UTIL_COLS', 'PROFILE_COLS', 'BENCHES', 'sync', 'timed',
-           'threads', 'matmul_peak', 'fast_context', 'device_name', 'table', 'network_bench', 'CausalAttention',
-           'CausalBlock', 'CausalTwin', 'ar_sample', 'masked_twin', 'maskgit_schedule', 'maskgit_sample', 'Anchored',
-           'sampler_bench', 'grid_bench', 'decoder_flops', 'megapixel_bench', 'random_models', 'utilisation',
-           'profile_forward', 'run_bench', 'summary', 'plot_bench', 'sundae_vq_bench']
-
-# %% ../nbs/14_bench.ipynb #c006
-def sync(device='cpu'):
-    "Wait for the device's queued work (CUDA); nothing to wait for on the CPU."
-    if torch.device(device).type == 'cuda':
-        torch.cuda.synchronize(device)
-
-
-def timed(fn, *, reps: int = 3, warmup: int = 1, device='cpu') -> float:
-    "The best wall time (s) of `reps` calls of `fn()`, after `warmup` untimed calls."
-    if reps < 1:
-        raise ValueError(f"reps must be at least 1, got {reps}")
-    for _ in range(warmup):
-        fn()
-    best = math.inf
-    for _ in range(reps):
-        sync(device)
-        t = time.perf_counter()
-        fn()
-        sync(device)
-        best = min(best, time.perf_counter() - t)
-    return best
-
-
-@contextlib.contextmanager
-def threads(n: int | None):  # torch intra-op threads inside the block; None or 0 leaves them as they are
-    "Run a block with `n` torch threads, then restore the previous number."
-    saved = torch.get_num_threads()
-    if n:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)
-
-
-def matmul_peak(n: int = 2048, *, dtype=torch.float32, device='cpu', reps: int = 5) -> float:
-    "Achieved FLOP/s of a dense (n, n) @ (n, n) matmul: the device's practical peak for `dtype`."
-    a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
-    return 2 * n**3 / timed(lambda: a @ b, reps=reps, device=device)
-
-# %% ../nbs/14_bench.ipynb #c009
-def fast_context(device='cpu', amp: bool | None = None) -> contextlib.ExitStack:  # amp None: bf16 on CUDA only
-    "bf16 autocast (on CUDA by default) and flash / memory-efficient attention kernels on CUDA."
-    stack, dev = contextlib.ExitStack(), torch.device(device)
-    if amp if amp is not None else dev.type == 'cuda':
-        stack.enter_context(torch.autocast(dev.type, dtype=torch.bfloat16))
-    if dev.type == 'cuda':
-        stack.enter_context(sdpa_kernel([SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION, SDPBackend.MATH]))
-    return stack
-
-
-def device_name(device='cpu') -> str:
-    "A readable name of the device (the GPU's name, or the CPU model and thread count)."
-    dev = torch.device(device)
-    if dev.type == 'cuda':
-        return torch.cuda.get_device_name(dev)
-    cpu = (
-        next(
-            (
-                l.split(':', 1)[1].strip()
-                for l in Path('/proc/cpuinfo').read_text().splitlines()
-                if l.startswith('model name')
-            ),
-            None,
-        )
-        if Path('/proc/cpuinfo').exists()
-        else None
-    )
-    return f"{cpu or platform.processor() or 'CPU'}, {torch.get_num_threads()} thread(s)"
-
-
-def table(rows: list, cols: dict, title: str | None = None):  # cols: key → format spec ('8.2f', 's', 'd')
-    "Print rows (dicts) as an aligned text table."
-    cells = [[format(r[k], f) if r.get(k) is not None else '–' for k, f in cols.items()] for r in rows]
-    ws = [max([len(k)] + [len(c[i]) for c in cells]) for i, k in enumerate(cols)]
-    if title:
-        print(title)
-    for line in [list(cols)] + cells:
-        print('  '.join(c.rjust(w) for c, w in zip(line, ws)))
+__all__ = ['NETWORK_COLS', 'SAMPLER_COLS', 'GRID_COLS', 'MEGAPIXEL_COLS', 'UTIL_COLS', 'PROFILE_COLS', 'BENCHES', 'network_bench',
+           'CausalAttention', 'CausalBlock', 'CausalTwin', 'ar_sample', 'masked_twin', 'maskgit_schedule',
+           'maskgit_sample', 'Anchored', 'sampler_bench', 'grid_bench', 'decoder_flops', 'megapixel_bench',
+           'random_models', 'utilisation', 'profile_forward', 'run_bench', 'summary', 'plot_bench', 'sundae_vq_bench']
 
 # %% ../nbs/14_bench.ipynb #c012
 def _net_step(model, codes, backward: bool):
@@ -536,26 +454,12 @@ def utilisation(
     )
 
 
-@contextlib.contextmanager
-def _quiet_fd2():
-    "Silence what C++ writes straight to file descriptor 2 (the profiler's start/stop lines)."
-    sys.stderr.flush()
-    saved, null = os.dup(2), os.open(os.devnull, os.O_WRONLY)
-    os.dup2(null, 2)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(null)
-
-
 def profile_forward(model: nn.Module, codes: Tensor, *, top: int = 8, device='cpu', amp=None) -> list:
     "The `top` operators of one forward pass by self time: rows of op, calls, ms, share of the total."
     from torch.profiler import profile, ProfilerActivity
 
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if torch.device(device).type == 'cuda' else [])
-    with _quiet_fd2(), torch.no_grad(), fast_context(device, amp), profile(activities=acts) as prof:
+    with quiet_stderr(), torch.no_grad(), fast_context(device, amp), profile(activities=acts) as prof:
         model(codes)
         sync(device)
     key = 'self_device_time_total' if ProfilerActivity.CUDA in acts else 'self_cpu_time_total'

@@ -22,6 +22,7 @@ from sundae_vq.core import (
     UserError,
     _read_model_json,
 )
+from .timing import speed_memory  # noqa: F401 (08_train and 02a_vqgan_train import it from here)
 
 try:
     from huggingface_hub import ModelHubMixin
@@ -29,8 +30,8 @@ except ImportError:
     ModelHubMixin = None  # the [hub] extra is optional: local folders work without it
 
 # %% auto #0
-__all__ = ['TENSORBOARD_INSTALL', 'HUB_INSTALL', 'HUB_FILES', 'need_tensorboard', 'tb_scalars', 'TensorBoardLog', 'speed_memory',
-           'grid_path', 'save_grid', 'is_repo_id', 'hub_path', 'pretrained_files', 'Pretrained', 'card_row']
+__all__ = ['TENSORBOARD_INSTALL', 'HUB_INSTALL', 'HUB_FILES', 'need_tensorboard', 'tb_scalars', 'TensorBoardLog', 'grid_path',
+           'save_grid', 'is_repo_id', 'hub_path', 'pretrained_files', 'Pretrained', 'card_row']
 
 # %% ../nbs/00a_hub.ipynb #h005
 TENSORBOARD_INSTALL = 'pip install "sundae_vq[tensorboard]"'
@@ -90,19 +91,6 @@ class TensorBoardLog:
 
     def close(self):
         self.writer.close()
-
-# %% ../nbs/00a_hub.ipynb #h013b
-def speed_memory(
-    steps: int,
-    seconds: float,  # a window of training: its steps and wall time
-    device: str | torch.device = 'cpu',
-) -> dict:
-    "Steps per second over a window and, on CUDA, its peak memory in MiB (the peak is reset for the next window)."
-    out = dict(steps_per_s=steps / max(seconds, 1e-9))
-    if (dev := torch.device(device)).type == 'cuda':
-        out['gpu_mem_mib'] = torch.cuda.max_memory_allocated(dev) / 2**20
-        torch.cuda.reset_peak_memory_stats(dev)
-    return out
 
 # %% ../nbs/00a_hub.ipynb #h015
 def grid_path(out: str | Path, step: int) -> Path:
