@@ -323,10 +323,12 @@ def flops(config: HourglassConfig, h: int, w: int) -> int:
     return total + inner * _block_flops(shapes[-1][0] * shapes[-1][1], c)
 
 
-def param_count(config: HourglassConfig) -> int:
-    "The number of parameters of `Hourglass(config)` (built on the meta device: no memory, no time)."
+def param_count(model: nn.Module | HourglassConfig) -> int:  # any module, or a config: `Hourglass(config)`'s
+    "The number of parameters of `model` (a config's model is built on the meta device: no memory, no time)."
+    if isinstance(model, nn.Module):
+        return sum(p.numel() for p in model.parameters())
     with torch.device('meta'):
-        return sum(p.numel() for p in Hourglass(config).parameters())
+        return param_count(Hourglass(model))
 
 
 def vanilla_config(config: HourglassConfig) -> HourglassConfig:
