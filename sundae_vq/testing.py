@@ -4,7 +4,7 @@
 
 # %% ../nbs/00c_testing.ipynb #t002
 from __future__ import annotations
-import atexit, contextlib, io, math, shutil, tempfile
+import atexit, contextlib, io, math, shlex, shutil, tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -123,12 +123,13 @@ class CliRun(NamedTuple):
 
 def run_cli(
     func,  # a console function made with fastcore's `call_parse`
-    argv=(),  # its command line; paths and numbers are turned into strings
+    argv=(),  # its command line: a list (paths and numbers are made strings), or one string split as a shell would
     cwd: str | Path | None = None,  # run in this folder
     capture: bool = False,  # return a `CliRun` with what it printed, instead of showing it
 ):
     "Parse `argv` with the command's own parser and run it in this process; returns what it returns."
-    args = anno_parser(func).parse_args([str(a) for a in argv]).__dict__
+    argv = shlex.split(argv) if isinstance(argv, str) else [str(a) for a in argv]
+    args = anno_parser(func).parse_args(argv).__dict__
     args.pop('xtra', None)
     args.pop('pdb', None)
     out, err = io.StringIO(), io.StringIO()
