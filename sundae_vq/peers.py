@@ -4,18 +4,119 @@
 
 # %% ../nbs/14a_peers.ipynb #c002
 from __future__ import annotations
-import math
+import dataclasses, math
 
 import torch, torch.nn.functional as F
 from torch import nn, Tensor
 from einops import rearrange
 
+from .rotary import RotaryEmbedding, apply_rotary
+from .resample import Attention
+from .hourglass import Block, Hourglass, HourglassConfig, vanilla_config
 from .sundae import Noise
-from .hourglass import HourglassConfig
-from .bench import CausalTwin, ar_sample, masked_twin, maskgit_sample
+from .sampler import _draw
 
 # %% auto #0
-__all__ = ['ARPrior', 'draw_labels', 'sample_ar', 'MaskGITPrior', 'sample_maskgit', 'ARLoss', 'maskgit_mask', 'MaskGITLoss']
+__all__ = ['CausalAttention', 'CausalBlock', 'CausalTwin', 'ar_sample', 'ARPrior', 'draw_labels', 'sample_ar', 'masked_twin',
+           'maskgit_schedule', 'maskgit_sample', 'MaskGITPrior', 'sample_maskgit', 'ARLoss', 'maskgit_mask',
+           'MaskGITLoss']
+
+# %% ../nbs/14a_peers.ipynb #t016
+class CausalAttention(Attention):
+    "Causal multi-head attention with 1D rotary angles and an optional key/value cache."
+
+    def forward(
+        self,
+        x: Tensor,  # (b, n, d) the new tokens
+        rotary: tuple | None = None,  # (cos, sin) each (n, r) for the new tokens' positions
+        cache: dict | None = None,  # {'k', 'v': (b, heads, N, e) buffers, 'n': tokens already in them}
+    ):
+        q, k, v = self.to_q(x), *self.to_kv(x).chunk(2, dim=-1)
+        q, k, v = (rearrange(t, 'b n (h e) -> b h n e', h=self.heads) for t in (q, k, v))
+        if rotary is not None:
+            q, k = apply_rotary(q, *rotary), apply_rotary(k, *rotary)
+        n0, n = (cache['n'] if cache else 0), x.shape[1]
+        if n0 and n > 1:
+            raise ValueError("with tokens already cached, feed one new token at a time")
+        if cache is not None:
+            cache['k'][:, :, n0 : n0 + n], cache['v'][:, :, n0 : n0 + n] = k, v
+            k, v, cache['n'] = cache['k'][:, :, : n0 + n].to(q.dtype), cache['v'][:, :, : n0 + n].to(q.dtype), n0 + n
+        o = F.scaled_dot_product_attention(q, k, v, is_causal=n > 1)  # one new token sees every cached one
+        return self.to_out(rearrange(o, 'b h n e -> b n (h e)'))
+
+
+class CausalBlock(Block):
+    "A pre-LN block (as the prior's) whose attention is causal and cached."
+
+    def __init__(self, dim: int, *, heads: int, dim_head: int, mlp_mult: int = 4):
+        super().__init__(dim, heads=heads, dim_head=dim_head, mlp_mult=mlp_mult)
+        self.attn = CausalAttention(dim, heads=heads, dim_head=dim_head)
+
+    def forward(self, x: Tensor, rotary: tuple | None = None, cache: dict | None = None) -> Tensor:
+        x = x + self.attn(self.norm1(x), rotary, cache)
+        return x + self.mlp(x)
+
+# %% ../nbs/14a_peers.ipynb #t017
+class CausalTwin(nn.Module):
+    "The autoregressive twin of a prior: its vanilla transformer (same width and depth), causal, 1D rotary, start token."
+
+    config_class = HourglassConfig
+
+    def __init__(self, config: HourglassConfig):
+        super().__init__()
+        self.config, c, depth = config, config, vanilla_config(config).depths
+        self.embed = nn.Embedding(c.num_tokens + 1, c.dim)  # id num_tokens is the start token
+        self.blocks = nn.ModuleList(
+            CausalBlock(c.dim, heads=c.heads, dim_head=c.dim_head, mlp_mult=c.mlp_mult) for _ in range(depth)
+        )
+        self.norm, self.to_logits = nn.LayerNorm(c.dim), nn.Linear(c.dim, c.num_tokens)
+        self.rotary = RotaryEmbedding(c.dim_head, axes=1, freqs='lang')
+
+    def new_caches(self, b: int, n: int, device=None, dtype=torch.float32) -> list:  # room for n tokens of b sequences
+        "Empty key/value caches, one per block."
+        shape = (b, self.config.heads, n, self.config.dim_head)
+        return [
+            dict(
+                k=torch.empty(shape, device=device, dtype=dtype), v=torch.empty(shape, device=device, dtype=dtype), n=0
+            )
+            for _ in self.blocks
+        ]
+
+    def forward(
+        self,
+        tokens: Tensor,  # (b, n) ids in [0, v]: the start token, then codes in raster order
+        caches: list | None = None,
+    ) -> Tensor:  # (b, n, v) logits of the next code at every position
+        start = caches[0]['n'] if caches else 0
+        pos = torch.arange(start, start + tokens.shape[1], device=tokens.device, dtype=torch.float32)[:, None]
+        x, rot = self.embed(tokens), self.rotary(pos, (0,))
+        for i, blk in enumerate(self.blocks):
+            x = blk(x, rot, caches[i] if caches else None)
+        return self.to_logits(self.norm(x))
+
+# %% ../nbs/14a_peers.ipynb #t021
+@torch.no_grad()
+def ar_sample(
+    model: CausalTwin,
+    n: int,
+    shape: tuple,  # how many samples, (h, w) grid
+    *,
+    temperature: float = 1.0,
+    top_k: int = 0,
+    generator=None,
+) -> Tensor:  # (n, h, w) codes
+    "Autoregressive raster-order sampling with a key/value cache."
+    (h, w), v = shape, model.config.num_tokens
+    dev = next(model.parameters()).device
+    caches, out = (
+        model.new_caches(n, h * w, dev, model.embed.weight.dtype),
+        torch.empty(n, h * w, dtype=torch.long, device=dev),
+    )
+    tok = torch.full((n, 1), v, dtype=torch.long, device=dev)  # the start token
+    for i in range(h * w):
+        tok = _draw(model(tok, caches)[:, -1], temperature, top_k, generator)[:, None]
+        out[:, i] = tok[:, 0]
+    return rearrange(out, 'b (h w) -> b h w', h=h)
 
 # %% ../nbs/14a_peers.ipynb #c007
 class ARPrior(nn.Module):
@@ -106,6 +207,50 @@ def sample_ar(
     labels = draw_labels(prior.config, n, labels, generator, dev)
     twin = prior.twin if labels is None else _ClassStart(prior.twin, prior.start(n, labels, dev))
     return ar_sample(twin, n, shape, temperature=temperature, generator=generator)
+
+# %% ../nbs/14a_peers.ipynb #t024
+def masked_twin(config: HourglassConfig) -> Hourglass:
+    "The MaskGIT twin of a prior: the same network with one extra input and output token, [MASK] (id num_tokens)."
+    return Hourglass(dataclasses.replace(config, num_tokens=config.num_tokens + 1))
+
+
+def maskgit_schedule(n: int, steps: int) -> list:  # n codes, T steps
+    "How many of the n codes are still masked after each step (cosine schedule, strictly falling to 0)."
+    out, prev = [], n
+    for t in range(1, steps + 1):
+        prev = max(0, min(prev - 1, math.floor(n * math.cos(math.pi / 2 * t / steps))))
+        out.append(prev)
+    return out
+
+# %% ../nbs/14a_peers.ipynb #t026
+@torch.no_grad()
+def maskgit_sample(
+    model: Hourglass,
+    n: int,
+    shape: tuple,  # a `masked_twin`, how many samples, (h, w) grid
+    *,
+    steps: int = 12,
+    temperature: float = 1.0,
+    choice_temperature: float = 4.5,
+    generator=None,
+    trace: list | None = None,
+) -> Tensor:  # trace: gets the number of masked codes after each step
+    "MaskGIT-style sampling: confidence-ordered parallel decoding with a cosine schedule."
+    (h, w), mask = shape, model.config.num_tokens - 1
+    dev = next(model.parameters()).device
+    codes = torch.full((n, h * w), mask, dtype=torch.long, device=dev)
+    for t, keep_masked in enumerate(maskgit_schedule(h * w, steps), 1):
+        logits = rearrange(model(rearrange(codes, 'b (h w) -> b h w', h=h))[..., :mask], 'b h w v -> b (h w) v')
+        masked, drawn = codes == mask, _draw(logits, temperature, 0, generator)
+        logp = (logits.float() / temperature).log_softmax(-1).gather(-1, drawn[..., None])[..., 0]
+        u = torch.rand(logp.shape, generator=generator, device=dev).clamp(1e-20, 1 - 1e-7)
+        conf = (logp - choice_temperature * (1 - t / steps) * torch.log(-torch.log(u))).masked_fill(~masked, math.inf)
+        codes = torch.where(masked, drawn, codes)
+        if keep_masked:
+            codes.scatter_(1, conf.topk(keep_masked, dim=1, largest=False).indices, mask)
+        if trace is not None:
+            trace.append(int((codes == mask).sum(1).max()))
+    return rearrange(codes, 'b (h w) -> b h w', h=h)
 
 # %% ../nbs/14a_peers.ipynb #c014
 class MaskGITPrior(nn.Module):
