@@ -43,7 +43,7 @@ def network_bench(
     for g in grids:
         with seeded(0):
             codes = torch.randint(0, config.num_tokens, (batch, g, g), device=device)
-        ratio, fl = flops(nets['va'].config, g, g) / flops(config, g, g), batch * flops(config, g, g)
+        ratio, flop = flops(nets['va'].config, g, g) / flops(config, g, g), batch * flops(config, g, g)
         for backward in (False, True):
             best = {}
             with fast_context(device, amp):
@@ -56,7 +56,7 @@ def network_bench(
                             best.get(k, math.inf),
                             timed(lambda: _net_step(m, codes, backward), reps=1, warmup=0, device=device),
                         )
-            s = best['va'] / best['hg']
+            speedup = best['va'] / best['hg']
             rows.append(
                 dict(
                     grid=g,
@@ -64,10 +64,10 @@ def network_bench(
                     mode='fwd+bwd' if backward else 'fwd',
                     hg_ms=best['hg'] * 1e3,
                     va_ms=best['va'] * 1e3,
-                    speedup=s,
+                    speedup=speedup,
                     flop_ratio=ratio,
-                    eff=s / ratio,
-                    hg_gflops=fl * (3 if backward else 1) / best['hg'] / 1e9,
+                    eff=speedup / ratio,
+                    hg_gflops=flop * (3 if backward else 1) / best['hg'] / 1e9,
                 )
             )
     return rows
@@ -119,31 +119,36 @@ def sampler_bench(
         hg, twin, mnet = (m.to(dev).eval() for m in (Hourglass(config), CausalTwin(config), masked_twin(config)))
     with seeded(0):
         codes = torch.randint(0, config.num_tokens, (batch, grid, grid), device=dev)
-    g = lambda: torch.Generator(dev).manual_seed(0)
+    gen = lambda: torch.Generator(dev).manual_seed(0)
     with fast_context(dev, amp):
         sample(hg, batch, shape, steps=1, seed=0)  # warm-ups
-        ts = _prefix_times(hg, codes, sampler_preset('paper', steps=max(budgets)), dev)  # the paper's rule
-        rows += [dict(sampler='SUNDAE', setting=f'{b} steps', calls=b, s=ts[b - 1] / batch) for b in budgets]
-        for b in es_budgets:
-            r = sample(Anchored(hg, alpha), batch, shape, codes=codes, config=sampler_preset('paper', steps=b), seed=0)
+        times = _prefix_times(hg, codes, sampler_preset('paper', steps=max(budgets)), dev)  # the paper's rule
+        rows += [
+            dict(sampler='SUNDAE', setting=f'{budget} steps', calls=budget, s=times[budget - 1] / batch)
+            for budget in budgets
+        ]
+        for budget in es_budgets:
+            r = sample(
+                Anchored(hg, alpha), batch, shape, codes=codes, config=sampler_preset('paper', steps=budget), seed=0
+            )
             rows.append(
                 dict(
                     sampler='SUNDAE',
-                    setting=f'{b} steps, early stop',
+                    setting=f'{budget} steps, early stop',
                     calls=r.stopped.float().mean().item(),
                     s=r.seconds / batch,
                 )
             )
-        ar_sample(twin, batch, (2, 2), generator=g())
+        ar_sample(twin, batch, (2, 2), generator=gen())
         rows.append(
             dict(
                 sampler='autoregressive',
                 setting='KV cache',
                 calls=grid * grid,
-                s=timed(lambda: ar_sample(twin, batch, shape, generator=g()), reps=1, warmup=0, device=dev) / batch,
+                s=timed(lambda: ar_sample(twin, batch, shape, generator=gen()), reps=1, warmup=0, device=dev) / batch,
             )
         )
-        maskgit_sample(mnet, batch, shape, steps=1, generator=g())
+        maskgit_sample(mnet, batch, shape, steps=1, generator=gen())
         for t in maskgit_steps:
             rows.append(
                 dict(
@@ -151,7 +156,10 @@ def sampler_bench(
                     setting=f'{t} steps',
                     calls=t,
                     s=timed(
-                        lambda: maskgit_sample(mnet, batch, shape, steps=t, generator=g()), reps=1, warmup=0, device=dev
+                        lambda: maskgit_sample(mnet, batch, shape, steps=t, generator=gen()),
+                        reps=1,
+                        warmup=0,
+                        device=dev,
                     )
                     / batch,
                 )
@@ -179,49 +187,49 @@ def grid_bench(
     amp=None,
 ) -> list:
     "Per grid, s per image of SUNDAE's default rule, the paper's sampler, the autoregressive and the MaskGIT peer, and the ratios."
-    cfg, dev, rows = sundae or SamplerConfig(), torch.device(device), []
+    rule, dev, rows = sundae or SamplerConfig(), torch.device(device), []
     with seeded(0):
         hg, twin, mnet = (m.to(dev).eval() for m in (Hourglass(config), CausalTwin(config), masked_twin(config)))
-    g = lambda: torch.Generator(dev).manual_seed(0)
+    gen = lambda: torch.Generator(dev).manual_seed(0)
     for grid in grids:
         shape = (grid, grid)
         with seeded(0):
             codes = torch.randint(0, config.num_tokens, (batch, *shape), device=dev)
         with fast_context(dev, amp):
             sample(hg, batch, shape, steps=1, seed=0)  # warm-ups
-            ts = _prefix_times(hg, codes, cfg, dev)
-            tp = _prefix_times(hg, codes, sampler_preset('paper', steps=probe), dev)
-            ar = timed(lambda: ar_sample(twin, batch, shape, generator=g()), reps=1, warmup=0, device=dev)
-            mg = timed(
-                lambda: maskgit_sample(mnet, batch, shape, steps=maskgit_steps, generator=g()),
+            sundae_t = _prefix_times(hg, codes, rule, dev)
+            paper_t = _prefix_times(hg, codes, sampler_preset('paper', steps=probe), dev)
+            ar_t = timed(lambda: ar_sample(twin, batch, shape, generator=gen()), reps=1, warmup=0, device=dev)
+            mg_t = timed(
+                lambda: maskgit_sample(mnet, batch, shape, steps=maskgit_steps, generator=gen()),
                 reps=1,
                 warmup=0,
                 device=dev,
             )
-        n = lambda c: min(len(ts), max(1, round(c)))  # calls timed
-        r = [
+        timed_calls = lambda c: min(len(sundae_t), max(1, round(c)))  # calls timed
+        at_grid = [
             dict(
                 sampler='SUNDAE, default',
                 setting=f'{c:g} calls (measured mean)' if calls else f'{c} steps',
-                calls=n(c),
-                s=ts[n(c) - 1] / batch,
+                calls=timed_calls(c),
+                s=sundae_t[timed_calls(c) - 1] / batch,
             )
-            for c in (calls or [cfg.steps])
+            for c in (calls or [rule.steps])
         ]
-        r += [
+        at_grid += [
             dict(
                 sampler='SUNDAE, paper',
                 setting=f'{paper_steps} steps ({probe} timed × {paper_steps / probe:g})',
                 calls=paper_steps,
-                s=tp[-1] * paper_steps / probe / batch,
+                s=paper_t[-1] * paper_steps / probe / batch,
             ),
-            dict(sampler='autoregressive', setting='KV cache', calls=grid * grid, s=ar / batch),
-            dict(sampler='MaskGIT', setting=f'{maskgit_steps} steps', calls=maskgit_steps, s=mg / batch),
+            dict(sampler='autoregressive', setting='KV cache', calls=grid * grid, s=ar_t / batch),
+            dict(sampler='MaskGIT', setting=f'{maskgit_steps} steps', calls=maskgit_steps, s=mg_t / batch),
         ]
-        ar_s, mg_s = r[-2]['s'], r[-1]['s']
-        for o in r:
-            o.update(grid=grid, batch=batch, vs_ar=o['s'] / ar_s, vs_maskgit=o['s'] / mg_s)
-        rows += r
+        ar_s, mg_s = at_grid[-2]['s'], at_grid[-1]['s']
+        for row in at_grid:
+            row.update(grid=grid, batch=batch, vs_ar=row['s'] / ar_s, vs_maskgit=row['s'] / mg_s)
+        rows += at_grid
     return rows
 
 
@@ -254,28 +262,28 @@ def megapixel_bench(
     dev, rows = torch.device(device), []
     paper = lambda n: sampler_preset('paper', steps=n, early_stop=False)  # the paper's rule, every step
     net = torch.compile(prior) if compile else prior
-    dg = decode_grid or grid
-    scale = decoder_flops(vqgan.config, grid, grid) / decoder_flops(vqgan.config, dg, dg)
+    decode_at = decode_grid or grid
+    scale = decoder_flops(vqgan.config, grid, grid) / decoder_flops(vqgan.config, decode_at, decode_at)
     with fast_context(dev, amp):
         sample(net, 1, (grid, grid), config=paper(1), seed=0)  # warm-up (and compile)
-        vqgan.decode(torch.zeros(1, dg, dg, dtype=torch.long, device=dev))
+        vqgan.decode(torch.zeros(1, decode_at, decode_at, dtype=torch.long, device=dev))
         for b in batches:
             if compile or dev.type == 'cuda':  # warm up every shape
                 sample(net, b, (grid, grid), config=paper(1), seed=0)
-                vqgan.decode(torch.zeros(b, dg, dg, dtype=torch.long, device=dev))
-            r = sample(net, b, (grid, grid), config=paper(steps), seed=0)
-            db = b if dg == grid else 1  # CPU: one small decode
-            codes = torch.randint(0, vqgan.config.n_embed, (db, dg, dg), device=dev)
-            dec = timed(lambda: vqgan.decode(codes), reps=1, warmup=0, device=dev) * scale / db
-            step = r.seconds / steps
-            how = 'measured' if dg == grid else f'{dg}² codes timed × FLOP ratio {scale:.1f}'
+                vqgan.decode(torch.zeros(b, decode_at, decode_at, dtype=torch.long, device=dev))
+            run = sample(net, b, (grid, grid), config=paper(steps), seed=0)
+            decode_batch = b if decode_at == grid else 1  # CPU: one small decode
+            codes = torch.randint(0, vqgan.config.n_embed, (decode_batch, decode_at, decode_at), device=dev)
+            decode_s = timed(lambda: vqgan.decode(codes), reps=1, warmup=0, device=dev) * scale / decode_batch
+            step = run.seconds / steps
+            how = 'measured' if decode_at == grid else f'{decode_at}² codes timed × FLOP ratio {scale:.1f}'
             rows.append(
                 dict(
                     batch=b,
                     step_s=step,
                     prior_s=step * budget / b,
-                    decode_s=dec,
-                    total_s=step * budget / b + dec,
+                    decode_s=decode_s,
+                    total_s=step * budget / b + decode_s,
                     how=f'extrapolated: prior {steps} step(s) timed × {budget / steps:g}; decoder {how}',
                 )
             )
@@ -334,28 +342,29 @@ BENCHES = ('network', 'samplers', 'megapixel', 'utilisation')
 
 def _settings(quick: bool, cuda: bool) -> dict:
     "What each bench runs: the real sizes, or tiny stand-ins for `quick`."
+    # megapixel: (prior, VQ-GAN, grid) presets; utilisation: (prior preset, grid) pairs; matmul_n: the peak's side
     if quick:
         return dict(
-            net=hourglass_preset('tiny'),
-            grids=(8, 16),
-            smp=hourglass_preset('tiny'),
-            sgrid=8,
-            skw=dict(batch=2, budgets=(4, 8), es_budgets=(30,), maskgit_steps=(4,), alpha=6.0),
-            mp=('demo', 'demo', 16),
-            mkw=dict(batches=(1, 2), steps=1, decode_grid=8),
-            util=(('tiny', 8),),
-            n=512,
+            network=hourglass_preset('tiny'),
+            network_grids=(8, 16),
+            sampler_net=hourglass_preset('tiny'),
+            sampler_grid=8,
+            sampler_kw=dict(batch=2, budgets=(4, 8), es_budgets=(30,), maskgit_steps=(4,), alpha=6.0),
+            megapixel=('demo', 'demo', 16),
+            megapixel_kw=dict(batches=(1, 2), steps=1, decode_grid=8),
+            utilisation=(('tiny', 8),),
+            matmul_n=512,
         )
     return dict(
-        net=hourglass_preset('tiny', num_tokens=1024, dim=128, heads=2, dim_head=64, depths=(2, 8, 2)),
-        grids=(16, 32, 64),
-        smp=hourglass_preset('base'),
-        sgrid=16,
-        skw=dict(batch=4),
-        mp=('megapixel', 'megapixel', 32),
-        mkw=dict(batches=(1, 8), steps=10 if cuda else 1, decode_grid=None if cuda else 8),
-        util=(('base', 16),),
-        n=8192 if cuda else 2048,
+        network=hourglass_preset('tiny', num_tokens=1024, dim=128, heads=2, dim_head=64, depths=(2, 8, 2)),
+        network_grids=(16, 32, 64),
+        sampler_net=hourglass_preset('base'),
+        sampler_grid=16,
+        sampler_kw=dict(batch=4),
+        megapixel=('megapixel', 'megapixel', 32),
+        megapixel_kw=dict(batches=(1, 8), steps=10 if cuda else 1, decode_grid=None if cuda else 8),
+        utilisation=(('base', 16),),
+        matmul_n=8192 if cuda else 2048,
     )
 
 # %% ../nbs/14_bench.ipynb #c045
@@ -372,7 +381,7 @@ def run_bench(
     if bad := sorted(set(only) - set(BENCHES)):
         raise ValueError(f"unknown bench(es) {bad}: choose among {BENCHES}")
     dev = get_device(device)
-    S = _settings(quick, dev.type == 'cuda')
+    settings = _settings(quick, dev.type == 'cuda')
     res = dict(quick=quick, only=list(only))
     with threads(n_threads if dev.type == 'cpu' else None):
         res.update(
@@ -382,53 +391,58 @@ def run_bench(
             f"device: {res['device']} ({res['amp']}); torch {torch.__version__}; {'quick stand-ins' if quick else 'full sizes'}; random weights\n"
         )
         if 'network' in only:
-            res['network'] = network_bench(S['net'], S['grids'], device=dev, reps=1 if quick else 2)
-            c = S['net']
+            cfg = settings['network']
+            res['network'] = network_bench(cfg, settings['network_grids'], device=dev, reps=1 if quick else 2)
             table(
                 res['network'],
                 NETWORK_COLS,
-                f"1. hourglass {c.depths} vs vanilla {vanilla_config(c).depths} blocks, width {c.dim}, {c.num_tokens} codes: ms per batch",
+                f"1. hourglass {cfg.depths} vs vanilla {vanilla_config(cfg).depths} blocks, width {cfg.dim}, {cfg.num_tokens} codes: ms per batch",
             )
             print()
         if 'samplers' in only:
-            res['samplers'] = sampler_bench(S['smp'], S['sgrid'], device=dev, **S['skw'])
-            c = S['smp']
+            cfg, grid = settings['sampler_net'], settings['sampler_grid']
+            res['samplers'] = sampler_bench(cfg, grid, device=dev, **settings['sampler_kw'])
             table(
                 res['samplers'],
                 SAMPLER_COLS,
-                f"2. samplers on one network size (width {c.dim}, {vanilla_config(c).depths} blocks, {c.num_tokens} codes, {S['sgrid']}² grid): s per image",
+                f"2. samplers on one network size (width {cfg.dim}, {vanilla_config(cfg).depths} blocks, {cfg.num_tokens} codes, {grid}² grid): s per image",
             )
             print()
         if 'megapixel' in only or 'utilisation' in only:
-            prior, vq = random_models(*S['mp'][:2], device=dev)
+            prior, vq = random_models(*settings['megapixel'][:2], device=dev)
         if 'megapixel' in only:
-            res['megapixel'] = megapixel_bench(prior, vq, S['mp'][2], device=dev, compile=compile, **S['mkw'])
-            table(res['megapixel'], MEGAPIXEL_COLS, f"3. {S['mp'][0]} prior + decoder, 100 steps: s per image")
+            prior_name, _, megapixel_grid = settings['megapixel']
+            res['megapixel'] = megapixel_bench(
+                prior, vq, megapixel_grid, device=dev, compile=compile, **settings['megapixel_kw']
+            )
+            table(res['megapixel'], MEGAPIXEL_COLS, f"3. {prior_name} prior + decoder, 100 steps: s per image")
             print()
         if 'utilisation' in only:
-            res.update(_utilisation(S, prior, dev, quick, warm='megapixel' in only))
+            res.update(_utilisation(settings, prior, dev, quick, warm='megapixel' in only))
     if not quick:
         print('Summary:', *summary(res), sep='\n- ')
     res['figure'] = plot_bench(res, plot)
     return res
 
 # %% ../nbs/14_bench.ipynb #c046
-def _utilisation(S, prior, dev, quick, warm=False) -> dict:
+def _utilisation(settings, prior, dev, quick, warm=False) -> dict:
     "Bench 4: the matmul peak, each prior's forward at batch 8 (2 if quick), and a profile of those under 40%."
-    dt = torch.bfloat16 if dev.type == 'cuda' else torch.float32  # the dtype the networks run in
-    peak, b, rows, nets, profs = matmul_peak(S['n'], dtype=dt, device=dev), 2 if quick else 8, [], {}, {}
-    for name, g in S['util']:
+    dtype = torch.bfloat16 if dev.type == 'cuda' else torch.float32  # the dtype the networks run in
+    n = settings['matmul_n']
+    peak, batch, rows, nets, profiles = matmul_peak(n, dtype=dtype, device=dev), 2 if quick else 8, [], {}, {}
+    for name, g in settings['utilisation']:
         with seeded(0):
             nets[name] = Hourglass(hourglass_preset(name)).to(dev).eval()
-        rows.append(dict(model=name, **utilisation(nets[name], g, b, peak=peak, device=dev)))
-    nets[S['mp'][0]] = prior  # (already warm when the megapixel bench ran; one forward at batch 8 is enough)
+        rows.append(dict(model=name, **utilisation(nets[name], g, batch, peak=peak, device=dev)))
+    prior_name, _, megapixel_grid = settings['megapixel']
+    nets[prior_name] = prior  # (already warm when the megapixel bench ran; one forward at batch 8 is enough)
     rows.append(
         dict(
-            model=S['mp'][0],
-            **utilisation(prior, S['mp'][2], b, peak=peak, reps=1, warmup=0 if warm else 1, device=dev),
+            model=prior_name,
+            **utilisation(prior, megapixel_grid, batch, peak=peak, reps=1, warmup=0 if warm else 1, device=dev),
         )
     )
-    later = matmul_peak(S['n'], dtype=dt, device=dev)  # the load may have changed: share of the higher peak
+    later = matmul_peak(n, dtype=dtype, device=dev)  # the load may have changed: share of the higher peak
     if later > peak:
         for r in rows:
             r.update(peak_gflops=later / 1e9, share=r['share'] * peak / later)
@@ -436,21 +450,22 @@ def _utilisation(S, prior, dev, quick, warm=False) -> dict:
     table(
         rows,
         UTIL_COLS,
-        f"4. utilisation: forward GFLOP/s against a {S['n']}² {str(dt)[6:]} matmul (the higher of two, before and after)",
+        f"4. utilisation: forward GFLOP/s against a {n}² {str(dtype)[6:]} matmul (the higher of two, before and after)",
     )
     print()
     for r in (r for r in rows if r['share'] < 0.4):
-        m, pb = nets[r['model']], b if r['gflop'] / b < 50 else 1  # the big prior profiled at batch 1, for time
+        net = nets[r['model']]
+        profile_batch = batch if r['gflop'] / batch < 50 else 1  # the big prior profiled at batch 1, for time
         with seeded(0):
-            codes = torch.randint(0, m.config.num_tokens, (pb, r['grid'], r['grid']), device=dev)
-        profs[r['model']] = profile_forward(m, codes, device=dev)
+            codes = torch.randint(0, net.config.num_tokens, (profile_batch, r['grid'], r['grid']), device=dev)
+        profiles[r['model']] = profile_forward(net, codes, device=dev)
         table(
-            profs[r['model']],
+            profiles[r['model']],
             PROFILE_COLS,
-            f"   under 40%: where the {r['model']} prior's forward spends its time (batch {pb}, {r['grid']}²)",
+            f"   under 40%: where the {r['model']} prior's forward spends its time (batch {profile_batch}, {r['grid']}²)",
         )
         print()
-    return dict(peak_gflops=peak / 1e9, utilisation=rows, profile=profs)
+    return dict(peak_gflops=peak / 1e9, utilisation=rows, profile=profiles)
 
 # %% ../nbs/14_bench.ipynb #c048
 def summary(res: dict) -> list:  # what `run_bench` returned
