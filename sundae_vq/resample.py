@@ -27,19 +27,21 @@ def shortened(h: int, w: int, factor, kind: str = '2d') -> tuple[int, int]:
     if kind == '2d':
         if h % sh or w % sw:
             raise ValueError(
-                f"a {h}×{w} grid cannot be merged in {sh}×{sw} patches: use a grid whose height is a multiple of {sh} and width a multiple of {sw}"
+                f"a {h}×{w} grid cannot be merged in {sh}×{sw} patches: "
+                f"use a grid whose height is a multiple of {sh} and width a multiple of {sw}"
             )
         return h // sh, w // sw
     if kind == '1d':
         k = sh * sw
         if (h * w) % k:
             raise ValueError(
-                f"a {h}×{w} grid ({h * w} tokens) cannot be merged in groups of {k}: use a grid whose size is a multiple of {k}"
+                f"a {h}×{w} grid ({h * w} tokens) cannot be merged in groups of {k}: "
+                f"use a grid whose size is a multiple of {k}"
             )
         return (h, w // k) if w % k == 0 else (1, h * w // k)
     raise ValueError(f"resampling kind must be '2d' or '1d', got {kind!r}")
 
-
+# %% ../nbs/05_resample.ipynb #c005b
 def group(x: Tensor, h: int, w: int, factor, kind: str = '2d') -> Tensor:
     "(b, h·w, d) → (b, n', k, d): the tokens each merged token is made of."
     (sh, sw), (h2, w2) = pair(factor), shortened(h, w, factor, kind)
@@ -111,7 +113,7 @@ class Downsample(nn.Module):
         q, kv = rearrange(self.norm_q(y), 'b n d -> (b n) 1 d'), rearrange(self.norm_kv(g), 'b n k d -> (b n) k d')
         return y + rearrange(self.attn(q, kv), '(b n) 1 d -> b n d', b=x.shape[0])
 
-
+# %% ../nbs/05_resample.ipynb #c015b
 class Upsample(nn.Module):
     "Expand each token into k by a linear projection, back onto the grid, plus the residual (+ optional attention)."
 

@@ -18,13 +18,13 @@ def rotate_half(x: Tensor) -> Tensor:
     x1, x2 = rearrange(x, '... (d r) -> r ... d', r=2)
     return rearrange(torch.stack((-x2, x1)), 'r ... d -> ... (d r)')
 
-
+# %% ../nbs/04_rotary.ipynb #c005b
 def apply_rotary(
     x: Tensor,  # (..., n, e) queries or keys
     cos: Tensor,
     sin: Tensor,  # (n, r) with r ≤ e, even: the angles' cosines and sines
 ) -> Tensor:
-    "Rotate the first r channels of `x` by the angles whose cos/sin are given (cast to x's dtype); the rest pass through."
+    "Rotate the first r channels of `x` by the angles of `cos`/`sin` (cast to x's dtype); the rest pass through."
     r, cos, sin = cos.shape[-1], cos.to(x.dtype), sin.to(x.dtype)
     xr, xp = x[..., :r], x[..., r:]
     return torch.cat((xr * cos + rotate_half(xr) * sin, xp), dim=-1)
@@ -62,7 +62,8 @@ class RotaryEmbedding(nn.Module):
             raise ValueError(f"axes must be 1 or 2, got {axes}")
         if dim <= 0 or dim % (2 * axes):
             raise ValueError(
-                f"rotary dim {dim} must be a positive multiple of {2 * axes} for {axes} axis(es): pick dim_head (or rotary dim) accordingly"
+                f"rotary dim {dim} must be a positive multiple of {2 * axes} for {axes} axis(es): "
+                "pick dim_head (or rotary dim) accordingly"
             )
         n = dim // (2 * axes)  # frequencies per axis
         if freqs == 'lang':
