@@ -34,7 +34,7 @@ from .latents import LatentDataset, store_fingerprint, vqgan_sha256
 from .hourglass import Hourglass, hourglass_preset
 from .vqgan import load_vqgan
 from .timing import sync, reset_peak_memory, peak_memory_mib, speed_memory
-from .hub import TensorBoardLog, need_tensorboard, save_grid, grid_path
+from .watch import TensorBoardLog, need_tensorboard, save_grid, grid_path
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'keyed_generator', 'StepSampler', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env',

@@ -28,7 +28,7 @@ from sundae_vq.core import (
 )
 from .vqgan import VQGAN, VQGANConfig, vqgan_preset
 from .timing import speed_memory
-from .hub import TensorBoardLog, need_tensorboard, save_grid, grid_path
+from .watch import TensorBoardLog, need_tensorboard, save_grid, grid_path
 
 # %% auto #0
 __all__ = ['NLayerDiscriminator', 'hinge_d_loss', 'adaptive_weight', 'PerceptualLoss', 'codebook_usage', 'restart_dead_codes',
