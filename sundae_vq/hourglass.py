@@ -91,7 +91,8 @@ def levels(config: HourglassConfig) -> tuple[list, int]:
     while not isinstance(d, int):
         if not (isinstance(d, (tuple, list)) and len(d) == 3 and isinstance(d[0], int) and isinstance(d[2], int)):
             raise ValueError(
-                f"depths must be an int or a triple (pre:int, valley, post:int) with valley again an int or a triple, e.g. (2, (2, 8, 2), 2); got {config.depths!r}"
+                "depths must be an int or a triple (pre:int, valley, post:int) with valley again an int or a triple, "
+                f"e.g. (2, (2, 8, 2), 2); got {config.depths!r}"
             )
         out.append([d[0], d[2]])
         d = d[1]
@@ -104,7 +105,10 @@ def levels(config: HourglassConfig) -> tuple[list, int]:
         s = (s,) * len(out)
     if not isinstance(s, (tuple, list)) or len(s) != len(out):
         raise ValueError(
-            f"shorten={config.shorten!r} does not match the {len(out)} shortening level(s) of depths={config.depths!r}: give one int for all levels, or one entry per level, e.g. shorten={tuple([2] * len(out))!r} or {tuple([(2, 2)] * len(out))!r}"
+            f"shorten={config.shorten!r} does not match the {len(out)} shortening level(s) of "
+            f"depths={config.depths!r}: give one int for all levels, or one entry per level, "
+            f"e.g. shorten={tuple([2] * len(out))!r} "
+            f"or {tuple([(2, 2)] * len(out))!r}"
         )
     return [(pre, post, pair(f)) for (pre, post), f in zip(out, s)], d
 
@@ -178,7 +182,8 @@ class Hourglass(nn.Module, Pretrained):
         self.norm, self.to_logits = nn.LayerNorm(c.dim), nn.Linear(c.dim, c.num_tokens)
         if (c.rotary_dim or 0) > c.dim_head:
             raise ValueError(
-                f"rotary_dim={c.rotary_dim} is more than dim_head={c.dim_head}: rotate at most dim_head channels (None rotates all)"
+                f"rotary_dim={c.rotary_dim} is more than dim_head={c.dim_head}: "
+                "rotate at most dim_head channels (None rotates all)"
             )
         self.rotary = (
             None
@@ -205,7 +210,8 @@ class Hourglass(nn.Module, Pretrained):
         shapes = level_shapes(self.config, h, w)
         if labels is not None and self.class_embed is None:
             raise ValueError(
-                "labels were given but the model is unconditional (num_classes=0): pass labels=None or build it with num_classes > 0"
+                "labels were given but the model is unconditional (num_classes=0): "
+                "pass labels=None or build it with num_classes > 0"
             )
         if labels is not None and labels.shape != (b,):
             raise ValueError(f"labels must have shape ({b},) to match the codes, got {tuple(labels.shape)}")
