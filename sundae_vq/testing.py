@@ -20,7 +20,7 @@ from .core import tensor2img
 
 # %% auto #0
 __all__ = ['PALETTE', 'FACES', 'TEMPLATES', 'FACE_CLASS', 'temp_folder', 'image_folder', 'ToyConfig', 'TemplatePrior',
-           'PaletteConfig', 'PaletteVQ', 'face_match', 'CliRun', 'run_cli']
+           'PaletteConfig', 'PaletteVQ', 'face_match', 'CliRun', 'run_cli', 'cli_options']
 
 # %% ../nbs/00c_testing.ipynb #t005
 def temp_folder(prefix: str = 'sundae_vq_') -> Path:  # the start of the folder's name
@@ -139,3 +139,9 @@ def run_cli(
             stack.enter_context(contextlib.redirect_stderr(err))
         result = func(**args)
     return CliRun(result, out.getvalue(), err.getvalue()) if capture else result
+
+# %% ../nbs/00c_testing.ipynb #t026
+def cli_options(func) -> dict:  # a console function made with fastcore's `call_parse`
+    "The options `--help` lists: {name: (default, help)}, in order."
+    skip = ('help', 'pdb', 'xtra')  # argparse's own, and two call_parse adds and hides
+    return {a.dest: (a.default, a.help) for a in anno_parser(func)._actions if a.dest not in skip}
