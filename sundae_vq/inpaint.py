@@ -13,6 +13,7 @@ from torch import nn, Tensor
 from einops import rearrange, repeat
 from PIL import Image, ImageDraw, UnidentifiedImageError
 from fastcore.script import call_parse, Param
+from fastcore.meta import delegates
 
 from .core import img2tensor, tensor2img, to_rgb, atomic_path
 from .core import UserError, user_errors, check_number, check_out
@@ -372,6 +373,7 @@ def _candidate_paths(out: Path, n: int) -> list:  # OUT_1.png, OUT_2.png, ... be
 
 @call_parse
 @user_errors
+@delegates(cli_sampler_config)
 def sundae_vq_inpaint(
     image: str = None,  # the image to inpaint (any PIL format; transparency on white)
     mask: str = None,  # mask image of the same size: white = fill, black/transparent = keep
@@ -385,20 +387,6 @@ def sundae_vq_inpaint(
     vqgan: str = None,  # VQ-GAN folder, or a taming VQ-GAN's folder or .ckpt (default: vqgan.json beside prior)
     vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
     n: int = 4,  # candidates
-    preset: str = 'default',  # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
-    steps: int = None,  # step budget: the most network calls a candidate gets (default: the preset's)
-    temperature: Param(
-        "start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+'
-    ) = None,
-    proportion: Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+') = None,
-    order: str = None,  # codes to resample: 'random' or 'confidence' (the least likely)
-    schedule: str = None,  # 'linear' or 'cosine'
-    top_k: int = None,  # draw among the k most likely codes only (0 = all)
-    min_steps: int = None,  # no freezing before this step
-    tol: float = None,  # a step that changes at most this share of a candidate's free codes settles it
-    patience: int = None,  # settled steps in a row that freeze a candidate
-    stall: int = None,  # also freeze a candidate whose mean log-probability has not risen for this many steps (0 = off)
-    no_early_stop: bool = False,  # run every candidate for the whole budget
     label: int = None,  # class label for a class-conditional prior (default random)
     feather: int = None,  # soft edge of the paste in pixels (default f // 2; 0 = hard)
     no_paste: bool = False,  # keep the decoded image everywhere instead of pasting the kept pixels back
@@ -407,6 +395,7 @@ def sundae_vq_inpaint(
     device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
     name: str = None,  # file stem of the prior (default 'ema' if saved, else 'model')
     allow_other_vqgan: bool = False,  # inpaint even if the VQ-GAN is not the one the prior's checkpoint records (warns)
+    **kwargs,  # the sampler's options: `cli_sampler_config`'s parameters (`09_sampler`)
 ):
     "Fill the white part of a mask in an image with a SUNDAE prior; save a sheet of the input and the candidates."
     if (image is None) == (face is None) or sum(o is not None for o in (mask, box, region)) != 1:
@@ -421,20 +410,7 @@ def sundae_vq_inpaint(
         check_number('--feather', feather, 0, integer=True)
     if scale is not None:
         check_number('--scale', scale, 1, integer=True)
-    cfg = cli_sampler_config(
-        preset,
-        no_early_stop,
-        steps=steps,
-        temperature=temperature,
-        proportion=proportion,
-        order=order,
-        schedule=schedule,
-        top_k=top_k,
-        min_steps=min_steps,
-        tol=tol,
-        patience=patience,
-        stall=stall,
-    )
+    cfg = cli_sampler_config(**kwargs)
     out_suffix(check_out(out, folder=False))
     img = img2tensor(_open_image(image, '--image')) if image is not None else _demo_face(face)
     size = tuple(img.shape[-2:])

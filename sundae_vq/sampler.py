@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np, torch
 from torch import nn, Tensor
 from fastcore.script import call_parse, Param
+from fastcore.meta import delegates
 from fastprogress.fastprogress import progress_bar
 
 from .core import get_device, image_grid, load_model, atomic_path
@@ -507,22 +508,39 @@ def decode_codes(vqgan, codes: Tensor, batch_size: int = 16) -> Tensor:
     return torch.cat([vqgan.decode(c).clamp(-1, 1) for c in codes.split(batch_size)])
 
 # %% ../nbs/09_sampler.ipynb #c046
-def cli_sampler_config(preset: str = 'default', no_early_stop: bool = False, **options) -> SamplerConfig:
-    "The `SamplerConfig` of a preset with the command-line options that were given (None = the preset's)."
-    given = {k: tuple(v) if isinstance(v, list) else v for k, v in options.items() if v is not None}
+def cli_sampler_config(
+    preset: str = 'default',  # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
+    steps: int = None,  # step budget: the most network calls a sample gets (default: the preset's)
+    temperature: Param(
+        "start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+'
+    ) = None,
+    proportion: Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+') = None,
+    order: str = None,  # codes to resample: 'random' or 'confidence' (the least likely)
+    schedule: str = None,  # 'linear' or 'cosine'
+    top_k: int = None,  # draw among the k most likely codes only (0 = all)
+    min_steps: int = None,  # no freezing before this step
+    tol: float = None,  # a step that changes at most this share of a sample's free codes settles it
+    patience: int = None,  # settled steps in a row that freeze a sample
+    stall: int = None,  # also freeze a sample whose mean log-probability has not risen for this many steps (0 = off)
+    no_early_stop: bool = False,  # run every sample for the whole budget
+) -> SamplerConfig:
+    "The `SamplerConfig` of a preset with the sampler's command-line options that were given (None: the preset's)."
+    given = {name: v for name, v in dict(locals()).items() if v is not None}  # the options given, and the two below
+    del given['preset'], given['no_early_stop']
+    given = {name: tuple(v) if isinstance(v, list) else v for name, v in given.items()}  # nargs='+' gives lists
     if no_early_stop:
         given['early_stop'] = False
     return sampler_preset(preset, **given)
 
-
+# %% ../nbs/09_sampler.ipynb #c046b
 def check_counts(
     seed: int | None = None,  # a seed torch takes: 0 ≤ seed < 2⁶³
     **counts,  # option name → an int ≥ 1 (or a list of them, like --shape); None = not given
 ):
     "Refuse, before any work, a count below 1 or not an integer, and a seed torch cannot take."
-    for k, v in counts.items():
+    for name, v in counts.items():
         for o in [] if v is None else v if isinstance(v, (list, tuple)) else [v]:
-            check_number(f'--{k}', o, 1, integer=True)
+            check_number(f'--{name}', o, 1, integer=True)
     if seed is not None:
         check_number('--seed', seed, 0, 2**63 - 1, integer=True)
 
@@ -544,26 +562,13 @@ def out_suffix(out: str | Path, codes_ok: bool = False) -> str:  # codes_ok: `.n
 # %% ../nbs/09_sampler.ipynb #c047
 @call_parse
 @user_errors
+@delegates(cli_sampler_config)
 def sundae_vq_sample(
     out: str = 'samples.png',  # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
     checkpoint: str = None,  # a prior's folder (save_pretrained, save_model, a training run, a bundle) or a Hub repo id owner/name (default: the bundled demo model)
     vqgan: str = None,  # VQ-GAN folder, a taming VQ-GAN's folder or .ckpt, or a Hub repo id (default: vqgan.json beside the prior)
     vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
     n: int = 16,  # number of samples
-    preset: str = 'default',  # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
-    steps: int = None,  # step budget: the most network calls a sample gets (default: the preset's)
-    temperature: Param(
-        "start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+'
-    ) = None,
-    proportion: Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+') = None,
-    order: str = None,  # codes to resample: 'random' or 'confidence' (the least likely)
-    schedule: str = None,  # 'linear' or 'cosine'
-    top_k: int = None,  # draw among the k most likely codes only (0 = all)
-    min_steps: int = None,  # no freezing before this step
-    tol: float = None,  # a step that changes at most this share of a sample's codes settles it
-    patience: int = None,  # settled steps in a row that freeze a sample
-    stall: int = None,  # also freeze a sample whose mean log-probability has not risen for this many steps (0 = off)
-    no_early_stop: bool = False,  # run every sample for the whole budget
     label: int = None,  # class label for a class-conditional prior (default random)
     shape: Param("latent grid H W", int, nargs=2) = None,
     seed: int = 0,  # random seed
@@ -572,23 +577,11 @@ def sundae_vq_sample(
     device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
     name: str = None,  # file stem of the prior in the checkpoint folder (default 'ema' if saved, else 'prior', else 'model')
     allow_other_vqgan: bool = False,  # sample even if the VQ-GAN is not the one the prior's checkpoint records (warns)
+    **kwargs,  # the sampler's options: `cli_sampler_config`'s parameters
 ):
     "Sample images from a SUNDAE prior and save them as a grid (or their codes as .npy)."
     check_counts(seed, n=n, batch_size=batch_size, ncol=ncol, shape=shape)
-    cfg = cli_sampler_config(
-        preset,
-        no_early_stop,
-        steps=steps,
-        temperature=temperature,
-        proportion=proportion,
-        order=order,
-        schedule=schedule,
-        top_k=top_k,
-        min_steps=min_steps,
-        tol=tol,
-        patience=patience,
-        stall=stall,
-    )
+    cfg = cli_sampler_config(**kwargs)
     as_codes = out_suffix(check_out(out, folder=False), codes_ok=True) == '.npy'  # all before loading a model
     prior, vq = load_models(
         checkpoint,
