@@ -17,8 +17,6 @@ from sundae_vq.core import (
     UserError,
     _read_model_json,
 )
-from .timing import speed_memory  # noqa: F401 (02a_vqgan_train imported it from here)
-from .watch import TensorBoardLog, need_tensorboard, save_grid, grid_path  # noqa: F401 (for 02a, 08)
 
 try:
     from huggingface_hub import ModelHubMixin
