@@ -100,16 +100,16 @@ def outpaint_mask(
         raise ValueError(f"unknown side {side!r}: use one of {SIDES}")
     H, W = size
     n = H if side in ('top', 'bottom') else W
-    k = round(amount * n) if amount < 1 else int(amount)
+    band = round(amount * n) if amount < 1 else int(amount)  # pixels
     m = torch.zeros(size, dtype=torch.bool)
     if side == 'left':
-        m[:, :k] = True
+        m[:, :band] = True
     elif side == 'right':
-        m[:, W - k :] = True
+        m[:, W - band :] = True
     elif side == 'top':
-        m[:k] = True
+        m[:band] = True
     else:
-        m[H - k :] = True
+        m[H - band :] = True
     return m
 
 # %% ../nbs/10_inpaint.ipynb #c012
@@ -253,8 +253,10 @@ def inpaint(
     "Fill the masked part of images with the prior, keeping every code (and pixel) outside the mask."
     f, v = vqgan.f, vqgan.config.n_embed
     image, mask = _check(image, mask, f)
-    if (k := getattr(getattr(model, 'config', None), 'num_tokens', v)) != v:
-        raise ValueError(f"the prior has {k} codes but the VQ-GAN {v}: use a prior trained on this VQ-GAN's codes")
+    if (v_prior := getattr(getattr(model, 'config', None), 'num_tokens', v)) != v:
+        raise ValueError(
+            f"the prior has {v_prior} codes but the VQ-GAN {v}: use a prior trained on this VQ-GAN's codes"
+        )
     dev = next(iter(model.parameters()), torch.empty(0)).device
     image, mask = image.to(dev), mask.to(dev)
     fill = latent_mask(mask, f)
@@ -330,7 +332,7 @@ def inpaint_sheet(
     H, W = original.shape[-2:]
     holed = masked_input(original, mask.cpu())
     tiles = torch.cat([original[:, None], holed[:, None], candidates.detach().float().cpu()], 1)  # (b, n + 2, 3, H, W)
-    rows = rearrange(F.pad(tiles, (0, pad, 0, pad), value=1.0), 'b k c h w -> c (b h) (k w)')  # padded right, below
+    rows = rearrange(F.pad(tiles, (0, pad, 0, pad), value=1.0), 'b t c h w -> c (b h) (t w)')  # padded right, below
     x, gap = 2 * (W + pad), rows.new_ones(3, rows.shape[1], 2 * pad)  # the gap after two tiles
     sheet = F.pad(torch.cat([rows[..., :x], gap, rows[..., x:]], -1), (pad, 0, pad, 0), value=1.0)
     s = scale or sheet_scale(max(H, W))

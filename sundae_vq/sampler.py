@@ -61,12 +61,12 @@ class SamplerConfig:
     min_steps: int = 5  # no sample is frozen before this many steps
     early_stop: bool = True  # freeze settled samples and stop when all are frozen
     tol: float = 0.02  # ε: a step that changes at most this share of a sample's free codes settles it
-    patience: int = 2  # k: a sample freezes after k settled steps in a row
+    patience: int = 2  # a sample freezes after this many settled steps in a row
     stall: int = 0  # also freeze a sample whose mean code log-probability has not risen for this many steps; 0 = off
 
     def __post_init__(self):
-        for k in ('temperature', 'proportion'):
-            setattr(self, k, _pair(k, getattr(self, k)))
+        for name in ('temperature', 'proportion'):
+            setattr(self, name, _pair(name, getattr(self, name)))
         _check_config(self)
 
 # %% ../nbs/09_sampler.ipynb #c009b
@@ -84,10 +84,10 @@ def _check_config(c: SamplerConfig):
     ints = dict(
         steps=(1, 'at least 1'), top_k=(0, '>= 0'), min_steps=(0, '>= 0'), patience=(1, 'at least 1'), stall=(0, '>= 0')
     )
-    for k, (lo, say) in ints.items():
-        v = getattr(c, k)
+    for name, (lo, say) in ints.items():
+        v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
-            raise ValueError(f"{k} must be an integer {say}, got {v!r}")
+            raise ValueError(f"{name} must be an integer {say}, got {v!r}")
     if not all(math.isfinite(o) and o >= 0 for o in c.temperature):
         raise ValueError(f"temperatures must be finite and >= 0 (0 draws the most likely code), got {c.temperature}")
     if not all(0 < p <= 1 for p in c.proportion):
@@ -132,7 +132,7 @@ class SampleStep:
     step: int  # 1-based number of this step
     codes: Tensor  # (b, h, w) every sample's codes after this step (a copy)
     active: Tensor  # (b,) bool: samples still being sampled after this step
-    batch: int  # how many samples the network saw at this step (a count)
+    n_sampled: int  # how many samples the network saw at this step (the active ones)
     changed: Tensor  # (b,) share of each sample's free codes that changed at this step (0 when not sampled)
     calls: Tensor  # (b,) network calls each sample has had so far
     temperature: float
@@ -239,14 +239,14 @@ def sample_steps(
         if cfg.early_stop and t + 1 > cfg.min_steps:
             active[idx[done]] = False
         yield SampleStep(
-            t + 1,
-            codes.clone(),
-            active.clone(),
-            len(idx),
-            changed,
-            stop.calls.clone(),
-            temps[t].item(),
-            props[t].item(),
+            step=t + 1,
+            codes=codes.clone(),
+            active=active.clone(),
+            n_sampled=len(idx),
+            changed=changed,
+            calls=stop.calls.clone(),
+            temperature=temps[t].item(),
+            proportion=props[t].item(),
         )
         if not active.any():
             break
@@ -318,7 +318,7 @@ class Samples:
     labels: Tensor | None  # (n,) labels used, or None for an unconditional model
     stopped: Tensor  # (n,) the step at which each sample froze, or the number of steps run
     seconds: float  # wall time of the sampling loop
-    trace: list = field(default_factory=list)  # per step: step, temperature, proportion, batch, changed
+    trace: list = field(default_factory=list)  # per step: step, temperature, proportion, n_sampled, changed
     chain: Chain | None = None
     changed: Tensor | None = None  # (steps, n) share of each sample's free codes changed at each step (0 once frozen)
 
@@ -332,7 +332,7 @@ def _model_attr(model, name, default=None):
 
 
 def _check_inputs(model, codes, labels, fill, n):
-    v, k = _model_attr(model, 'num_tokens'), _model_attr(model, 'num_classes', 0) or 0
+    v, n_classes = _model_attr(model, 'num_tokens'), _model_attr(model, 'num_classes', 0) or 0
     if codes.ndim != 3 or codes.dtype not in (torch.int64, torch.int32):
         raise ValueError(f"codes must be an integer (b, h, w) tensor, got {codes.dtype} of shape {tuple(codes.shape)}")
     if v is not None and (codes.min() < 0 or codes.max() >= v):
@@ -340,14 +340,14 @@ def _check_inputs(model, codes, labels, fill, n):
     if fill is not None and fill.shape != codes.shape:
         raise ValueError(f"fill mask shape {tuple(fill.shape)} differs from the codes' {tuple(codes.shape)}")
     if labels is not None:
-        if not k:
+        if not n_classes:
             raise ValueError("labels were given but the model is unconditional (config.num_classes is 0): drop them")
         labels = torch.as_tensor(labels, device=codes.device).long()
         if labels.ndim > 1 or labels.numel() not in (1, n):
             raise ValueError(f"labels must be one int or {n} of them, got shape {tuple(labels.shape)}")
         labels = labels.expand(n).clone()
-        if labels.min() < 0 or labels.max() >= k:
-            raise ValueError(f"labels must lie in [0, {k}), got {labels.tolist()}")
+        if labels.min() < 0 or labels.max() >= n_classes:
+            raise ValueError(f"labels must lie in [0, {n_classes}), got {labels.tolist()}")
     return labels
 
 # %% ../nbs/09_sampler.ipynb #c029
@@ -372,7 +372,7 @@ def sample(
     dev = get_device(device) if device is not None else next(iter(model.parameters()), torch.empty(0)).device
     g = torch.Generator(dev)
     g.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
-    v, k = _model_attr(model, 'num_tokens'), _model_attr(model, 'num_classes', 0) or 0
+    v, n_classes = _model_attr(model, 'num_tokens'), _model_attr(model, 'num_classes', 0) or 0
     if codes is None:
         if shape is None or v is None:
             raise ValueError("pass shape=(h, w) (and a model with config.num_tokens), or starting codes=")
@@ -384,8 +384,8 @@ def sample(
     codes = codes.to(dev, torch.long)
     fill = None if fill is None else fill.to(dev).bool()
     labels = _check_inputs(model, codes, labels, fill, len(codes))
-    if labels is None and k:
-        labels = torch.randint(k, (len(codes),), generator=g, device=dev)
+    if labels is None and n_classes:
+        labels = torch.randint(n_classes, (len(codes),), generator=g, device=dev)
     stopped = torch.full((len(codes),), cfg.steps, dtype=torch.long)
     trace, changed = [], []
     if chain is not None:
@@ -402,8 +402,8 @@ def sample(
                 step=s.step,
                 temperature=s.temperature,
                 proportion=s.proportion,
-                batch=s.batch,
-                changed=(s.changed.sum() / s.batch).item(),
+                n_sampled=s.n_sampled,
+                changed=(s.changed.sum() / s.n_sampled).item(),
             )
         )
         changed.append(s.changed.cpu())
@@ -427,10 +427,10 @@ def check_vqgan(
     allow_other_vqgan: bool = False,  # a fingerprint that differs only warns
 ):
     "Refuse a VQ-GAN other than the one whose codes the prior was trained on: another vocabulary or recorded sha256."
-    k, v = _model_attr(prior, 'num_tokens'), _model_attr(vqgan, 'n_embed')
-    if None not in (k, v) and k != v:
+    v_prior, v_vqgan = _model_attr(prior, 'num_tokens'), _model_attr(vqgan, 'n_embed')
+    if None not in (v_prior, v_vqgan) and v_prior != v_vqgan:
         raise UserError(
-            f"the prior has {k} codes but the VQ-GAN {v}: pass the VQ-GAN the prior was trained with (--vqgan PATH)"
+            f"the prior has {v_prior} codes but the VQ-GAN {v_vqgan}: pass the VQ-GAN the prior was trained with (--vqgan PATH)"
         )
     want = checkpoint_vqgan_sha256(prior)
     if want is None or want == (got := vqgan_sha256(vqgan)):

@@ -565,8 +565,8 @@ class Inpainter:
                 f"images must be square with a side divisible by the VQ-GAN's f={f}, got {tuple(self.images.shape[-2:])}"
             )
         h = self.size // f
-        self.k = cell_size(h, max_cells)
-        self.grid = h // self.k
+        self.cell = cell_size(h, max_cells)  # codes per cell side
+        self.grid = h // self.cell
         self.px = self.size * scale // self.grid
         self.cfg, self.scale, self.runs, self.result = config or SamplerConfig(), scale, 0, None
         self.picker = W.Dropdown(options=[(s, i) for i, s in enumerate(names)], value=0, description='image')
