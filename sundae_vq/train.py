@@ -638,27 +638,27 @@ def fit(self: Trainer, until: int | None = None) -> Trainer:  # the step to stop
     until = c.steps if until is None else until
     if until <= self.step:
         return self
-    data, acc, t0, n = self._loader(), 0.0, time.time(), 0
+    data, summed, t0, n = self._loader(), 0.0, time.time(), 0  # summed: the step stats since the last record
     pb = progress_bar(range(self.step, until), display=self.progress and self.rank == 0)
     for _ in pb:
-        acc = acc + self.train_step(*split_batch(next(data)))
+        summed = summed + self.train_step(*split_batch(next(data)))
         n += 1
         if self.step % c.log_every == 0 or self.step == until:
-            m, dt = (acc / n).tolist(), time.time() - t0
+            mean, dt = (summed / n).tolist(), time.time() - t0
             self.log(
                 dict(
                     step=self.step,
-                    loss=m[0],
-                    acc=m[1],
-                    step_loss=m[2:-1],
-                    grad_norm=m[-1],
+                    loss=mean[0],
+                    acc=mean[1],
+                    step_loss=mean[2:-1],
+                    grad_norm=mean[-1],
                     lr=self.sched.get_last_lr()[0],
                     tokens_per_s=n * c.batch_size * math.prod(self.grid) / dt,
                 ),
                 **speed_memory(n, dt, self.device),
             )
-            pb.comment = f'loss {m[0]:.4f}'
-            acc, t0, n = 0.0, time.time(), 0
+            pb.comment = f'loss {mean[0]:.4f}'
+            summed, t0, n = 0.0, time.time(), 0
         if self.valid_ds is not None and ((c.eval_every and self.step % c.eval_every == 0) or self.step == until):
             self.log(dict(step=self.step, **self.evaluate()))
         if c.sample_every and (self.step % c.sample_every == 0 or self.step == until):
