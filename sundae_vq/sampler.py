@@ -21,6 +21,7 @@ from .latents import vqgan_sha256
 from .train import checkpoint_vqgan_sha256
 from .vqgan import load_vqgan
 from .hub import hub_path
+from .timing import sync
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ORDERS', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep',
@@ -409,8 +410,7 @@ def sample(
         changed.append(s.changed.cpu())
         if chain is not None:
             chain.add(s.step, s.codes, s.active, changed=s.changed, calls=s.calls)
-    if dev.type == 'cuda':
-        torch.cuda.synchronize(dev)
+    sync(dev)  # (CUDA runs asynchronously: wait for it before reading the clock)
     secs = time.perf_counter() - t0
     if progress and s.step < cfg.steps:
         pb.comment = 'all samples frozen'
