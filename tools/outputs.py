@@ -4,9 +4,11 @@
 A notebook stores the pictures its cells drew, and a matplotlib figure of faces or of antialiased curves comes out as
 a full-colour PNG several times heavier than what it shows needs. This script
 
-- `--compact`: re-encodes every stored `image/png` output as an 8-bit palette PNG when that is smaller: exactly the
-  same pixels when the picture has at most 256 colours (most plots), else its 256 most representative colours
-  (median cut, no dithering: faces and samples read the same at their native size);
+- `--compact`: stores a picture drawn at twice its size for high-density screens (matplotlib's "retina" format, which
+  nbdev's test shell uses: the output says the size it is shown at) at the size it is shown at, and re-encodes every
+  stored `image/png` output as an 8-bit palette PNG when that is smaller: exactly the same pixels when the picture
+  has at most 256 colours (most plots), else its 256 most representative colours (median cut, no dithering: faces
+  and samples read the same at their native size);
 - checks the budget (always; `tools/docs.py` runs the check in CI): all notebooks together at most `TOTAL_MB`,
   none over `EACH_KB`.
 
@@ -22,10 +24,12 @@ ROOT = Path(__file__).resolve().parent.parent
 TOTAL_MB, EACH_KB = 2.5, 400  # the notebooks' budget: MB in all (10^6 bytes), KB each (10^3 bytes)
 
 
-def palette_png(png: bytes) -> bytes:
-    "The same picture as an 8-bit palette PNG, or `png` itself when that is not smaller."
+def palette_png(png: bytes, width: int | None = None) -> bytes:  # width: the size it is shown at, if smaller
+    "The same picture as an 8-bit palette PNG (at `width` pixels wide), or `png` itself when that is not smaller."
     im = Image.open(io.BytesIO(png))
-    if im.mode == 'P':
+    if width and im.width > width:
+        im = im.convert('RGBA').resize((width, max(1, round(im.height * width / im.width))), Image.Resampling.LANCZOS)
+    elif im.mode == 'P':
         return png
     rgba = im.convert('RGBA')
     opaque = rgba.getextrema()[3][0] == 255
@@ -50,9 +54,11 @@ def compact(path: Path) -> tuple:
             b64 = data['image/png']
             b64 = ''.join(b64) if isinstance(b64, list) else b64
             png = base64.b64decode(b64)
-            small = palette_png(png)
+            shown = o.get('metadata', {}).get('image/png', {})  # a retina picture's size on the page
+            small = palette_png(png, shown.get('width'))
             if small is not png:
                 data['image/png'] = base64.b64encode(small).decode() + '\n'
+                o.get('metadata', {}).pop('image/png', None)  # now drawn at the size it is shown at
                 changed = True
     if changed:
         tmp = path.with_name(path.name + '.tmp')
