@@ -47,7 +47,8 @@ def as_mask(mask) -> Tensor:
         return m
     if m.numel() and not ((m == 0) | (m == 1)).all():
         raise ValueError(
-            f"the mask is not binary (values in [{m.min().item()}, {m.max().item()}]): pass a bool mask, e.g. mask > 0.5"
+            f"the mask is not binary (values in [{m.min().item()}, {m.max().item()}]): "
+            "pass a bool mask, e.g. mask > 0.5"
         )
     return m.bool()
 
@@ -207,7 +208,8 @@ def _check(image, mask, f):
     mask = mask[None] if mask.ndim == 2 else mask
     if mask.ndim != 3 or mask.shape[-2:] != image.shape[-2:]:
         raise ValueError(
-            f"mask size {tuple(mask.shape[-2:])} differs from the image size {tuple(image.shape[-2:])}: give a mask of the image's size"
+            f"mask size {tuple(mask.shape[-2:])} differs from the image size {tuple(image.shape[-2:])}: "
+            "give a mask of the image's size"
         )
     if len(mask) not in (1, len(image)):
         raise ValueError(f"{len(mask)} masks for {len(image)} images: give one mask, or one per image")
@@ -338,7 +340,7 @@ def inpaint_sheet(
     s = scale or sheet_scale(max(H, W))
     return tensor2img(repeat(sheet, 'c h w -> c (h s1) (w s2)', s1=s, s2=s))
 
-# %% ../nbs/10_inpaint.ipynb #c032
+# %% ../nbs/10_inpaint.ipynb #c032a
 def _demo_face(i: int) -> Tensor:
     from sundae_vq.data import demo_faces
 
@@ -359,7 +361,7 @@ def _open_image(path: str, what: str) -> Image.Image:  # what: '--image' or '--m
 
 
 def _box_mask(size: tuple, box) -> Tensor:  # (H, W); TOP LEFT HEIGHT WIDTH
-    "The --box rectangle as a mask, refused unless it lies inside the image (`rect_mask` would clip it, maybe to nothing)."
+    "The --box rectangle as a mask, refused unless inside the image (`rect_mask` would clip it, maybe to nothing)."
     (H, W), (t, l, h, w) = size, box
     if min(t, l) < 0 or min(h, w) < 1 or t + h > H or l + w > W:
         raise UserError(
@@ -372,7 +374,7 @@ def _box_mask(size: tuple, box) -> Tensor:  # (H, W); TOP LEFT HEIGHT WIDTH
 def _candidate_paths(out: Path, n: int) -> list:  # OUT_1.png, OUT_2.png, ... beside OUT.png
     return [out.with_name(f'{out.stem}_{i}{out.suffix}') for i in range(1, n + 1)]
 
-
+# %% ../nbs/10_inpaint.ipynb #c032
 @call_parse
 @user_errors
 @delegates(cli_sampler_config)

@@ -47,30 +47,10 @@ def anneal(
     w = s if kind == 'linear' else (1 - torch.cos(math.pi * s)) / 2
     return (start + (end - start) * w).float()
 
-# %% ../nbs/09_sampler.ipynb #c009
+# %% ../nbs/09_sampler.ipynb #c009b
 ORDERS = ('random', 'confidence')
 
 
-@dataclass
-class SamplerConfig:
-    steps: int = 30  # step budget T_max: the most network calls a sample gets
-    temperature: tuple = (1.0, 0.7)  # (start, end) τ, or one number for a constant; τ = 0 draws the most likely code
-    proportion: tuple = (0.8, 0.1)  # (start, end) share of codes resampled at a step, or one number
-    schedule: str = 'linear'  # 'linear' or 'cosine', for both schedules
-    order: str = 'confidence'  # which codes a step resamples: a 'random' share, or the least likely ('confidence')
-    top_k: int = 0  # draw only among the k most likely codes; 0 = all
-    min_steps: int = 5  # no sample is frozen before this many steps
-    early_stop: bool = True  # freeze settled samples and stop when all are frozen
-    tol: float = 0.02  # ε: a step that changes at most this share of a sample's free codes settles it
-    patience: int = 2  # a sample freezes after this many settled steps in a row
-    stall: int = 0  # also freeze a sample whose mean code log-probability has not risen for this many steps; 0 = off
-
-    def __post_init__(self):
-        for name in ('temperature', 'proportion'):
-            setattr(self, name, _pair(name, getattr(self, name)))
-        _check_config(self)
-
-# %% ../nbs/09_sampler.ipynb #c009b
 def _pair(name, v) -> tuple:
     "A (start, end) pair of floats from one number or two."
     v = (v,) if isinstance(v, (int, float)) else tuple(v)
@@ -100,7 +80,27 @@ def _check_config(c: SamplerConfig):
     if c.order not in ORDERS:
         raise ValueError(f"unknown order {c.order!r}: use one of {ORDERS}")
 
+# %% ../nbs/09_sampler.ipynb #c009
+@dataclass
+class SamplerConfig:
+    steps: int = 30  # step budget T_max: the most network calls a sample gets
+    temperature: tuple = (1.0, 0.7)  # (start, end) τ, or one number for a constant; τ = 0 draws the most likely code
+    proportion: tuple = (0.8, 0.1)  # (start, end) share of codes resampled at a step, or one number
+    schedule: str = 'linear'  # 'linear' or 'cosine', for both schedules
+    order: str = 'confidence'  # which codes a step resamples: a 'random' share, or the least likely ('confidence')
+    top_k: int = 0  # draw only among the k most likely codes; 0 = all
+    min_steps: int = 5  # no sample is frozen before this many steps
+    early_stop: bool = True  # freeze settled samples and stop when all are frozen
+    tol: float = 0.02  # ε: a step that changes at most this share of a sample's free codes settles it
+    patience: int = 2  # a sample freezes after this many settled steps in a row
+    stall: int = 0  # also freeze a sample whose mean code log-probability has not risen for this many steps; 0 = off
 
+    def __post_init__(self):
+        for name in ('temperature', 'proportion'):
+            setattr(self, name, _pair(name, getattr(self, name)))
+        _check_config(self)
+
+# %% ../nbs/09_sampler.ipynb #c011p
 _PAPER = dict(
     steps=100,
     temperature=(1.0, 0.7),
@@ -141,7 +141,7 @@ class SampleStep:
 
 
 def _draw(logits: Tensor, temperature: float, top_k: int, generator) -> Tensor:
-    "Draw one code per position from softmax(logits / temperature), among the `top_k` most likely when > 0; τ = 0 is argmax."
+    "Draw a code per position from softmax(logits / temperature), among the `top_k` most likely if > 0; τ = 0: argmax."
     if temperature == 0 or top_k == 1:
         return logits.argmax(-1)
     logits = logits.float() / temperature
@@ -167,7 +167,7 @@ def choose_codes(
     free: Tensor | None = None,  # (b, h, w) bool, where codes may change; None = everywhere
     generator=None,
 ) -> Tensor:  # (b, h, w) bool: the codes to resample
-    "Which codes a step resamples: each with probability `p` ('random'), or the ⌈p·n⌉ least likely of a sample's n free codes."
+    "Which codes a step redraws: each with probability `p` ('random'), or the ⌈p·n⌉ least likely of n free codes."
     if order == 'random':
         pick = torch.rand(codes.shape, generator=generator, device=codes.device) < p
         return pick if free is None else pick & free
@@ -179,7 +179,7 @@ def choose_codes(
 
 # %% ../nbs/09_sampler.ipynb #c015c
 class _Convergence:
-    "Per-sample counters of the stopping rules: network calls, settled steps in a row, steps since the mean log-probability rose."
+    "Per-sample counters of the stopping rules: calls, settled steps in a row, steps since the mean log p rose."
 
     def __init__(self, cfg: SamplerConfig, b: int, dev):
         self.cfg, z = cfg, torch.zeros(b, dtype=torch.long, device=dev)
@@ -430,7 +430,8 @@ def check_vqgan(
     v_prior, v_vqgan = _model_attr(prior, 'num_tokens'), _model_attr(vqgan, 'n_embed')
     if None not in (v_prior, v_vqgan) and v_prior != v_vqgan:
         raise UserError(
-            f"the prior has {v_prior} codes but the VQ-GAN {v_vqgan}: pass the VQ-GAN the prior was trained with (--vqgan PATH)"
+            f"the prior has {v_prior} codes but the VQ-GAN {v_vqgan}: "
+            "pass the VQ-GAN the prior was trained with (--vqgan PATH)"
         )
     want = checkpoint_vqgan_sha256(prior)
     if want is None or want == (got := vqgan_sha256(vqgan)):
@@ -456,7 +457,7 @@ def load_models(
     allow_other_vqgan: bool = False,  # go on (with a warning) with a VQ-GAN other than the recorded one
     vqgan_config: str | Path | None = None,  # taming's YAML for `vqgan` (default: found beside it)
 ):
-    "The prior and the VQ-GAN (or None when not needed and not found), in eval mode on `device`; checked to belong together."
+    "The prior and the VQ-GAN (None if not needed nor found), in eval mode on `device`, checked to belong together."
     if vqgan_config is not None:
         if vqgan is None:
             raise ValueError("--vqgan_config was given without --vqgan: pass the taming VQ-GAN it describes")
@@ -465,7 +466,8 @@ def load_models(
     if checkpoint is None:
         if vqgan is not None or name is not None:
             raise ValueError(
-                "--vqgan or --name was given without --checkpoint: pass the prior as well (or none of them, for the bundled demo model)"
+                "--vqgan or --name was given without --checkpoint: "
+                "pass the prior as well (or none of them, for the bundled demo model)"
             )
         if missing := [f for f in DEMO_FILES if not (DEMO_DIR / f).exists()]:
             raise FileNotFoundError(
@@ -565,8 +567,8 @@ def out_suffix(out: str | Path, codes_ok: bool = False) -> str:  # codes_ok: `.n
 @delegates(cli_sampler_config)
 def sundae_vq_sample(
     out: str = 'samples.png',  # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
-    checkpoint: str = None,  # a prior's folder (save_pretrained, save_model, a training run, a bundle) or a Hub repo id owner/name (default: the bundled demo model)
-    vqgan: str = None,  # VQ-GAN folder, a taming VQ-GAN's folder or .ckpt, or a Hub repo id (default: vqgan.json beside the prior)
+    checkpoint: str = None,  # a prior's folder (model, training run, bundle) or a Hub repo id (default: the demo model)
+    vqgan: str = None,  # VQ-GAN folder, taming folder or .ckpt, or a Hub repo id (default: vqgan.json beside the prior)
     vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
     n: int = 16,  # number of samples
     label: int = None,  # class label for a class-conditional prior (default random)
@@ -575,7 +577,7 @@ def sundae_vq_sample(
     batch_size: int = 16,  # samples per forward batch
     ncol: int = None,  # images per grid row
     device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
-    name: str = None,  # file stem of the prior in the checkpoint folder (default 'ema' if saved, else 'prior', else 'model')
+    name: str = None,  # file stem of the prior (default: 'ema' if saved, else 'prior', else 'model')
     allow_other_vqgan: bool = False,  # sample even if the VQ-GAN is not the one the prior's checkpoint records (warns)
     **kwargs,  # the sampler's options: `cli_sampler_config`'s parameters
 ):

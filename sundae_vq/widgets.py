@@ -267,7 +267,7 @@ class ChainPlayer:
             close_widgets(old)  # the previous run's frames: free them in the kernel and the browser
 
     def close(self):
-        "Close the player and every widget in it (its links first: a link to a closed widget breaks the page's widgets)."
+        "Close the player and all its widgets, links first (a link to a closed widget breaks the page's widgets)."
         self._play_link.unlink()
         self._link.unlink()
         close_widgets(self.widget)
@@ -399,8 +399,10 @@ _PLAYER_HTML = """<div class="sv-light-player"
  style="display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start;font:13px sans-serif">
 <div style="width:{w}px"><img class="sv-lp-frame" src="{src}" alt="{cap}" width="{w}" height="{h}"
  style="image-rendering:pixelated;display:block">
-<div style="display:flex;gap:8px;align-items:center;margin:4px 0"><button type="button" class="sv-lp-play" disabled>▶ Play</button>
-<input type="range" class="sv-lp-slider" aria-label="step" min="0" max="{top}" value="{top}" step="1" disabled style="flex:1">
+<div style="display:flex;gap:8px;align-items:center;margin:4px 0">
+<button type="button" class="sv-lp-play" disabled>▶ Play</button>
+<input type="range" class="sv-lp-slider" aria-label="step" min="0" max="{top}" value="{top}" step="1" disabled
+ style="flex:1">
 </div>
 <div class="sv-lp-caption">{cap}</div><div class="sv-lp-detail" style="color:#555">{detail}</div>
 <div style="color:#555">{summary}. Green frame or bar: frozen; grey: still changing.</div></div>
@@ -562,7 +564,8 @@ class Inpainter:
         self.size, f = self.images.shape[-1], vqgan.f
         if self.images.shape[-2] != self.size or self.size % f:
             raise ValueError(
-                f"images must be square with a side divisible by the VQ-GAN's f={f}, got {tuple(self.images.shape[-2:])}"
+                f"images must be square with a side divisible by the VQ-GAN's f={f}, "
+                f"got {tuple(self.images.shape[-2:])}"
             )
         h = self.size // f
         self.cell = cell_size(h, max_cells)  # codes per cell side
