@@ -6,9 +6,9 @@ a full-colour PNG several times heavier than what it shows needs. This script
 
 - `--compact`: stores a picture drawn at twice its size for high-density screens (matplotlib's "retina" format, which
   nbdev's test shell uses: the output says the size it is shown at) at the size it is shown at, and re-encodes every
-  stored `image/png` output as an 8-bit palette PNG when that is smaller: exactly the same pixels when the picture
-  has at most 256 colours (most plots), else its 256 most representative colours (median cut, no dithering: faces
-  and samples read the same at their native size);
+  stored `image/png` output as a palette PNG when that is smaller: exactly the same pixels when the picture has at
+  most `COLOURS` colours (most plots), else its `COLOURS` most representative ones (median cut, no dithering: faces
+  and samples read the same at their native size); a second pass changes nothing;
 - checks the budget (always; `tools/docs.py` runs the check in CI): all notebooks together at most `TOTAL_MB`,
   none over `EACH_KB`.
 
@@ -22,6 +22,7 @@ from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 TOTAL_MB, EACH_KB = 2.5, 400  # the notebooks' budget: MB in all (10^6 bytes), KB each (10^3 bytes)
+COLOURS = 128  # a stored picture's palette
 
 
 def palette_png(png: bytes, width: int | None = None) -> bytes:  # width: the size it is shown at, if smaller
@@ -29,13 +30,13 @@ def palette_png(png: bytes, width: int | None = None) -> bytes:  # width: the si
     im = Image.open(io.BytesIO(png))
     if width and im.width > width:
         im = im.convert('RGBA').resize((width, max(1, round(im.height * width / im.width))), Image.Resampling.LANCZOS)
-    elif im.mode == 'P':
+    elif im.mode == 'P' and len(im.getcolors(256) or range(257)) <= COLOURS:
         return png
     rgba = im.convert('RGBA')
     opaque = rgba.getextrema()[3][0] == 255
-    # median cut for opaque pictures (exact when they have at most 256 colours); Pillow quantizes RGBA by octree only
+    # median cut for opaque pictures (exact when they have at most COLOURS colours); Pillow quantizes RGBA by octree
     method = Image.Quantize.MEDIANCUT if opaque else Image.Quantize.FASTOCTREE
-    q = (rgba.convert('RGB') if opaque else rgba).quantize(256, method=method, dither=Image.Dither.NONE)
+    q = (rgba.convert('RGB') if opaque else rgba).quantize(COLOURS, method=method, dither=Image.Dither.NONE)
     out = io.BytesIO()
     q.save(out, 'PNG', optimize=True)
     return out.getvalue() if len(out.getvalue()) < len(png) else png
