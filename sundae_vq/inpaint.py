@@ -18,7 +18,7 @@ from fastcore.meta import delegates
 from .core import img2tensor, tensor2img, to_rgb, atomic_path
 from .core import UserError, user_errors, check_number, check_out
 from .sampler import SamplerConfig, Samples, Chain, sample, load_models, decode_codes
-from .sampler import cli_sampler_config, check_counts, out_suffix
+from .sample_cli import cli_sampler_config, check_counts, out_suffix
 
 # %% auto #0
 __all__ = ['SIDES', 'REGIONS', 'REPLACED', 'latent_mask', 'as_mask', 'load_mask', 'rect_mask', 'brush_mask', 'outpaint_mask',
