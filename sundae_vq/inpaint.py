@@ -399,7 +399,7 @@ def sundae_vq_inpaint(
     device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
     name: str = None,  # file stem of the prior (default 'ema' if saved, else 'model')
     allow_other_vqgan: bool = False,  # inpaint even if the VQ-GAN is not the one the prior's checkpoint records (warns)
-    **kwargs,  # the sampler's options: `cli_sampler_config`'s parameters (`09_sampler`)
+    **kwargs,  # the sampler's options: `cli_sampler_config`'s parameters (`09a_sample_cli`)
 ):
     "Fill the white part of a mask in an image with a SUNDAE prior; save a sheet of the input and the candidates."
     if (image is None) == (face is None) or sum(o is not None for o in (mask, box, region)) != 1:
