@@ -11,7 +11,7 @@ import torch, matplotlib.pyplot as plt
 
 from .core import load_model, save_model, atomic_dir
 from .latents import LatentDataset, vqgan_sha256
-from .train import latest_checkpoint, read_metrics
+from .checkpoint import latest_checkpoint, read_metrics
 from .sampler import DEMO_DIR, load_models
 
 # %% auto #0

@@ -21,7 +21,8 @@ from .hourglass import Hourglass, HourglassConfig, hourglass_preset, param_count
 from .vqgan import VQGAN, load_vqgan, vqgan_preset
 from .vqgan_train import VQGANTrainConfig, train_vqgan
 from .latents import LatentDataset, extract_latents, vqgan_sha256
-from .train import TrainConfig, Trainer, keyed_generator, latest_checkpoint, load_trained, store_num_classes
+from .train import TrainConfig, Trainer, store_num_classes
+from .checkpoint import keyed_generator, latest_checkpoint, load_trained
 from .sampler import DEMO_DIR, load_models, sample, sampler_preset
 from .eval import bits_per_code, code_diversity, inception_features, reference_features
 from .eval import frechet_distance, FeatureStats, precision_recall

@@ -4,11 +4,11 @@
 
 # %% ../nbs/08_train.ipynb #c002
 from __future__ import annotations
-import copy, hashlib, json, math, os, random, shutil, time, warnings
+import copy, json, math, os, shutil, time
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np, torch, torch.distributed as dist, matplotlib.pyplot as plt
+import torch, torch.distributed as dist
 from torch import nn, Tensor
 from torch.utils.data import DataLoader, Dataset
 from torch.nn.parallel import DistributedDataParallel
@@ -28,15 +28,27 @@ from sundae_vq.core import (
     check_out,
 )
 from .sundae import Noise, unrolled_loss
-from .latents import LatentDataset, store_fingerprint
+from .latents import LatentDataset
 from .timing import speed_memory
 from .watch import TensorBoardLog, need_tensorboard, save_grid, grid_path
+from sundae_vq.checkpoint import (
+    keyed_generator,
+    StepSampler,
+    rng_state,
+    set_rng_state,
+    latest_checkpoint,
+    data_record,
+    read_metrics,
+    _point_latest,
+    _repair_latest,
+    _check_resumed_data,
+    _parse_metrics,
+)
+from .checkpoint import checkpoint_vqgan_sha256  # noqa: F401 (sundae_vq.sampler imports it from here)
 
 # %% auto #0
-__all__ = ['TrainConfig', 'lr_factor', 'keyed_generator', 'StepSampler', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env',
-           'init_distributed', 'rng_state', 'set_rng_state', 'latest_checkpoint', 'load_trained',
-           'checkpoint_vqgan_sha256', 'data_record', 'Trainer', 'amp_context', 'read_metrics', 'plot_metrics',
-           'store_num_classes', 'card_facts']
+__all__ = ['TrainConfig', 'lr_factor', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env', 'init_distributed', 'Trainer',
+           'amp_context', 'store_num_classes', 'card_facts']
 
 # %% ../nbs/08_train.ipynb #c007
 @dataclass
@@ -99,45 +111,6 @@ def lr_factor(step: int, config: TrainConfig) -> float:
         return 1.0
     p = min(1.0, (step - c.warmup) / max(1, c.steps - c.warmup))
     return c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p))
-
-# %% ../nbs/08_train.ipynb #c013
-def keyed_generator(*keys) -> torch.Generator:
-    "A CPU generator seeded by a stable hash of `keys` (same keys → same stream, in any process)."
-    h = hashlib.sha256(repr(keys).encode()).digest()
-    return torch.Generator().manual_seed(int.from_bytes(h[:8], 'little') & (2**63 - 1))
-
-# %% ../nbs/08_train.ipynb #c016
-class StepSampler:
-    "Batches of indices for steps start, start+1, …: global batches of shuffled epochs, this process's slice of each."
-
-    def __init__(
-        self,
-        n: int,  # dataset size
-        batch_size: int,  # global batch
-        *,
-        seed: int = 0,
-        rank: int = 0,
-        world: int = 1,
-        start: int = 0,
-    ):
-        if n < batch_size:
-            raise ValueError(f"the dataset has {n} items, fewer than one batch of {batch_size}: lower the batch size")
-        if batch_size % world:
-            raise ValueError(
-                f"batch size {batch_size} does not split over {world} processes: use a multiple of {world}"
-            )
-        self.n, self.bs, self.seed, self.rank, self.world, self.start = n, batch_size, seed, rank, world, start
-        self.per_epoch, self.local = n // batch_size, batch_size // world
-
-    def __iter__(self):
-        step, epoch, perm = self.start, None, None
-        while True:
-            e, i = divmod(step, self.per_epoch)
-            if e != epoch:
-                epoch, perm = e, torch.randperm(self.n, generator=keyed_generator('data', self.seed, e))
-            lo = i * self.bs + self.rank * self.local
-            yield perm[lo : lo + self.local].tolist()
-            step += 1
 
 # %% ../nbs/08_train.ipynb #c019
 def split_batch(batch) -> tuple[Tensor, Tensor | None]:
@@ -219,133 +192,6 @@ def init_distributed(device: torch.device):
     "Join torchrun's process group (NCCL on CUDA, gloo otherwise) unless alone or already joined."
     if dist_env()[1] > 1 and not dist.is_initialized():
         dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
-
-# %% ../nbs/08_train.ipynb #c030
-def rng_state() -> dict:
-    "The global generators' states (torch CPU and CUDA, NumPy, Python) as tensors and numbers."
-    _, keys, pos, has_gauss, gauss = np.random.get_state()
-    version, py, py_gauss = random.getstate()
-    return dict(
-        torch=torch.get_rng_state(),
-        cuda=torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
-        numpy=dict(
-            keys=torch.from_numpy(keys.astype(np.int64)), pos=int(pos), has_gauss=int(has_gauss), gauss=float(gauss)
-        ),
-        python=dict(version=version, state=torch.tensor(py, dtype=torch.int64), gauss=py_gauss),
-    )
-
-
-def set_rng_state(s: dict):
-    "Restore the generators from `rng_state()`'s dict."
-    torch.set_rng_state(s['torch'].cpu())
-    if s['cuda'] and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([t.cpu() for t in s['cuda']])
-    n = s['numpy']
-    np.random.set_state(('MT19937', n['keys'].numpy().astype(np.uint32), n['pos'], n['has_gauss'], n['gauss']))
-    p = s['python']
-    random.setstate((p['version'], tuple(p['state'].tolist()), p['gauss']))
-
-# %% ../nbs/08_train.ipynb #c041
-_CKPT_FILES = ('model.safetensors', 'model.json', 'ema.safetensors', 'ema.json', 'trainer.pt')
-
-
-def _ckpt_step(ckpt: Path) -> int | None:
-    "The step of a folder named ckpt-NNNNNNN, or None for any other name."
-    s = ckpt.name.removeprefix('ckpt-')
-    return int(s) if ckpt.name.startswith('ckpt-') and s.isdigit() else None
-
-
-def _complete(ckpt: Path) -> bool:
-    return all((ckpt / f).exists() for f in _CKPT_FILES)
-
-
-def latest_checkpoint(out: str | Path) -> Path | None:
-    "The folder of the newest complete checkpoint in a training folder `out`, or None."
-    out = Path(out)
-    p = out / 'latest.json'
-    named = out / json.loads(p.read_text())['checkpoint'] if p.exists() else None
-    if named is not None and not _complete(named):
-        raise FileNotFoundError(f"{p} points at {named}, which is missing or incomplete: remove {p} to start over")
-    lo = -1 if named is None else _ckpt_step(named)
-    if lo is None:
-        return named  # a folder named by hand, not by the trainer
-    newer = [f for f in out.glob('ckpt-*') if (_ckpt_step(f) or -1) > lo and _complete(f)]
-    return max(newer, key=_ckpt_step, default=named)
-
-# %% ../nbs/08_train.ipynb #c041a
-def load_trained(out: str | Path, ema: bool = True, map_location='cpu') -> nn.Module:
-    "The prior of the latest checkpoint in `out` (or of a checkpoint folder): its EMA weights unless `ema=False`."
-    return load_model(_checkpoint_folder(out), 'ema' if ema else 'model', map_location=map_location)
-
-
-def _checkpoint_folder(out: str | Path) -> Path:
-    "`out` if it is a checkpoint folder, else the latest checkpoint of training folder `out`."
-    out = Path(out)
-    ckpt = out if (out / 'trainer.pt').exists() else latest_checkpoint(out)
-    if ckpt is None:
-        raise FileNotFoundError(
-            f"no checkpoint in {out}: expected latest.json written by the trainer, or a ckpt-* folder"
-        )
-    return ckpt
-
-
-def checkpoint_vqgan_sha256(
-    out: str | Path | nn.Module,  # a training or checkpoint folder, or a prior from `load_trained`
-) -> str | None:
-    "The `vqgan_sha256` of the VQ-GAN a prior's codes came from; None if its checkpoint predates the record."
-    if isinstance(out, nn.Module):
-        return getattr(out, 'metadata', {}).get('vqgan_sha256')
-    return json.loads((_checkpoint_folder(out) / 'model.json').read_text()).get('metadata', {}).get('vqgan_sha256')
-
-
-def _point_latest(out: Path, ckpt: Path):
-    "Point `out/latest.json` at checkpoint folder `ckpt` (atomically)."
-    with atomic_write(out / 'latest.json') as f:
-        json.dump(dict(checkpoint=ckpt.name, step=_ckpt_step(ckpt)), f)
-
-
-def _repair_latest(out: Path, ckpt: Path):
-    "Point latest.json at `ckpt`, the newest complete checkpoint, when it names an older one (or is missing)."
-    p = out / 'latest.json'
-    if p.exists() and json.loads(p.read_text())['checkpoint'] == ckpt.name:
-        return
-    warnings.warn(
-        f"{ckpt} is complete but {p} did not name it (the run was killed between the two writes): "
-        f"{p.name} now points at it, and training resumes from step {_ckpt_step(ckpt)}"
-    )
-    _point_latest(out, ckpt)
-
-# %% ../nbs/08_train.ipynb #c032a
-def data_record(ds: Dataset) -> dict:
-    "What a checkpoint records of its data: a latent store's fingerprint and its VQ-GAN's sha256 ({} for others)."
-    if not isinstance(ds, LatentDataset):
-        return {}
-    return dict(store_sha256=store_fingerprint(ds.store), vqgan_sha256=ds.meta.get('vqgan_sha256'))
-
-
-def _check_resumed_data(ckpt: Path, now: dict, allow: bool):
-    "Refuse to resume `ckpt` on another store or VQ-GAN than its own, unless `allow`; warn if it has no record."
-    was = json.loads((ckpt / 'model.json').read_text()).get('metadata', {})
-    if now and 'store_sha256' not in was:
-        warnings.warn(
-            f"{ckpt} does not record the latent store it was trained on (written before checkpoints "
-            "did): resuming without checking that this is the same store"
-        )
-    diff = [
-        (key, what)
-        for key, what in (('vqgan_sha256', 'codes of another VQ-GAN'), ('store_sha256', 'another latent store'))
-        if now and key in was and was[key] != now.get(key)
-    ]
-    if not diff:
-        return
-    key, what = diff[0]
-    msg = f"{ckpt} was trained on {what} ({key} {str(was[key])[:12]}…, this store's {str(now.get(key))[:12]}…)"
-    if not allow:
-        raise UserError(
-            f"{msg}: resume on the store it was trained on, or pass allow_other_store=True "
-            "(--allow_other_store) to go on with this one"
-        )
-    warnings.warn(f"{msg}: going on with this one (allow_other_store)")
 
 # %% ../nbs/08_train.ipynb #c032b
 def _check_watch(c: TrainConfig, model: nn.Module, vqgan: nn.Module | None):
@@ -568,23 +414,6 @@ def save(self: Trainer) -> Path | None:
     return final
 
 # %% ../nbs/08_train.ipynb #c044
-def _parse_metrics(p: Path) -> list[dict]:
-    "The records of metrics file `p`; a torn last line (a kill while it was written) is dropped with a warning."
-    lines = [l for l in p.read_text().splitlines() if l.strip()]
-    recs = []
-    for i, l in enumerate(lines):
-        try:
-            recs.append(json.loads(l))
-        except json.JSONDecodeError:
-            if i < len(lines) - 1:
-                raise ValueError(
-                    f"{p}: line {i + 1} of {len(lines)} is not JSON ({l[:40]!r}): the file is damaged "
-                    f"in the middle; remove that line to go on"
-                ) from None
-            warnings.warn(f"{p}: dropped a torn last line {l[:40]!r} (its run was killed, or is still writing it)")
-    return recs
-
-
 @patch
 def load_state(self: Trainer, ckpt: Path):
     "Resume from checkpoint folder `ckpt`: weights, EMA, optimizer, schedule, step and RNG."
@@ -664,37 +493,6 @@ def fit(self: Trainer, until: int | None = None) -> Trainer:  # the step to stop
     if self.tb:
         self.tb.flush()
     return self
-
-# %% ../nbs/08_train.ipynb #c051
-def read_metrics(out: str | Path) -> list[dict]:  # a training folder (or its metrics.jsonl)
-    "The records of a run's metrics.jsonl, in order."
-    p = Path(out)
-    p = p / 'metrics.jsonl' if p.is_dir() else p
-    if not p.exists():
-        raise FileNotFoundError(
-            f"no metrics file {str(p)!r}: give a training folder written by the Trainer / sundae_vq_train"
-        )
-    return _parse_metrics(p)
-
-
-def plot_metrics(
-    out: str | Path,  # a training folder (or its metrics.jsonl)
-    ax=None,
-    log: bool = True,
-):
-    "Train and valid losses of a run, from its metrics.jsonl."
-    recs = read_metrics(out)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(5, 2.5))
-    tr = [r for r in recs if 'loss' in r]
-    va = [r for r in recs if 'valid_loss' in r]
-    ax.plot([r['step'] for r in tr], [r['loss'] for r in tr], label='train', lw=1)
-    for k, s in (('valid_loss', 'o-'), ('valid_ema_loss', 's--')):
-        if va:
-            ax.plot([r['step'] for r in va], [r[k] for r in va], s, ms=3, label=k.replace('_', ' '))
-    ax.set(xlabel='step', ylabel='unrolled loss', yscale='log' if log else 'linear')
-    ax.legend(fontsize=8)
-    return ax
 
 # %% ../nbs/08_train.ipynb #c071
 def store_num_classes(ds: LatentDataset) -> int:

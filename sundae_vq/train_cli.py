@@ -22,10 +22,9 @@ from sundae_vq.train import (
     TrainConfig,
     Trainer,
     amp_context,
-    checkpoint_vqgan_sha256,
-    latest_checkpoint,
     store_num_classes,
 )
+from .checkpoint import checkpoint_vqgan_sha256, latest_checkpoint
 
 # %% auto #0
 __all__ = ['init_prior', 'store_vqgan', 'sundae_vq_train', 'bench_training']
