@@ -58,7 +58,7 @@ def compact(path: Path) -> tuple:
             shown = o.get('metadata', {}).get('image/png', {})  # a retina picture's size on the page
             small = palette_png(png, shown.get('width'))
             if small is not png:
-                data['image/png'] = base64.b64encode(small).decode() + '\n'
+                data['image/png'] = base64.b64encode(small).decode()  # as nbdev_clean stores it
                 o.get('metadata', {}).pop('image/png', None)  # now drawn at the size it is shown at
                 changed = True
     if changed:
