@@ -15,7 +15,7 @@ from fastprogress.fastprogress import progress_bar
 from .core import get_device, load_model, UserError
 from .data import ASSETS
 from .latents import vqgan_sha256
-from .train import checkpoint_vqgan_sha256
+from .checkpoint import checkpoint_vqgan_sha256
 from .vqgan import load_vqgan
 from .hub import hub_path
 from .timing import sync

@@ -44,7 +44,6 @@ from sundae_vq.checkpoint import (
     _check_resumed_data,
     _parse_metrics,
 )
-from .checkpoint import checkpoint_vqgan_sha256  # noqa: F401 (sundae_vq.sampler imports it from here)
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env', 'init_distributed', 'Trainer',
