@@ -11,19 +11,14 @@ from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
 from torch import nn, Tensor
 from einops import rearrange, repeat
-from PIL import Image, ImageDraw, UnidentifiedImageError
-from fastcore.script import call_parse, Param
-from fastcore.meta import delegates
-
-from .core import img2tensor, tensor2img, to_rgb, atomic_path
-from .core import UserError, user_errors, check_number, check_out
-from .sampler import SamplerConfig, Samples, Chain, sample, load_models, decode_codes
-from .sample_cli import cli_sampler_config, check_counts, out_suffix
+from PIL import Image, ImageDraw
+from .core import tensor2img, to_rgb, check_number
+from .sampler import SamplerConfig, Samples, Chain, sample, decode_codes
 
 # %% auto #0
 __all__ = ['SIDES', 'REGIONS', 'REPLACED', 'latent_mask', 'as_mask', 'load_mask', 'rect_mask', 'brush_mask', 'outpaint_mask',
-           'random_mask', 'overlay_mask', 'region_mask', 'Inpainting', 'soft_mask', 'inpaint', 'masked_input',
-           'sheet_scale', 'inpaint_sheet', 'sundae_vq_inpaint']
+           'random_mask', 'overlay_mask', 'region_mask', 'Inpainting', 'check_inpaint_inputs', 'soft_mask', 'inpaint',
+           'masked_input', 'sheet_scale', 'inpaint_sheet']
 
 # %% ../nbs/10_inpaint.ipynb #c005
 def latent_mask(
@@ -199,7 +194,8 @@ class Inpainting:
     samples: Samples | None  # the sampler's record, or None when there was nothing to fill
 
 
-def _check(image, mask, f):
+def check_inpaint_inputs(image, mask, f):
+    "The image batched, (b, 3, H, W), and its mask, (b, H, W) bool; or an error that says what to fix."
     if image.ndim == 3:
         image = image[None]
     if image.ndim != 4 or image.shape[1] != 3:
@@ -254,7 +250,7 @@ def inpaint(
 ) -> Inpainting:  # overrides: SamplerConfig fields
     "Fill the masked part of images with the prior, keeping every code (and pixel) outside the mask."
     f, v = vqgan.f, vqgan.config.n_embed
-    image, mask = _check(image, mask, f)
+    image, mask = check_inpaint_inputs(image, mask, f)
     if (v_prior := getattr(getattr(model, 'config', None), 'num_tokens', v)) != v:
         raise ValueError(
             f"the prior has {v_prior} codes but the VQ-GAN {v}: use a prior trained on this VQ-GAN's codes"
@@ -324,7 +320,7 @@ def inpaint_sheet(
     check_number('pad', pad, 0, integer=True)
     if original.ndim == 3 and candidates.ndim == 4:
         original, candidates = original[None], candidates[None]
-    original, mask = _check(original, mask, 1)
+    original, mask = check_inpaint_inputs(original, mask, 1)
     if candidates.ndim != 5 or candidates.shape[0] != len(original) or candidates.shape[2:] != original.shape[1:]:
         c, H, W = original.shape[1:]
         raise ValueError(
@@ -339,109 +335,3 @@ def inpaint_sheet(
     sheet = F.pad(torch.cat([rows[..., :x], gap, rows[..., x:]], -1), (pad, 0, pad, 0), value=1.0)
     s = scale or sheet_scale(max(H, W))
     return tensor2img(repeat(sheet, 'c h w -> c (h s1) (w s2)', s1=s, s2=s))
-
-# %% ../nbs/10_inpaint.ipynb #c032a
-def _demo_face(i: int) -> Tensor:
-    from sundae_vq.data import demo_faces
-
-    faces = demo_faces(64)
-    if not 0 <= i < len(faces):
-        raise ValueError(f"--face {i}: the demo set has faces 0 to {len(faces) - 1}")
-    return faces[i]
-
-
-def _open_image(path: str, what: str) -> Image.Image:  # what: '--image' or '--mask'
-    "Open an image file given on the command line, or say why it cannot be read."
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"{what} {path} not found: give an image file")
-    try:
-        return Image.open(path)
-    except UnidentifiedImageError:
-        raise UserError(f"{what} {path} is not an image Pillow can read: give a PNG or JPEG file") from None
-
-
-def _box_mask(size: tuple, box) -> Tensor:  # (H, W); TOP LEFT HEIGHT WIDTH
-    "The --box rectangle as a mask, refused unless inside the image (`rect_mask` would clip it, maybe to nothing)."
-    (H, W), (t, l, h, w) = size, box
-    if min(t, l) < 0 or min(h, w) < 1 or t + h > H or l + w > W:
-        raise UserError(
-            f"--box {t} {l} {h} {w} does not lie inside the {H}×{W} image: use TOP, LEFT ≥ 0, "
-            f"HEIGHT, WIDTH ≥ 1, TOP + HEIGHT ≤ {H} and LEFT + WIDTH ≤ {W}"
-        )
-    return rect_mask(size, box)
-
-
-def _candidate_paths(out: Path, n: int) -> list:  # OUT_1.png, OUT_2.png, ... beside OUT.png
-    return [out.with_name(f'{out.stem}_{i}{out.suffix}') for i in range(1, n + 1)]
-
-# %% ../nbs/10_inpaint.ipynb #c032
-@call_parse
-@user_errors
-@delegates(cli_sampler_config)
-def sundae_vq_inpaint(
-    image: str = None,  # the image to inpaint (any PIL format; transparency on white)
-    mask: str = None,  # mask image of the same size: white = fill, black/transparent = keep
-    face: int = None,  # instead of --image: this face of the emoji-faces demo set (0-840), at 64 px
-    box: Param("instead of --mask: fill this rectangle, TOP LEFT HEIGHT WIDTH in pixels", int, nargs=4) = None,
-    region: str = None,  # instead of --mask: fill a named region: blocks (drawn with --seed), centre, eyes or mouth
-    out: str = 'inpainted.png',  # output image: a sheet of the original, the masked input and the n candidates
-    scale: int = None,  # upscale of the sheet, nearest neighbour (default: 3 for 64-px images, 1 from 192 px up)
-    save_candidates: bool = False,  # also write each candidate at the image's size, as OUT_1.png, OUT_2.png, ...
-    checkpoint: str = None,  # folder of a prior saved with save_model (default: the bundled demo model)
-    vqgan: str = None,  # VQ-GAN folder, or a taming VQ-GAN's folder or .ckpt (default: vqgan.json beside prior)
-    vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
-    n: int = 4,  # candidates
-    label: int = None,  # class label for a class-conditional prior (default random)
-    feather: int = None,  # soft edge of the paste in pixels (default f // 2; 0 = hard)
-    no_paste: bool = False,  # keep the decoded image everywhere instead of pasting the kept pixels back
-    seed: int = 0,  # random seed
-    ncol: int = None,  # no longer used: the sheet puts an image's candidates in one row (an error says so)
-    device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
-    name: str = None,  # file stem of the prior (default 'ema' if saved, else 'model')
-    allow_other_vqgan: bool = False,  # inpaint even if the VQ-GAN is not the one the prior's checkpoint records (warns)
-    **kwargs,  # the sampler's options: `cli_sampler_config`'s parameters (`09a_sample_cli`)
-):
-    "Fill the white part of a mask in an image with a SUNDAE prior; save a sheet of the input and the candidates."
-    if (image is None) == (face is None) or sum(o is not None for o in (mask, box, region)) != 1:
-        raise UserError(
-            "pass one image (--image PATH or --face N) and one mask (--mask PATH, white = fill, "
-            "--box TOP LEFT HEIGHT WIDTH, or --region NAME)"
-        )
-    if ncol is not None:
-        raise UserError("--ncol is gone: the sheet has the candidates in a row; --scale sizes it")
-    check_counts(seed, n=n)
-    if feather is not None:
-        check_number('--feather', feather, 0, integer=True)
-    if scale is not None:
-        check_number('--scale', scale, 1, integer=True)
-    cfg = cli_sampler_config(**kwargs)
-    out_suffix(check_out(out, folder=False))
-    img = img2tensor(_open_image(image, '--image')) if image is not None else _demo_face(face)
-    size = tuple(img.shape[-2:])
-    if mask is not None:
-        m = load_mask(_open_image(mask, '--mask'))
-    else:
-        m = _box_mask(size, box) if box is not None else region_mask(region, size, seed)
-    _check(img, m, 1)  # sizes first, before loading anything
-    prior, vq = load_models(
-        checkpoint, vqgan, name, device, allow_other_vqgan=allow_other_vqgan, vqgan_config=vqgan_config
-    )
-    _check(img, m, vq.f)
-    res = inpaint(
-        prior, vq, img, m, n, labels=label, config=cfg, seed=seed, paste=not no_paste, feather=feather, progress=True
-    )
-    if res.samples is None:
-        print("the mask has nothing to fill: writing the image unchanged")
-    else:
-        print(
-            f"\n{n} candidate{'s' * (n > 1)} in {res.samples.seconds:.2f} s; {res.fill.sum().item()} codes filled; "
-            f"mean calls {res.samples.calls.float().mean():.1f} of {cfg.steps}"
-        )
-    with atomic_path(out) as tmp:
-        inpaint_sheet(img, m, res.images[0], scale).save(tmp)
-    print(f"wrote {out}: the original, the masked input and {n} candidate{'s' * (n > 1)}")
-    if save_candidates:
-        for p, c in zip(_candidate_paths(Path(out), n), res.images[0]):
-            with atomic_path(p) as tmp:
-                tensor2img(c).save(tmp)
-        print(f"wrote {n} candidate{'s' * (n > 1)}: {', '.join(p.name for p in _candidate_paths(Path(out), n))}")
