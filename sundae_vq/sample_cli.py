@@ -71,7 +71,7 @@ def out_suffix(out: str | Path, codes_ok: bool = False) -> str:  # codes_ok: `.n
 # %% ../nbs/09a_sample_cli.ipynb #c047
 @call_parse
 @user_errors
-@delegates(cli_sampler_config)
+@delegates(cli_sampler_config, but='return')  # its options, not its return type (SamplerConfig)
 def sundae_vq_sample(
     out: str = 'samples.png',  # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
     checkpoint: str = None,  # a prior's folder (model, training run, bundle) or a Hub repo id (default: the demo model)
