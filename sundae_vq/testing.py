@@ -4,7 +4,8 @@
 
 # %% ../nbs/00c_testing.ipynb #t002
 from __future__ import annotations
-import atexit, contextlib, io, math, shlex, shutil, tempfile
+import contextlib, io, math, shlex, shutil, tempfile
+from multiprocessing.util import Finalize
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -26,7 +27,7 @@ __all__ = ['PALETTE', 'FACES', 'TEMPLATES', 'FACE_CLASS', 'temp_folder', 'image_
 def temp_folder(prefix: str = 'sundae_vq_') -> Path:  # the start of the folder's name
     "A new empty folder in the system's temporary place, deleted with all it holds when this process ends."
     d = Path(tempfile.mkdtemp(prefix=prefix))
-    atexit.register(shutil.rmtree, d, ignore_errors=True)
+    Finalize(None, shutil.rmtree, args=(d,), kwargs=dict(ignore_errors=True), exitpriority=0)
     return d
 
 # %% ../nbs/00c_testing.ipynb #t008
