@@ -5,7 +5,7 @@
 # %% ../nbs/00_core.ipynb #c002
 from __future__ import annotations
 import contextlib, dataclasses, functools, hashlib, importlib, json, math, numbers, os, random, shutil, subprocess, sys
-import tempfile, typing
+import re, stat, tempfile, time, typing
 from pathlib import Path
 
 import numpy as np, torch, matplotlib.pyplot as plt
@@ -16,9 +16,10 @@ from safetensors.torch import save_model as _st_save, load_model as _st_load
 import fastcore.script
 
 # %% auto #0
-__all__ = ['USER_ERRORS', 'seed_everything', 'seeded', 'get_device', 'to_rgb', 'img2tensor', 'tensor2img', 'image_grid',
-           'show_images', 'atomic_path', 'atomic_write', 'atomic_dir', 'file_sha256', 'config_to_dict',
-           'config_from_dict', 'save_model', 'load_model', 'UserError', 'user_errors', 'run_command', 'error_line',
+__all__ = ['STALE_AGE', 'USER_ERRORS', 'seed_everything', 'seeded', 'get_device', 'to_rgb', 'img2tensor', 'tensor2img',
+           'image_grid', 'show_images', 'clean_stale', 'atomic_path', 'atomic_write', 'atomic_dir', 'file_sha256',
+           'config_to_dict', 'config_from_dict', 'save_model', 'check_regular', 'check_sizes', 'machine_memory',
+           'check_memory', 'build_checked', 'load_model', 'UserError', 'user_errors', 'run_command', 'error_line',
            'check_number', 'check_out']
 
 # %% ../nbs/00_core.ipynb #c005
@@ -168,11 +169,42 @@ def _umask() -> int:
     return m
 
 
+_STALE = re.compile(r'\.(?P<name>.+)\.[a-z0-9_]{8}\.(?:tmp(?:\.[^.]*)?|(?P<old>old))')  # atomic_path's, atomic_dir's
+STALE_AGE = 600  # seconds untouched after which a temporary file or folder is an interrupted write's
+_swept: set = set()  # folders already swept by this process
+
+
+def clean_stale(
+    folder: str | Path,
+    min_age: float = STALE_AGE,  # seconds since the last change (a live writer's file is younger)
+    match=None,  # a test on the target's name; default: any
+) -> list[Path]:
+    "Remove what an interrupted `atomic_path` / `atomic_dir` left in `folder` (`.NAME.XXXXXXXX.tmp*`); returns it."
+    folder, now, gone = Path(folder), time.time(), []
+    for p in folder.iterdir() if folder.is_dir() else ():
+        m = _STALE.fullmatch(p.name)
+        if not m or (match is not None and not match(m['name'])):
+            continue
+        if now - p.lstat().st_mtime < min_age or (m['old'] and not (folder / m['name']).exists()):
+            continue  # too fresh, or a killed move's only copy of the folder
+        shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
+        gone.append(p)
+    return gone
+
+
+def _sweep(folder: Path):
+    "Clean `folder`'s stale temporary files, once a process (a later write there costs nothing)."
+    if folder.resolve() not in _swept:
+        _swept.add(folder.resolve())
+        clean_stale(folder)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | Path):  # the file to (re)write
     "Yield a temporary path beside `path`; on success rename it over `path`, on error remove it."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(path.parent)
     fd, tmp = tempfile.mkstemp(prefix=f'.{path.stem}.', suffix=f'.tmp{path.suffix}', dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
@@ -206,6 +238,7 @@ def atomic_dir(path: str | Path):  # the folder to (re)write
     "Yield a new temporary folder beside `path`; on success move it into place (replacing `path`), on error remove it."
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(path.parent)
     tmp = Path(tempfile.mkdtemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent))
     old, done = None, False
     try:
@@ -304,9 +337,79 @@ def _resolve_class(qualname: str, jpath: Path):
             f"pass `cls=`, or update sundae_vq"
         ) from None
 
+# %% ../nbs/00_core.ipynb #c028h
+def check_regular(path: str | Path, what: str = 'file') -> Path:  # what: for the message
+    "Refuse, before reading it, a path that is not a regular file (a device such as /dev/zero, a pipe, a folder)."
+    p = Path(path)
+    try:
+        mode = os.stat(p).st_mode
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{p} not found: expected a {what}") from None
+    if not stat.S_ISREG(mode):
+        via = f" (it links to {os.path.realpath(p)})" if p.is_symlink() else ''
+        raise ValueError(f"{p} is not a regular file{via}: point it at the {what} itself")
+    return p
+
+
+def check_sizes(config, **bounds):  # field=(lo, hi): an int or a (nested) tuple of ints, each in [lo, hi]
+    "Refuse a config's sizes that are not integers in their sane ranges, before any network is built from them."
+    for k, (lo, hi) in bounds.items():
+        v = getattr(config, k)
+        flat = list(_flatten(v))
+        if not flat or any(
+            isinstance(x, bool) or not isinstance(x, numbers.Integral) or not lo <= x <= hi for x in flat
+        ):
+            many = 'integers' if isinstance(v, (tuple, list)) else 'an integer'
+            raise ValueError(f"{type(config).__name__}.{k} is {v!r:.60}: use {many} in [{lo}, {hi}]")
+
+
+def _flatten(v):
+    if isinstance(v, (tuple, list)):
+        for o in v:
+            yield from _flatten(o)
+    else:
+        yield v
+
+
+def machine_memory() -> int:
+    "Bytes of physical memory on this machine (a petabyte where it cannot be told)."
+    try:
+        return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    except (ValueError, OSError, AttributeError):
+        return 1 << 50
+
+
+def check_memory(nbytes: int, what: str, limit: int | None = None):  # limit: default `machine_memory()`
+    "Refuse, before allocating, `nbytes` of weights for `what` when they exceed the machine's memory."
+    limit = limit or machine_memory()
+    if nbytes > limit:
+        raise UserError(
+            f"{what} needs {nbytes / 2**30:,.1f} GiB for its weights alone, more than this machine's "
+            f"{limit / 2**30:,.1f} GiB of memory: check the config's sizes, or use a machine with more memory"
+        )
+
+
+def build_checked(cls, config, what: str, compare=None):  # what: names the source; compare(shapes) raises on a misfit
+    "`cls(config)`, built first on the meta device (no memory): its tensors' shapes compared, its bytes counted."
+    try:
+        with torch.device('meta'):
+            probe = cls(config)
+    except (NotImplementedError, RuntimeError):
+        probe = None  # a class that cannot be built there is built as it is
+    if probe is not None:
+        sd = probe.state_dict()
+        if compare is not None:
+            compare({k: tuple(t.shape) for k, t in sd.items()})
+        uniq = {id(t): t for t in sd.values()}.values()  # tied weights count once
+        check_memory(sum(t.numel() * t.element_size() for t in uniq), what)
+    return cls(config)
+
 # %% ../nbs/00_core.ipynb #c028b
 def _read_model_json(jpath: Path, need_cls: bool) -> dict:
     "The dict of a `NAME.json` written by `save_model`, its keys and their types checked."
+    check_regular(jpath, "model's JSON file")
+    if (size := jpath.stat().st_size) > 64 << 20:
+        raise ValueError(f"{jpath} is {size:,} bytes, not a model's JSON (a few KB): {_REDO}")
     try:
         info = json.loads(jpath.read_text())
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
@@ -340,17 +443,31 @@ def _check_config_types(cfg_cls, d: dict, where: str):
             raise ValueError(f"{where}.{k} should be {t.__name__}, got {type(v).__name__} {v!r:.60}")
 
 
-def _check_weights(wpath: Path):
-    "Read the safetensors header of `wpath` (no tensors, no pickle), or say that the file is damaged."
+def _check_weights(wpath: Path) -> dict:
+    "The tensors' shapes from the safetensors header of `wpath` (no tensor read, no pickle), or say it is damaged."
+    check_regular(wpath, 'safetensors file')
     try:
-        with safe_open(str(wpath), 'pt'):
-            pass
+        with safe_open(str(wpath), 'pt') as f:
+            return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
     except SafetensorError as e:
         raise ValueError(
             f"{wpath} is not a readable safetensors file ({e}): it is truncated or not a safetensors file; {_REDO}"
         ) from None
 
 # %% ../nbs/00_core.ipynb #c028d
+def _compare_shapes(own: dict, file: dict, wpath: Path, cls, cfg_cls):
+    "Refuse weights whose tensors (names, shapes from the header) are not those the config builds."
+    missing, unexpected = sorted(set(own) - set(file)), sorted(set(file) - set(own))
+    shapes = [f"{k}: file {file[k]} vs config {own[k]}" for k in own if k in file and file[k] != own[k]]
+    if missing or unexpected or shapes:
+        raise ValueError(
+            f"{wpath} does not match {cls.__name__}({cfg_cls.__name__}): "
+            + (f"missing {missing[:5]}, unexpected {unexpected[:5]}" if missing or unexpected else '')
+            + ('; ' if (missing or unexpected) and shapes else '')
+            + (f"shapes {'; '.join(shapes[:3])}" if shapes else '')
+        )
+
+
 def load_model(
     folder: str | Path,
     name: str = 'model',
@@ -366,13 +483,16 @@ def load_model(
                 f"{p} not found: expected {name}.json and {name}.safetensors written by `save_model`"
             )
     info = _read_model_json(jpath, need_cls=cls is None)
-    _check_weights(wpath)
+    shapes = _check_weights(wpath)
     cls = cls or _resolve_class(info['cls'], jpath)
     cfg_cls = getattr(cls, 'config_class', None) or typing.get_type_hints(cls.__init__)['config']
     try:
         _check_config_types(cfg_cls, info['config'], 'config')
-        model = cls(config_from_dict(cfg_cls, info['config']))
+        config = config_from_dict(cfg_cls, info['config'])
+        model = build_checked(cls, config, str(jpath), lambda own: _compare_shapes(own, shapes, wpath, cls, cfg_cls))
     except (TypeError, ValueError) as e:
+        if str(wpath) in str(e) or str(jpath) in str(e):
+            raise  # it names the file already: the weights' misfit, the memory it would take
         raise ValueError(f"{jpath} holds a config that does not build a {cls.__name__}: {e}; {_REDO}") from None
     try:
         missing, unexpected = _st_load(model, str(wpath), strict=False, device=str(map_location))
