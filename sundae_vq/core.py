@@ -485,6 +485,8 @@ def load_model(
     info = _read_model_json(jpath, need_cls=cls is None)
     shapes = _check_weights(wpath)
     cls = cls or _resolve_class(info['cls'], jpath)
+    if not (isinstance(cls, type) and issubclass(cls, nn.Module)):
+        raise ValueError(f"{jpath} names {info.get('cls', cls)!r}, which is not a model class: {_REDO}")
     cfg_cls = getattr(cls, 'config_class', None) or typing.get_type_hints(cls.__init__)['config']
     try:
         _check_config_types(cfg_cls, info['config'], 'config')

@@ -4,10 +4,11 @@
 
 # %% ../nbs/00a_hub.ipynb #h002
 from __future__ import annotations
-import dataclasses, json, os, re
+import dataclasses, html, json, os, re
 from pathlib import Path
 
 from fastcore.basics import patch
+import sundae_vq
 from sundae_vq.core import (
     save_model,
     load_model,
@@ -16,6 +17,7 @@ from sundae_vq.core import (
     check_out,
     UserError,
     _read_model_json,
+    check_regular,
 )
 
 try:
@@ -24,7 +26,8 @@ except ImportError:
     ModelHubMixin = None  # the [hub] extra is optional: local folders work without it
 
 # %% auto #0
-__all__ = ['HUB_INSTALL', 'HUB_FILES', 'is_repo_id', 'hub_path', 'pretrained_files', 'Pretrained', 'card_row']
+__all__ = ['HUB_INSTALL', 'HUB_FILES', 'SHORT_NAMES', 'is_repo_id', 'hub_path', 'read_latest', 'pretrained_files', 'Pretrained',
+           'from_pretrained', 'card_row']
 
 # %% ../nbs/00a_hub.ipynb #h018
 _REPO_ID = re.compile(r'[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*')
@@ -45,6 +48,9 @@ def _offline() -> bool:
     return os.environ.get('HF_HUB_OFFLINE', '').upper() in ('1', 'ON', 'YES', 'TRUE')
 
 
+SHORT_NAMES = dict(demo=Path(sundae_vq.__file__).parent / 'assets' / 'demo')  # names for the models the package ships
+
+
 def hub_path(
     path: str | Path,  # a local file or folder, or a Hub repo id `owner/name`
     name: str = '--checkpoint',  # the option, for messages
@@ -55,8 +61,10 @@ def hub_path(
     local_files_only: bool = False,
     force_download: bool = False,
 ) -> Path:
-    "`path` as a `Path`; a repo id that is no local path: its local folder (downloaded once: JSON, safetensors, card)."
+    "`path` as a `Path`; a short name ('demo'): the shipped model; a repo id: its local folder (downloaded once)."
     p = Path(path).expanduser()
+    if not p.exists() and str(path) in SHORT_NAMES:
+        return SHORT_NAMES[str(path)]
     if p.exists() or not is_repo_id(path):
         return p  # a missing local path: its reader says what it expected
     if ModelHubMixin is None:
@@ -112,6 +120,23 @@ def _jsonable(v):
     return json.loads(json.dumps(v))  # a value that cannot be stored in model.json fails here, before any write
 
 # %% ../nbs/00a_hub.ipynb #h027
+def read_latest(out: str | Path) -> str | None:  # a training folder
+    "The checkpoint folder's name that a training folder's `latest.json` records (None without one), checked."
+    p = Path(out) / 'latest.json'
+    if not p.exists():
+        return None
+    fix = f"remove {p} (a run resumes from its newest complete ckpt-* folder), or restore it from a copy"
+    check_regular(p, 'JSON file the trainer writes')
+    try:
+        d = json.loads(p.read_bytes()[: 1 << 16])
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{p} is not valid JSON ({e}): {fix}") from None
+    name = d.get('checkpoint') if isinstance(d, dict) else None
+    if not isinstance(name, str) or not name or Path(name).name != name or name in ('.', '..'):
+        raise ValueError(f"{p} does not name a checkpoint folder of its run (got {str(d)[:60]!r}): {fix}")
+    return name
+
+
 def pretrained_files(
     path: str | Path,  # a folder, a training folder (latest.json), or NAME.safetensors / NAME.json
     names: tuple = ('model',),  # file stems to look for, in order
@@ -130,7 +155,7 @@ def pretrained_files(
             return path.parent, path.stem
         raise ValueError(f"{path} is not sundae_vq weights: pass their folder, or NAME.safetensors beside NAME.json")
     if (path / 'latest.json').exists():
-        path = path / json.loads((path / 'latest.json').read_text())['checkpoint']
+        path = path / read_latest(path)
     if stem := next((n for n in names if (path / f'{n}.json').exists()), None):
         return path, stem
     held = sorted(p.name for p in path.iterdir())[:6] if path.is_dir() else []
@@ -211,6 +236,19 @@ def from_pretrained(
     )
     return cls.from_folder(path, name=name, map_location=map_location)
 
+# %% ../nbs/00a_hub.ipynb #h031b
+def from_pretrained(
+    pretrained_model_name_or_path: str | Path,  # 'demo', a local folder or file, or a Hub repo id
+    *,
+    name: str | None = None,  # the file stem (default: the first of ema, prior, model, vqgan found)
+    map_location='cpu',
+    **hub_kw,  # revision, cache_dir, token, local_files_only, force_download
+):
+    "The model at a path or repo id, of whatever sundae_vq class its JSON names, in eval mode ('demo': the prior)."
+    path = hub_path(pretrained_model_name_or_path, 'from_pretrained', **hub_kw)
+    folder, stem = pretrained_files(path, (name,) if name else ('ema', 'prior', 'model', 'vqgan'))
+    return load_model(folder, stem, map_location=map_location).eval()
+
 # %% ../nbs/00a_hub.ipynb #h033
 _LABELS = dict(
     model='Model',
@@ -229,6 +267,10 @@ def _fmt(v) -> str:
     if isinstance(v, dict):
         return ', '.join(f'{k} {_fmt(x)}' for k, x in v.items())
     return str(v)
+
+
+def _cell(v) -> str:  # a card's table cell: its text shown as text (no HTML, no table break, one line)
+    return ' '.join(html.escape(_fmt(v), quote=False).replace('|', '\\|').split())
 
 
 def card_row(facts: dict, key: str, default: str = 'not recorded') -> str:
@@ -253,15 +295,18 @@ def model_card(
     rows = dict(model=f"`{cls.__name__}`, {n:,} parameters", data=card_row(meta, 'data')) | self.card_rows(meta)
     rows |= meta.get('card', {})  # facts given to save_pretrained win
     table = '\n'.join(
-        f"| {_LABELS.get(k, k.replace('_', ' ').capitalize())} | {_fmt(v)} |" for k, v in rows.items() if v is not None
+        f"| {_cell(_LABELS.get(k, k.replace('_', ' ').capitalize()))} | {_cell(v)} |"
+        for k, v in rows.items()
+        if v is not None
     )
+    config = json.dumps(config_to_dict(self.config), indent=1).replace('`', '\\u0060')  # no fence closed early
     tags = '\n'.join(f'- {t}' for t in _card_info()['tags'])
     load = (
         f'from {cls.__module__} import {cls.__name__}\n'
-        f'model = {cls.__name__}.from_pretrained("{repo_id or "OWNER/NAME"}")'
-    )
+        f'model = {cls.__name__}.from_pretrained({json.dumps(repo_id or "OWNER/NAME")})'
+    ).replace('`', '\\u0060')
     return (
         f"---\nlibrary_name: sundae_vq\ntags:\n{tags}\n---\n\n# {self.card_title}\n\n| | |\n|---|---|\n{table}\n\n"
         f"## Use\n\n```python\n{load}\n```\n\n"
-        f"## Config\n\n```json\n{json.dumps(config_to_dict(self.config), indent=1)}\n```\n"
+        f"## Config\n\n```json\n{config}\n```\n"
     )
