@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_sampler.ipynb #c002
 from __future__ import annotations
-import dataclasses, json, math, time, warnings
+import contextlib, dataclasses, json, math, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,9 +19,10 @@ from .checkpoint import checkpoint_vqgan_sha256
 from .vqgan import load_vqgan
 from .hub import hub_path
 from .timing import sync
+from .critic import watch, load_critic
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'ORDERS', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep',
+__all__ = ['SCHEDULES', 'ORDERS', 'SPREAD', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep',
            'code_logp', 'choose_codes', 'sample_steps', 'Chain', 'Samples', 'sample', 'check_vqgan', 'load_models',
            'latent_shape', 'decode_codes']
 
@@ -45,7 +46,7 @@ def anneal(
     return (start + (end - start) * w).float()
 
 # %% ../nbs/09_sampler.ipynb #c009b
-ORDERS = ('random', 'confidence')
+ORDERS = ('random', 'confidence', 'spread', 'critic')
 
 
 def _pair(name, v) -> tuple:
@@ -84,7 +85,7 @@ class SamplerConfig:
     temperature: tuple = (1.0, 0.7)  # (start, end) τ, or one number for a constant; τ = 0 draws the most likely code
     proportion: tuple = (0.8, 0.1)  # (start, end) share of codes resampled at a step, or one number
     schedule: str = 'linear'  # 'linear' or 'cosine', for both schedules
-    order: str = 'confidence'  # which codes a step resamples: a 'random' share, or the least likely ('confidence')
+    order: str = 'confidence'  # which codes a step redraws: 'random', 'confidence', 'spread' or 'critic'
     top_k: int = 0  # draw only among the k most likely codes; 0 = all
     min_steps: int = 5  # no sample is frozen before this many steps
     early_stop: bool = True  # freeze settled samples and stop when all are frozen
@@ -158,13 +159,13 @@ def code_logp(
 
 def choose_codes(
     codes: Tensor,  # (b, h, w) current codes
-    logp: Tensor | None,  # (b, h, w) their log-probability (`code_logp`); needed for 'confidence'
-    p: float,
-    order: str = 'random',  # share to resample; 'random' or 'confidence'
+    logp: Tensor | None,  # (b, h, w) how far each code is trusted (`code_logp`, say): the lowest go first
+    p: float,  # the share of the free codes to redraw
+    order: str = 'random',  # 'random', or any other order: by `logp`
     free: Tensor | None = None,  # (b, h, w) bool, where codes may change; None = everywhere
     generator=None,
 ) -> Tensor:  # (b, h, w) bool: the codes to resample
-    "Which codes a step redraws: each with probability `p` ('random'), or the ⌈p·n⌉ least likely of n free codes."
+    "Which codes a step redraws: each with probability `p` ('random'), or the ⌈p·n⌉ least trusted of n free codes."
     if order == 'random':
         pick = torch.rand(codes.shape, generator=generator, device=codes.device) < p
         return pick if free is None else pick & free
@@ -190,7 +191,7 @@ class _Convergence:
         n = diff[0].numel() if free is None else free.flatten(1).sum(1).clamp(min=1)
         return diff.flatten(1).sum(1) / n
 
-    def update(self, idx, changed, pick, free, logp) -> Tensor:  # (len(idx),) bool: the samples a rule would freeze
+    def update(self, idx, changed, pick, free, logp, trusted=None) -> Tensor:  # (len(idx),) bool: the samples to freeze
         self.calls[idx] += 1
         tried = pick.flatten(1).any(1) | (
             False if free is None else ~free.flatten(1).any(1)
@@ -198,6 +199,8 @@ class _Convergence:
         settled = tried & (changed <= self.cfg.tol)
         self.settled[idx] = torch.where(settled, self.settled[idx] + 1, torch.where(tried, 0, self.settled[idx]))
         done = self.settled[idx] >= self.cfg.patience
+        if trusted is not None:
+            done |= trusted  # the critic trusts every free code: nothing left to repair
         if self.cfg.stall:
             w = torch.ones_like(logp) if free is None else free.float()
             m = (logp * w).flatten(1).sum(1) / w.flatten(1).sum(1).clamp(min=1)  # mean log p of the free codes
@@ -208,46 +211,69 @@ class _Convergence:
         return done
 
 # %% ../nbs/09_sampler.ipynb #c016
+SPREAD = 4.5  # 'spread': the scale of the Gumbel noise on log p at the first step (MaskGIT's), annealed to 0
+
+
+def _trust(cfg, t, logits, x, free, score, generator):
+    "(trust (b, h, w): lowest redrawn first, distrusted (b, h, w) bool or None, log p or None) of step `t`."
+    logp = code_logp(logits, x) if cfg.order != 'random' or cfg.stall else None
+    if cfg.order == 'spread':  # noise on the ranks, so the redrawn codes are not clumped; none by the last step
+        u = torch.rand(x.shape, generator=generator, device=x.device).clamp_(1e-9, 1 - 1e-9)
+        return logp - SPREAD * (1 - t / max(cfg.steps - 1, 1)) * u.log().neg().log(), None, logp
+    if cfg.order != 'critic':
+        return logp, None, logp
+    wrong = score(logits, x)  # (b, h, w) the critic's logit that a code is wrong
+    distrusted = wrong > math.log(score.threshold / (1 - score.threshold))
+    return -wrong, distrusted if free is None else distrusted & free, logp
+
+
 @torch.no_grad()
 def sample_steps(
     model: nn.Module,  # forward (b, h, w) codes [, (b,) labels] -> (b, h, w, v) logits
     codes: Tensor,  # (b, h, w) starting codes (left untouched)
-    config: SamplerConfig | None = None,
+    config: SamplerConfig | None = None,  # the schedules, the order and the stopping rules
     labels: Tensor | None = None,  # (b,) class labels or None
     fill: Tensor | None = None,  # (b, h, w) bool, True where codes may change; None = everywhere
-    generator: torch.Generator | None = None,
+    generator: torch.Generator | None = None,  # the draws' random numbers
+    critic: nn.Module | None = None,  # the `Critic` of `model`, for order 'critic'
 ):
     "Yield a `SampleStep` after every step of annealed sampling with freezing, until all freeze or the budget ends."
     cfg = config or SamplerConfig()
+    if cfg.order == 'critic' and critic is None:
+        raise UserError("order 'critic' needs the prior's critic (critic=, see 09b_critic), or use order 'confidence'")
     codes = codes.clone()
     b, dev = len(codes), codes.device
     temps, props = anneal(*cfg.temperature, cfg.steps, cfg.schedule), anneal(*cfg.proportion, cfg.steps, cfg.schedule)
     active, stop = torch.ones(b, dtype=torch.bool, device=dev), _Convergence(cfg, b, dev)
-    for t in range(cfg.steps):
-        idx = active.nonzero().squeeze(1)
-        x, free = codes[idx], None if fill is None else fill[idx]  # active samples only
-        logits = model(x) if labels is None else model(x, labels[idx])
-        logp = code_logp(logits, x) if cfg.order == 'confidence' or cfg.stall else None
-        pick = choose_codes(x, logp, props[t].item(), cfg.order, free, generator)
-        new = torch.where(pick, _draw(logits, temps[t].item(), cfg.top_k, generator), x)
-        changed = torch.zeros(b, device=dev)
-        changed[idx] = stop.changed_share(new != x, free)
-        codes[idx] = new
-        done = stop.update(idx, changed[idx], pick, free, logp)  # (the counters run from the first step)
-        if cfg.early_stop and t + 1 > cfg.min_steps:
-            active[idx[done]] = False
-        yield SampleStep(
-            step=t + 1,
-            codes=codes.clone(),
-            active=active.clone(),
-            n_sampled=len(idx),
-            changed=changed,
-            calls=stop.calls.clone(),
-            temperature=temps[t].item(),
-            proportion=props[t].item(),
-        )
-        if not active.any():
-            break
+    with contextlib.ExitStack() as stack:
+        score = stack.enter_context(watch(model, critic)) if cfg.order == 'critic' else None
+        for t in range(cfg.steps):
+            idx = active.nonzero().squeeze(1)
+            x, free = codes[idx], None if fill is None else fill[idx]  # active samples only
+            logits = model(x) if labels is None else model(x, labels[idx])
+            trust, distrusted, logp = _trust(cfg, t, logits, x, free, score, generator)
+            pick = choose_codes(x, trust, props[t].item(), cfg.order, free, generator)
+            pick = pick if distrusted is None else pick & distrusted  # the critic: never redraw a trusted code
+            new = torch.where(pick, _draw(logits, temps[t].item(), cfg.top_k, generator), x)
+            changed = torch.zeros(b, device=dev)
+            changed[idx] = stop.changed_share(new != x, free)
+            codes[idx] = new
+            trusted = None if distrusted is None else ~distrusted.flatten(1).any(1)
+            done = stop.update(idx, changed[idx], pick, free, logp, trusted)  # (the counters run from the first step)
+            if cfg.early_stop and t + 1 > cfg.min_steps:
+                active[idx[done]] = False
+            yield SampleStep(
+                step=t + 1,
+                codes=codes.clone(),
+                active=active.clone(),
+                n_sampled=len(idx),
+                changed=changed,
+                calls=stop.calls.clone(),
+                temperature=temps[t].item(),
+                proportion=props[t].item(),
+            )
+            if not active.any():
+                break
 
 # %% ../nbs/09_sampler.ipynb #c025
 class Chain:
@@ -363,10 +389,12 @@ def sample(
     device=None,
     chain: Chain | None = None,
     progress: bool = False,
+    critic: nn.Module | None = None,  # for order 'critic'; default: the one `load_models` found beside the prior
     **overrides,
 ) -> Samples:  # overrides: SamplerConfig fields
     "Sample latent codes from `model` with annealing, freezing and early stop."
     cfg = dataclasses.replace(config or SamplerConfig(), **overrides)
+    critic = critic if critic is not None or cfg.order != 'critic' else getattr(model, 'critic', None)
     dev = get_device(device) if device is not None else next(iter(model.parameters()), torch.empty(0)).device
     g = torch.Generator(dev)
     g.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
@@ -390,7 +418,7 @@ def sample(
         chain.add(0, codes)
     t0 = time.perf_counter()
     s = None
-    steps = sample_steps(model, codes, cfg, labels, fill, g)
+    steps = sample_steps(model, codes, cfg, labels, fill, g, None if critic is None else critic.to(dev).eval())
     if progress:
         steps = pb = progress_bar(steps, total=cfg.steps)
     for s in steps:
@@ -487,6 +515,8 @@ def load_models(
         raise ValueError(f"no VQ-GAN to decode with: pass --vqgan PATH (none saved as {ckpt}/vqgan.json)")
     vq = None if vqgan is None else load_vqgan(vqgan, vqgan_config, map_location=dev)
     prior = load_model(ckpt, name).to(dev).eval()  # (load_model's map_location leaves the module on the CPU)
+    if (ckpt / 'critic.json').exists():  # kept beside the prior, not among its weights (saving it stays the same)
+        object.__setattr__(prior, 'critic', load_critic(ckpt, map_location=dev))
     if vq is not None:
         check_vqgan(prior, vq, allow_other_vqgan)
     return prior, vq
