@@ -4,19 +4,21 @@
 
 # %% ../nbs/07a_checkpoint.ipynb #k002
 from __future__ import annotations
-import hashlib, json, random, warnings
+import hashlib, json, random, re, shutil, warnings
 from pathlib import Path
 
 import numpy as np, torch, matplotlib.pyplot as plt
 from torch import nn
 from torch.utils.data import Dataset
 
-from .core import atomic_write, load_model, UserError
+from .core import atomic_write, load_model, UserError, clean_stale
+from .hub import read_latest
 from .latents import LatentDataset, store_fingerprint
 
 # %% auto #0
 __all__ = ['keyed_generator', 'StepSampler', 'rng_state', 'set_rng_state', 'latest_checkpoint', 'load_trained',
-           'checkpoint_vqgan_sha256', 'data_record', 'read_metrics', 'plot_metrics']
+           'checkpoint_vqgan_sha256', 'written_checkpoints', 'prune_checkpoints', 'run_records',
+           'clean_checkpoint_temps', 'data_record', 'read_metrics', 'plot_metrics']
 
 # %% ../nbs/07a_checkpoint.ipynb #c013
 def keyed_generator(*keys) -> torch.Generator:
@@ -86,10 +88,13 @@ def set_rng_state(s: dict):
 _CKPT_FILES = ('model.safetensors', 'model.json', 'ema.safetensors', 'ema.json', 'trainer.pt')
 
 
+_CKPT_NAME = re.compile(r'ckpt-(\d{7,})')  # exactly the names the trainer writes: f'ckpt-{step:07d}'
+
+
 def _ckpt_step(ckpt: Path) -> int | None:
-    "The step of a folder named ckpt-NNNNNNN, or None for any other name."
-    s = ckpt.name.removeprefix('ckpt-')
-    return int(s) if ckpt.name.startswith('ckpt-') and s.isdigit() else None
+    "The step of a folder named ckpt-NNNNNNN as the trainer names it, or None for any other name."
+    m = _CKPT_NAME.fullmatch(Path(ckpt).name)
+    return int(m[1]) if m and Path(ckpt).name == f'ckpt-{int(m[1]):07d}' else None
 
 
 def _complete(ckpt: Path) -> bool:
@@ -100,13 +105,17 @@ def latest_checkpoint(out: str | Path) -> Path | None:
     "The folder of the newest complete checkpoint in a training folder `out`, or None."
     out = Path(out)
     p = out / 'latest.json'
-    named = out / json.loads(p.read_text())['checkpoint'] if p.exists() else None
+    named = out / name if (name := read_latest(out)) else None
     if named is not None and not _complete(named):
         raise FileNotFoundError(f"{p} points at {named}, which is missing or incomplete: remove {p} to start over")
     lo = -1 if named is None else _ckpt_step(named)
     if lo is None:
         return named  # a folder named by hand, not by the trainer
-    newer = [f for f in out.glob('ckpt-*') if (_ckpt_step(f) or -1) > lo and _complete(f)]
+    newer = [
+        f
+        for f in out.glob('ckpt-*')
+        if (_ckpt_step(f) or -1) > lo and _complete(f) and _recorded_step(f) == _ckpt_step(f)
+    ]
     return max(newer, key=_ckpt_step, default=named)
 
 # %% ../nbs/07a_checkpoint.ipynb #c041a
@@ -135,16 +144,62 @@ def checkpoint_vqgan_sha256(
     return json.loads((_checkpoint_folder(out) / 'model.json').read_text()).get('metadata', {}).get('vqgan_sha256')
 
 
-def _point_latest(out: Path, ckpt: Path):
-    "Point `out/latest.json` at checkpoint folder `ckpt` (atomically)."
+def _by_step(names) -> list[str]:
+    return sorted({n for n in names if isinstance(n, str) and _ckpt_step(Path(n)) is not None}, key=_ckpt_step)
+
+
+def written_checkpoints(out: str | Path) -> list[str]:  # a training folder
+    "The checkpoint folders the trainer wrote in `out` and has not removed, oldest first, as latest.json records."
+    out = Path(out)
+    rec = json.loads((out / 'latest.json').read_text()).get('written') if read_latest(out) else None
+    if rec is None:  # no record (written before it was kept): the trainer's names whose weights record that step
+        rec = [f.name for f in out.glob('ckpt-*') if _ckpt_step(f) is not None and _recorded_step(f) == _ckpt_step(f)]
+    return [n for n in _by_step(rec) if (out / n).is_dir()]
+
+
+def _recorded_step(ckpt: Path):
+    try:
+        return json.loads((ckpt / 'model.json').read_text())['metadata']['step']
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _point_latest(out: Path, ckpt: Path, written: list | None = None):  # written: the record (default: + ckpt)
+    "Point `out/latest.json` at checkpoint folder `ckpt` (atomically), recording the trainer's checkpoints."
+    written = _by_step(written if written is not None else written_checkpoints(out) + [ckpt.name])
     with atomic_write(out / 'latest.json') as f:
-        json.dump(dict(checkpoint=ckpt.name, step=_ckpt_step(ckpt)), f)
+        json.dump(dict(checkpoint=ckpt.name, step=_ckpt_step(ckpt), written=written), f)
+
+
+def prune_checkpoints(out: str | Path, keep: int) -> list[Path]:  # a training folder; checkpoints to keep
+    "Remove the trainer's oldest checkpoints beyond `keep`: only folders it wrote and recorded, never another."
+    out = Path(out)
+    written, latest = written_checkpoints(out), read_latest(out)
+    gone = [n for n in written[:-keep] if n != latest]
+    if gone:
+        _point_latest(out, out / latest, [n for n in written if n not in gone])  # the record first, then the folders
+    for n in gone:
+        if not (out / n).is_symlink():
+            shutil.rmtree(out / n, ignore_errors=True)
+    return [out / n for n in gone]
+
+
+def run_records(out: str | Path) -> list[str]:  # a training folder
+    "The files and folders in `out` that a training run writes (metrics, the pointer, checkpoints by their names)."
+    out = Path(out)
+    held = [n for n in ('metrics.jsonl', 'latest.json') if (out / n).exists()]
+    return held + sorted(f.name for f in out.glob('ckpt-*') if _ckpt_step(f) is not None)
+
+
+def clean_checkpoint_temps(out: str | Path) -> list[Path]:  # a training folder
+    "Remove the temporary checkpoint folders a killed run left (`.ckpt-NNNNNNN.XXXXXXXX.tmp`), nothing else."
+    return clean_stale(out, min_age=0, match=lambda name: _ckpt_step(Path(name)) is not None)
 
 
 def _repair_latest(out: Path, ckpt: Path):
     "Point latest.json at `ckpt`, the newest complete checkpoint, when it names an older one (or is missing)."
     p = out / 'latest.json'
-    if p.exists() and json.loads(p.read_text())['checkpoint'] == ckpt.name:
+    if read_latest(out) == ckpt.name:
         return
     warnings.warn(
         f"{ckpt} is complete but {p} did not name it (the run was killed between the two writes): "

@@ -43,11 +43,14 @@ from sundae_vq.checkpoint import (
     _repair_latest,
     _check_resumed_data,
     _parse_metrics,
+    prune_checkpoints,
+    clean_checkpoint_temps,
+    run_records,
 )
 
 # %% auto #0
 __all__ = ['TrainConfig', 'lr_factor', 'split_batch', 'check_data', 'UnrolledLoss', 'dist_env', 'init_distributed', 'Trainer',
-           'amp_context', 'store_num_classes', 'card_facts']
+           'amp_context', 'read_trainer_state', 'store_num_classes', 'card_facts']
 
 # %% ../nbs/08_train.ipynb #c007
 @dataclass
@@ -234,6 +237,12 @@ class Trainer:
                 f"{self.out} already holds a run (checkpoint {latest.name}): pass resume=True (--resume) "
                 "to continue it, or choose another folder"
             )
+        if latest is None and not resume and (held := run_records(self.out)):
+            raise FileExistsError(
+                f"{self.out} already holds another run's records ({', '.join(held[:4])}) and no complete "
+                "checkpoint: choose another folder, or pass resume=True (--resume) to start that run again "
+                "from step 0 here (its records are then replaced)"
+            )
         if c.batch_size % self.world:
             raise ValueError(
                 f"batch size {c.batch_size} does not split over {self.world} processes: use a multiple of {self.world}"
@@ -266,7 +275,9 @@ class Trainer:
         self.step, self.metrics = 0, self.out / 'metrics.jsonl'
         if latest is not None:
             self.load_state(latest)
-        else:
+        elif self.rank == 0 and self.metrics.exists():
+            self._trim_metrics()  # a run killed before its first checkpoint: its records go, it starts again
+        if latest is None:
             seed_everything(c.seed * 1000 + self.rank)  # the network's own draws (dropout) start from the seed too
         if latest is not None and self.rank == 0:
             _repair_latest(self.out, latest)
@@ -379,8 +390,7 @@ def evaluate(self: Trainer) -> dict:
 @patch
 def _write_checkpoint(self: Trainer, final: Path, ranks: list):
     "Write this step's checkpoint into a temporary folder, then move it to `final` (`atomic_dir`)."
-    for o in self.out.glob('.ckpt-*'):
-        shutil.rmtree(o, ignore_errors=True)  # left by a killed run
+    clean_checkpoint_temps(self.out)  # what a killed run left: only the temporary names of checkpoints
     meta = dict(step=self.step, latent_shape=list(self.grid), train_config=config_to_dict(self.config), **self.data)
     state = dict(
         step=self.step,
@@ -408,8 +418,7 @@ def save(self: Trainer) -> Path | None:
     if not final.exists():
         self._write_checkpoint(final, ranks)  # one already there is complete: it was renamed in
     _point_latest(self.out, final)
-    for old in sorted(self.out.glob('ckpt-*'))[: -self.config.keep]:
-        shutil.rmtree(old, ignore_errors=True)
+    prune_checkpoints(self.out, self.config.keep)  # only the checkpoints this trainer wrote and recorded
     return final
 
 # %% ../nbs/08_train.ipynb #c044
@@ -424,15 +433,42 @@ def load_state(self: Trainer, ckpt: Path):
                 "resume with the same model config"
             )
         target.load_state_dict(saved.state_dict())
-    st = torch.load(ckpt / 'trainer.pt', weights_only=True, map_location='cpu')
+    st = read_trainer_state(ckpt)
     self.opt.load_state_dict(st['optimizer'])
     self.sched.load_state_dict(st['scheduler'])
     self.step = st['step']
     set_rng_state(st['rng_ranks'][self.rank] if st['world'] == self.world and st['rng_ranks'] else st['rng'])
-    if self.rank == 0 and self.metrics.exists():  # drop records a killed run logged after this checkpoint
-        keep = [r for r in _parse_metrics(self.metrics) if r['step'] <= self.step]
-        with atomic_write(self.metrics) as f:
-            f.write(''.join(json.dumps(r) + '\n' for r in keep))
+    if self.rank == 0 and self.metrics.exists():
+        self._trim_metrics()
+
+
+@patch
+def _trim_metrics(self: Trainer):
+    "Drop the records a killed run logged after the step it resumes from."
+    keep = [r for r in _parse_metrics(self.metrics) if r['step'] <= self.step]
+    with atomic_write(self.metrics) as f:
+        f.write(''.join(json.dumps(r) + '\n' for r in keep))
+
+
+_STATE_KEYS = ('step', 'optimizer', 'scheduler', 'rng', 'rng_ranks', 'world')
+
+
+def read_trainer_state(ckpt: Path) -> dict:  # a checkpoint folder
+    "A checkpoint's trainer.pt (plain tensors and numbers only), or an error naming the file and what to do."
+    p = ckpt / 'trainer.pt'
+    try:
+        st = torch.load(p, weights_only=True, map_location='cpu')
+        ok = isinstance(st, dict) and all(k in st for k in _STATE_KEYS)
+    except Exception as e:  # torch's text would suggest loading it unsafely: not repeated
+        ok, why = False, type(e).__name__
+    else:
+        why = 'it lacks ' + ', '.join(k for k in _STATE_KEYS if k not in st) if isinstance(st, dict) else 'no dict'
+    if not ok:
+        raise UserError(
+            f"{p} cannot be read as the trainer's state ({why}): the file is damaged; remove the folder {ckpt.name} "
+            "to resume from the checkpoint before it (and latest.json if it names it), or start again in another folder"
+        )
+    return st
 
 # %% ../nbs/08_train.ipynb #c046
 @patch
