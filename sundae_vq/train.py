@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_train.ipynb #c002
 from __future__ import annotations
-import copy, json, math, os, shutil, time
+import copy, json, math, os, time
 from dataclasses import dataclass
 from pathlib import Path
 
