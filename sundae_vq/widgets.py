@@ -304,7 +304,7 @@ def run(self: ChainPlayer):
                 W.VBox(
                     [
                         W.Image(value=png_bytes(frame_image(im, act, self.ncol, self.scale)), format='png', layout=lay),
-                        W.HTML(_caption(r, k), layout=lay, style=sty),
+                        W.HTML(html.escape(_caption(r, k)), layout=lay, style=sty),
                     ],
                     layout=lay,
                 )
@@ -314,7 +314,7 @@ def run(self: ChainPlayer):
         self.result = r
         self.status.value = f'run {self.runs}: {n} samples in {r.seconds:.2f} s on {self.device.type}, {_ending(r)}'
     except ValueError as e:
-        self.status.value = f'<span style="color:#b00">run {self.runs}: {e}</span>'
+        self.status.value = f'<span style="color:#b00">{html.escape(f"run {self.runs}: {e}")}</span>'
     finally:
         self.run_button.disabled = False
     return self.result
@@ -464,9 +464,9 @@ def chain_html(
             stats=f'<img class="sv-lp-stats" alt="codes changed per step; steps each sample ran" src="{fig}">'
             if stats
             else '',
-            data=json.dumps(d).replace('</', '<\\/'),
+            data=json.dumps(d).replace('<', '\\u003c'),
         )
-    )  # a '</script>' in the data would end its script early
+    )  # no '<' in the data: a '</script>' would end its script early, a '<!--' would hide the rest of the page
 
 
 def save_html(
@@ -657,9 +657,9 @@ def _uploaded(self: Inpainter, change):
     try:
         self.pick(square_image(Image.open(io.BytesIO(bytes(files[0]['content']))), self.size))
     except (UnidentifiedImageError, ValueError) as e:
-        self.status.value = f"cannot use {files[0]['name']}: {e}"
+        self.status.value = html.escape(f"cannot use {files[0]['name']}: {e}")  # a file name is text, never HTML
         return
-    self.status.value = f"uploaded {files[0]['name']}"
+    self.status.value = html.escape(f"uploaded {files[0]['name']}")
 
 
 @patch
@@ -717,7 +717,7 @@ def run(self: Inpainter):
             f'run {self.runs}: {n} candidates in {r.samples.seconds:.2f} s, {int(r.fill.sum())} codes regenerated'
         )
     except ValueError as e:
-        self.status.value = f'<span style="color:#b00">run {self.runs}: {e}</span>'
+        self.status.value = f'<span style="color:#b00">{html.escape(f"run {self.runs}: {e}")}</span>'
     finally:
         self.run_button.disabled = False
     return self.result
