@@ -24,7 +24,9 @@ __all__ = ['PALETTE', 'FACES', 'TEMPLATES', 'FACE_CLASS', 'temp_folder', 'image_
            'PaletteConfig', 'PaletteVQ', 'face_match', 'CliRun', 'run_cli', 'cli_options']
 
 # %% ../nbs/00c_testing.ipynb #t005
-def temp_folder(prefix: str = 'sundae_vq_') -> Path:  # the start of the folder's name
+def temp_folder(
+    prefix: str = 'sundae_vq_',  # the start of the folder's name
+) -> Path:  # the new, empty folder
     "A new empty folder in the system's temporary place, deleted with all it holds when this process ends."
     d = Path(tempfile.mkdtemp(prefix=prefix))
     Finalize(None, shutil.rmtree, args=(d,), kwargs=dict(ignore_errors=True), exitpriority=0)
@@ -69,13 +71,20 @@ class TemplatePrior(nn.Module):
 
     config_class = ToyConfig
 
-    def __init__(self, config: ToyConfig):
+    def __init__(
+        self,
+        config: ToyConfig,  # codes, classes, noise and floor
+    ):
         super().__init__()
         self.config = config
         self.register_buffer('templates', TEMPLATES.clone())
         self.register_buffer('classes', FACE_CLASS.clone())
 
-    def forward(self, codes, labels=None):  # (b, h, w) codes [, (b,) labels] -> (b, h, w, v) logits
+    def forward(
+        self,
+        codes,  # (b, h, w) codes
+        labels=None,  # (b,) labels: keep only the templates of each sample's class
+    ):  # -> (b, h, w, v) logits
         v, eps = self.config.num_tokens, self.config.noise
         eq = (codes[:, None] == self.templates[None]).float()  # (b, t, h, w)
         logpost = ((1 - eps) * eq + eps / v).log().flatten(2).sum(-1)  # (b, t): log p(template | codes)
@@ -96,7 +105,10 @@ class PaletteVQ(nn.Module):
 
     config_class = PaletteConfig
 
-    def __init__(self, config: PaletteConfig):
+    def __init__(
+        self,
+        config: PaletteConfig,  # codes and tile size
+    ):
         super().__init__()
         self.config, self.f = config, config.f
         self.register_buffer('palette', PALETTE[: config.n_embed].clone())
@@ -109,7 +121,9 @@ class PaletteVQ(nn.Module):
         return repeat(self.palette[codes], 'b h w c -> b c (h f1) (w f2)', f1=self.f, f2=self.f)
 
 # %% ../nbs/00c_testing.ipynb #t023
-def face_match(codes: Tensor) -> Tensor:  # (b, 8, 8) codes
+def face_match(
+    codes: Tensor,  # (b, 8, 8) codes
+) -> Tensor:  # (b, 4) shares of matching codes
     "(b, 4): the share of each sample's codes equal to each toy face's (`.max(-1)`: how good, `.argmax(-1)`: which)."
     return (codes[:, None] == TEMPLATES[None].to(codes.device)).flatten(2).float().mean(-1)
 
@@ -118,8 +132,8 @@ class CliRun(NamedTuple):
     "What `run_cli(..., capture=True)` returns."
 
     result: object  # what the function returned (a console script: None, status 0)
-    stdout: str
-    stderr: str
+    stdout: str  # what it printed
+    stderr: str  # what it printed to stderr
 
 
 def run_cli(
@@ -142,7 +156,9 @@ def run_cli(
     return CliRun(result, out.getvalue(), err.getvalue()) if capture else result
 
 # %% ../nbs/00c_testing.ipynb #t026
-def cli_options(func) -> dict:  # a console function made with fastcore's `call_parse`
+def cli_options(
+    func,  # a console function made with fastcore's `call_parse`
+) -> dict:  # {name: (default, help)}
     "The options `--help` lists: {name: (default, help)}, in order."
     skip = ('help', 'pdb', 'xtra')  # argparse's own, and two call_parse adds and hides
     return {a.dest: (a.default, a.help) for a in anno_parser(func)._actions if a.dest not in skip}

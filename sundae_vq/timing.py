@@ -15,13 +15,21 @@ __all__ = ['sync', 'timed', 'threads', 'matmul_peak', 'fast_context', 'device_na
            'peak_memory_mib', 'peak_allocated', 'speed_memory']
 
 # %% ../nbs/00b_timing.ipynb #t005
-def sync(device='cpu'):
+def sync(
+    device='cpu',  # the device whose queued work to wait for
+):
     "Wait for the device's queued work (CUDA); nothing to wait for on the CPU."
     if torch.device(device).type == 'cuda':
         torch.cuda.synchronize(device)
 
 # %% ../nbs/00b_timing.ipynb #t007
-def timed(fn, *, reps: int = 3, warmup: int = 1, device='cpu') -> float:
+def timed(
+    fn,  # called with no arguments
+    *,
+    reps: int = 3,  # timed calls: the best one counts
+    warmup: int = 1,  # untimed calls first
+    device='cpu',  # the device `fn` runs on (synchronised around each call)
+) -> float:  # seconds of the fastest call
     "The best wall time (s) of `reps` calls of `fn()`, after `warmup` untimed calls."
     if reps < 1:
         raise ValueError(f"reps must be at least 1, got {reps}")
@@ -49,13 +57,22 @@ def threads(n: int | None):  # torch intra-op threads inside the block; None or 
         torch.set_num_threads(saved)
 
 # %% ../nbs/00b_timing.ipynb #t013
-def matmul_peak(n: int = 2048, *, dtype=torch.float32, device='cpu', reps: int = 5) -> float:
+def matmul_peak(
+    n: int = 2048,  # side of the square matrices
+    *,
+    dtype=torch.float32,  # their dtype
+    device='cpu',  # where they live
+    reps: int = 5,  # timed matmuls: the fastest counts
+) -> float:  # FLOP/s
     "Achieved FLOP/s of a dense (n, n) @ (n, n) matmul: the device's practical peak for `dtype`."
     a, b = (torch.randn(n, n, device=device, dtype=dtype) for _ in range(2))
     return 2 * n**3 / timed(lambda: a @ b, reps=reps, device=device)
 
 # %% ../nbs/00b_timing.ipynb #t016
-def fast_context(device='cpu', amp: bool | None = None) -> contextlib.ExitStack:  # amp None: bf16 on CUDA only
+def fast_context(
+    device='cpu',  # where the block runs
+    amp: bool | None = None,  # bf16 autocast; None: on CUDA only
+) -> contextlib.ExitStack:  # enter it with `with`
     "bf16 autocast (on CUDA by default) and flash / memory-efficient attention kernels on CUDA."
     stack, dev = contextlib.ExitStack(), torch.device(device)
     if amp if amp is not None else dev.type == 'cuda':
@@ -72,7 +89,9 @@ def _cpu_model() -> str | None:
     return next((l.split(':', 1)[1].strip() for l in lines if l.startswith('model name')), None)
 
 
-def device_name(device='cpu') -> str:
+def device_name(
+    device='cpu',  # the device to name
+) -> str:  # e.g. 'NVIDIA H100 80GB HBM3' or 'AMD EPYC ..., 2 thread(s)'
     "A readable name of the device (the GPU's name, or the CPU model and thread count)."
     dev = torch.device(device)
     if dev.type == 'cuda':
@@ -80,7 +99,11 @@ def device_name(device='cpu') -> str:
     return f"{_cpu_model() or platform.processor() or 'CPU'}, {torch.get_num_threads()} thread(s)"
 
 # %% ../nbs/00b_timing.ipynb #t021
-def table(rows: list, cols: dict, title: str | None = None):  # cols: key → format spec ('8.2f', 's', 'd')
+def table(
+    rows: list,  # dicts, one a row; a missing or None value prints as '–'
+    cols: dict,  # key → format spec ('8.2f', 's', 'd'), in column order
+    title: str | None = None,  # printed above the table
+):
     "Print rows (dicts) as an aligned text table."
     cells = [[format(r[k], f) if r.get(k) is not None else '–' for k, f in cols.items()] for r in rows]
     ws = [max([len(k)] + [len(c[i]) for c in cells]) for i, k in enumerate(cols)]
@@ -113,7 +136,9 @@ def _vm_hwm_mib() -> float:
         return float('nan')
 
 
-def reset_peak_memory(device='cpu'):
+def reset_peak_memory(
+    device='cpu',  # CUDA: its allocator's peak; else the process's resident set
+):
     "Start a new window for `peak_memory_mib`."
     if (dev := torch.device(device)).type == 'cuda':
         torch.cuda.reset_peak_memory_stats(dev)
@@ -122,14 +147,19 @@ def reset_peak_memory(device='cpu'):
         Path('/proc/self/clear_refs').write_text('5')  # Linux: the high-water mark restarts from the current size
 
 
-def peak_memory_mib(device='cpu') -> float:
+def peak_memory_mib(
+    device='cpu',  # CUDA: its allocator's peak; else the process's resident set
+) -> float:  # MiB
     "The most memory (MiB) of the window: CUDA tensors allocated, or the CPU process's resident set (NaN if unknown)."
     if (dev := torch.device(device)).type == 'cuda':
         return torch.cuda.max_memory_allocated(dev) / 2**20
     return _vm_hwm_mib()
 
 # %% ../nbs/00b_timing.ipynb #t030
-def peak_allocated(fn, device='cpu') -> int:
+def peak_allocated(
+    fn,  # called once with no arguments
+    device='cpu',  # the device `fn` allocates on
+) -> int:  # bytes
     "The peak tensor memory (bytes) allocated while `fn()` runs, above what was live before it."
     dev = torch.device(device)
     if dev.type == 'cuda':
@@ -148,10 +178,10 @@ def peak_allocated(fn, device='cpu') -> int:
 
 # %% ../nbs/00b_timing.ipynb #t033
 def speed_memory(
-    steps: int,
-    seconds: float,  # a window of training: its steps and wall time
-    device: str | torch.device = 'cpu',
-) -> dict:
+    steps: int,  # training steps in the window
+    seconds: float,  # the window's wall time
+    device: str | torch.device = 'cpu',  # CUDA: its peak memory is measured, then reset
+) -> dict:  # steps_per_s, and gpu_mem_mib on CUDA
     "Steps per second over a window and, on CUDA, its peak memory in MiB (the peak is reset for the next window)."
     out = dict(steps_per_s=steps / max(seconds, 1e-9))
     if (dev := torch.device(device)).type == 'cuda':

@@ -27,7 +27,9 @@ def need_tensorboard():
     return SummaryWriter
 
 # %% ../nbs/00d_watch.ipynb #w007
-def tb_scalars(rec: dict) -> dict:  # a metrics record, e.g. {'step': 10, 'loss': 2.3, 'step_loss': [2.5, 2.1]}
+def tb_scalars(
+    rec: dict,  # a metrics record, e.g. {'step': 10, 'loss': 2.3, 'step_loss': [2.5, 2.1]}
+) -> dict:  # tag → value, e.g. {'train/loss': 2.3, 'train/step_loss/0': 2.5}
     "The TensorBoard tags and values of a metrics record."
     out = {}
     for k, v in rec.items():
@@ -59,11 +61,20 @@ class TensorBoardLog:
         self.folder = Path(folder)
         self.writer = writer(str(self.folder), purge_step=None if not resume_step else resume_step + 1)
 
-    def scalars(self, rec: dict, step: int):  # a metrics record
+    def scalars(
+        self,
+        rec: dict,  # a metrics record
+        step: int,  # the training step it belongs to
+    ):
         for tag, v in tb_scalars(rec).items():
             self.writer.add_scalar(tag, v, step)
 
-    def image(self, tag: str, img, step: int):  # a PIL image (a grid) or a (3, H, W) tensor in [-1, 1]
+    def image(
+        self,
+        tag: str,  # the image's name in TensorBoard
+        img,  # a PIL image (a grid) or a (3, H, W) tensor in [-1, 1]
+        step: int,  # the training step it belongs to
+    ):
         self.writer.add_image(tag, _hwc_uint8(img), step, dataformats='HWC')
 
     def flush(self):
@@ -73,15 +84,18 @@ class TensorBoardLog:
         self.writer.close()
 
 # %% ../nbs/00d_watch.ipynb #w015
-def grid_path(out: str | Path, step: int) -> Path:
+def grid_path(
+    out: str | Path,  # the run's folder
+    step: int,  # the training step
+) -> Path:  # out/samples/step-0000010.png
     "Where a run in `out` keeps the grid of step `step`."
     return Path(out) / 'samples' / f'step-{step:07d}.png'
 
 
 def save_grid(
     images: Tensor,  # (b, 3, H, W) in [-1, 1]
-    path: str | Path,
-    ncol: int | None = None,
+    path: str | Path,  # the PNG to write
+    ncol: int | None = None,  # images per row; default ⌈√b⌉
 ):
     "Write `images` as one PNG grid, atomically; returns the grid (a PIL image)."
     grid = image_grid(images, ncol=ncol)
