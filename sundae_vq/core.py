@@ -351,15 +351,12 @@ def check_regular(path: str | Path, what: str = 'file') -> Path:  # what: for th
     return p
 
 
-def check_sizes(config, **bounds):  # field=(lo, hi): an int or a (nested) tuple of ints, each in [lo, hi]
+def check_sizes(config, **bounds):  # field=(lo, hi): an int or a (nested, maybe empty) tuple of ints, each in [lo, hi]
     "Refuse a config's sizes that are not integers in their sane ranges, before any network is built from them."
     for k, (lo, hi) in bounds.items():
         v = getattr(config, k)
-        flat = list(_flatten(v))
-        if not flat or any(
-            isinstance(x, bool) or not isinstance(x, numbers.Integral) or not lo <= x <= hi for x in flat
-        ):
-            many = 'integers' if isinstance(v, (tuple, list)) else 'an integer'
+        if any(isinstance(x, bool) or not isinstance(x, numbers.Integral) or not lo <= x <= hi for x in _flatten(v)):
+            many = 'integers' if isinstance(v, (tuple, list, str)) else 'an integer'
             raise ValueError(f"{type(config).__name__}.{k} is {v!r:.60}: use {many} in [{lo}, {hi}]")
 
 
@@ -379,13 +376,17 @@ def machine_memory() -> int:
         return 1 << 50
 
 
+def _size(n: int) -> str:
+    return f"{n / 2**30:,.1f} GiB" if n >= 1 << 30 else f"{n / 2**20:,.1f} MiB"
+
+
 def check_memory(nbytes: int, what: str, limit: int | None = None):  # limit: default `machine_memory()`
     "Refuse, before allocating, `nbytes` of weights for `what` when they exceed the machine's memory."
     limit = limit or machine_memory()
     if nbytes > limit:
         raise UserError(
-            f"{what} needs {nbytes / 2**30:,.1f} GiB for its weights alone, more than this machine's "
-            f"{limit / 2**30:,.1f} GiB of memory: check the config's sizes, or use a machine with more memory"
+            f"{what} needs {_size(nbytes)} for its weights alone, more than this machine's "
+            f"{_size(limit)} of memory: check the config's sizes, or use a machine with more memory"
         )
 
 

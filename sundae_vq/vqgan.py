@@ -18,6 +18,9 @@ from sundae_vq.core import (
     atomic_path,
     atomic_write,
     check_out,
+    check_regular,
+    check_sizes,
+    build_checked,
 )
 from .hub import Pretrained, hub_path, card_row
 
@@ -27,6 +30,20 @@ __all__ = ['VQGANConfig', 'Normalize', 'ResnetBlock', 'AttnBlock', 'Downsample',
            'load_ckpt', 'taming_files', 'load_vqgan', 'save_taming']
 
 # %% ../nbs/02_vqgan.ipynb #c005
+_BOUNDS = dict(  # sane ranges of every size: a config beyond them is a mistake or a memory bomb
+    ch=(1, 4096),
+    ch_mult=(1, 64),
+    num_res_blocks=(0, 64),
+    attn_resolutions=(1, 1 << 16),
+    z_channels=(1, 16384),
+    resolution=(1, 1 << 16),
+    in_channels=(1, 64),
+    out_ch=(1, 64),
+    n_embed=(-(1 << 20), 1 << 20),  # below 2: the message below says why
+    embed_dim=(1, 16384),
+)
+
+
 @dataclass
 class VQGANConfig:
     "Architecture of a taming-style VQ-GAN: taming's `ddconfig` fields plus the codebook."
@@ -46,7 +63,10 @@ class VQGANConfig:
     beta: float = 0.25  # weight of the commitment term (the encoder's side)
 
     def __post_init__(self):
+        check_sizes(self, **_BOUNDS)  # before anything multiplies them: a file's config can say anything
         self.ch_mult, self.attn_resolutions = tuple(self.ch_mult), tuple(self.attn_resolutions)
+        if len(self.ch_mult) > 12:
+            raise ValueError(f"ch_mult has {len(self.ch_mult)} levels (f = 2^{len(self.ch_mult) - 1}): use at most 12")
         if not self.ch_mult:
             raise ValueError("ch_mult is empty: give one multiplier per resolution level, e.g. (1, 2, 4)")
         if bad := [self.ch * m for m in self.ch_mult if (self.ch * m) % 32]:
@@ -463,10 +483,16 @@ def _why(e: Exception) -> str:
 
 def load_ckpt(path: str | Path):  # a torch checkpoint, e.g. Lightning's .ckpt
     "Load a checkpoint with `torch.load(weights_only=True)` on the CPU, objects it refuses read as inert stand-ins."
-    path = Path(path)
+    path = check_regular(path, 'torch checkpoint')
     zipped = zipfile.is_zipfile(path)
     scan = getattr(torch.serialization, 'get_unsafe_globals_in_checkpoint', None)  # torch ≥ 2.5
-    names = sorted(scan(path)) if zipped and scan else []
+    try:
+        names = sorted(scan(path)) if zipped and scan else []
+    except Exception as e:  # no data.pkl, opcodes the scanner does not know: not a checkpoint it can read
+        raise ValueError(
+            f"{path} is not a torch checkpoint that can be read as weights only ({_why(e)}): it is damaged or "
+            "not a checkpoint; download or copy it again"
+        ) from None
     allow = torch.serialization.safe_globals([(_stand_in(n), n) for n in names]) if names else contextlib.nullcontext()
     try:
         with allow:
@@ -491,6 +517,7 @@ def _read_yaml(p: Path) -> dict:
     import yaml
 
     hint = "pass taming's model config (configs/model.yaml)"
+    check_regular(p, 'taming YAML config')
     try:
         d = yaml.safe_load(p.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as e:
@@ -533,6 +560,17 @@ def _taming_config(config, configs: list, ckpt: Path) -> VQGANConfig:
     "A `VQGANConfig` from `config` (VQGANConfig, YAML path or dict), else from the run's `configs`, merged."
     if isinstance(config, VQGANConfig):
         return config
+    src = ', '.join(map(str, configs)) if config is None else str(config) if isinstance(config, (str, Path)) else ''
+    try:
+        return _read_taming_config(config, configs, ckpt)
+    except (KeyError, TypeError, ValueError, AttributeError) as e:
+        if not src or src in str(e) or isinstance(e, FileNotFoundError):
+            raise
+        why = f"lacks {e}" if isinstance(e, KeyError) else str(e)
+        raise ValueError(f"{src}: the taming config {why}; pass the YAML this checkpoint was trained with") from None
+
+
+def _read_taming_config(config, configs: list, ckpt: Path) -> VQGANConfig:
     if config is None:
         if not configs:
             raise FileNotFoundError(
@@ -549,6 +587,8 @@ def _taming_config(config, configs: list, ckpt: Path) -> VQGANConfig:
     if not isinstance(model, dict):
         raise ValueError("the config's 'model' is not a mapping: pass taming's model YAML")
     params = model.get('params', model)
+    if not isinstance(params, dict) or not isinstance(params.get('ddconfig', {}), dict):
+        raise ValueError("the config's model.params (and its ddconfig) must be mappings: pass taming's model YAML")
     if 'first_stage_config' not in params:
         _check_target(model.get('target'))
     return vqgan_config_from_taming(params)
@@ -562,13 +602,16 @@ def _taming_state(sd: dict) -> dict:
 
 
 def _load_strict(model: nn.Module, sd: dict, src):
-    own = model.state_dict()
-    missing, unexpected = sorted(set(own) - set(sd)), sorted(set(sd) - set(own))
-    shapes = [
-        f"{k}: file {tuple(sd[k].shape)} vs config {tuple(own[k].shape)}"
-        for k in own
-        if k in sd and sd[k].shape != own[k].shape
-    ]
+    _check_state({k: tuple(v.shape) for k, v in model.state_dict().items()}, sd, src)
+    model.load_state_dict(sd)
+    return model
+
+
+def _check_state(own: dict, sd: dict, src):  # own: name → shape the config builds; sd: the file's tensors
+    "Refuse a state dict whose names or shapes are not those of the config, saying which."
+    file = {k: tuple(getattr(v, 'shape', ())) for k, v in sd.items()}
+    missing, unexpected = sorted(set(own) - set(file)), sorted(set(file) - set(own))
+    shapes = [f"{k}: file {file[k]} vs config {own[k]}" for k in own if k in file and file[k] != own[k]]
     if missing or unexpected or shapes:
         few = lambda l: f"{l[:5]}{f' and {len(l) - 5} more' if len(l) > 5 else ''}"
         parts = [
@@ -580,8 +623,6 @@ def _load_strict(model: nn.Module, sd: dict, src):
             f"{src} does not match the VQ-GAN config: {'; '.join(parts)}; "
             "check that the config (YAML) is the one this checkpoint was trained with"
         )
-    model.load_state_dict(sd)
-    return model
 
 # %% ../nbs/02_vqgan.ipynb #c037
 def _our_files(path: Path):
@@ -628,8 +669,12 @@ def load_vqgan(
     ck = load_ckpt(ckpt)
     sd = ck.get('state_dict', ck) if isinstance(ck, dict) else None
     if not isinstance(sd, dict):
-        raise ValueError(f"{ckpt} holds no state dict")
-    return _load_strict(VQGAN(cfg), _taming_state(sd), ckpt).to(map_location).eval()
+        raise ValueError(
+            f"{ckpt} holds no state dict (it holds a {type(ck).__name__}): pass a taming VQ-GAN checkpoint"
+        )
+    sd = _taming_state(sd)
+    model = build_checked(VQGAN, cfg, f"{ckpt}'s config", lambda own: _check_state(own, sd, ckpt))  # before allocating
+    return _load_strict(model, sd, ckpt).to(map_location).eval()
 
 # %% ../nbs/02_vqgan.ipynb #c037a
 def save_taming(vqgan: VQGAN, folder: str | Path) -> Path:  # becomes taming's layout: checkpoints/, configs/
