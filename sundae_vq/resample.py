@@ -13,7 +13,9 @@ from .rotary import apply_rotary
 __all__ = ['pair', 'shortened', 'group', 'ungroup', 'Attention', 'Downsample', 'Upsample']
 
 # %% ../nbs/05_resample.ipynb #c005
-def pair(f) -> tuple[int, int]:
+def pair(
+    f,  # an int ≥ 1, or a pair (sh, sw) of them
+) -> tuple[int, int]:  # (sh, sw)
     "A shortening factor as (sh, sw): an int means the same factor on both axes."
     f = (f, f) if isinstance(f, int) else tuple(f)
     if len(f) != 2 or not all(isinstance(v, int) and v >= 1 for v in f):
@@ -21,7 +23,12 @@ def pair(f) -> tuple[int, int]:
     return f
 
 
-def shortened(h: int, w: int, factor, kind: str = '2d') -> tuple[int, int]:
+def shortened(
+    h: int,  # grid height (tokens)
+    w: int,  # grid width (tokens)
+    factor,  # an int, or a pair (sh, sw)
+    kind: str = '2d',  # '2d': sh×sw patches; '1d': strips of sh·sw tokens in row-major order
+) -> tuple[int, int]:  # (h', w')
     "The grid (h', w') after merging with `factor`; a clear error when the factor does not divide the grid."
     sh, sw = pair(factor)
     if kind == '2d':
@@ -42,7 +49,13 @@ def shortened(h: int, w: int, factor, kind: str = '2d') -> tuple[int, int]:
     raise ValueError(f"resampling kind must be '2d' or '1d', got {kind!r}")
 
 # %% ../nbs/05_resample.ipynb #c005b
-def group(x: Tensor, h: int, w: int, factor, kind: str = '2d') -> Tensor:
+def group(
+    x: Tensor,  # (b, h·w, d) tokens in row-major order
+    h: int,  # grid height (tokens)
+    w: int,  # grid width (tokens)
+    factor,  # an int, or a pair (sh, sw)
+    kind: str = '2d',  # '2d': sh×sw patches; '1d': strips of sh·sw tokens in row-major order
+) -> Tensor:  # (b, n', k, d)
     "(b, h·w, d) → (b, n', k, d): the tokens each merged token is made of."
     (sh, sw), (h2, w2) = pair(factor), shortened(h, w, factor, kind)
     if kind == '2d':
@@ -50,7 +63,13 @@ def group(x: Tensor, h: int, w: int, factor, kind: str = '2d') -> Tensor:
     return rearrange(x, 'b (n k) d -> b n k d', k=sh * sw)
 
 
-def ungroup(g: Tensor, h: int, w: int, factor, kind: str = '2d') -> Tensor:
+def ungroup(
+    g: Tensor,  # (b, n', k, d) groups, as `group` makes them
+    h: int,  # grid height (tokens)
+    w: int,  # grid width (tokens)
+    factor,  # an int, or a pair (sh, sw)
+    kind: str = '2d',  # '2d': sh×sw patches; '1d': strips of sh·sw tokens in row-major order
+) -> Tensor:  # (b, h·w, d)
     "(b, n', k, d) → (b, h·w, d): the inverse of `group`."
     (sh, sw), (h2, w2) = pair(factor), shortened(h, w, factor, kind)
     if kind == '2d':
@@ -61,7 +80,14 @@ def ungroup(g: Tensor, h: int, w: int, factor, kind: str = '2d') -> Tensor:
 class Attention(nn.Module):
     "Non-causal multi-head attention with optional context (cross-attention) and rotary angles."
 
-    def __init__(self, dim: int, *, heads: int = 8, dim_head: int = 64, dropout: float = 0.0):
+    def __init__(
+        self,
+        dim: int,  # token channels d
+        *,
+        heads: int = 8,  # attention heads
+        dim_head: int = 64,  # channels per head
+        dropout: float = 0.0,  # attention dropout while training
+    ):
         super().__init__()
         self.heads, self.dropout, inner = heads, dropout, heads * dim_head
         self.to_q, self.to_kv = nn.Linear(dim, inner, bias=False), nn.Linear(dim, 2 * inner, bias=False)
@@ -87,14 +113,14 @@ class Downsample(nn.Module):
 
     def __init__(
         self,
-        dim: int,
+        dim: int,  # token channels d
         *,
-        factor=2,
-        kind: str = '2d',
-        attn: bool = False,
-        heads: int = 8,
-        dim_head: int = 64,
-        dropout: float = 0.0,
+        factor=2,  # k = sh·sw tokens a merged token: an int, or a pair (sh, sw)
+        kind: str = '2d',  # '2d': sh×sw patches; '1d': strips of k tokens in row-major order
+        attn: bool = False,  # the merged token also attends to the k tokens it is made of
+        heads: int = 8,  # attention heads
+        dim_head: int = 64,  # channels per head
+        dropout: float = 0.0,  # attention dropout while training
     ):
         super().__init__()
         self.factor, self.kind = pair(factor), kind
@@ -104,7 +130,12 @@ class Downsample(nn.Module):
         self.attn = Attention(dim, heads=heads, dim_head=dim_head, dropout=dropout) if attn else None
         self.norm_q, self.norm_kv = (nn.LayerNorm(dim), nn.LayerNorm(dim)) if attn else (None, None)
 
-    def forward(self, x: Tensor, h: int, w: int) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,  # (b, h·w, d) tokens
+        h: int,  # grid height (tokens)
+        w: int,  # grid width (tokens)
+    ) -> Tensor:  # (b, h'·w', d)
         "(b, h·w, d) → (b, h'·w', d)."
         g = group(x, h, w, self.factor, self.kind)  # (b, n', k, d)
         y = self.proj(rearrange(g, 'b n k d -> b n (k d)'))
@@ -119,14 +150,14 @@ class Upsample(nn.Module):
 
     def __init__(
         self,
-        dim: int,
+        dim: int,  # token channels d
         *,
-        factor=2,
-        kind: str = '2d',
-        attn: bool = False,
-        heads: int = 8,
-        dim_head: int = 64,
-        dropout: float = 0.0,
+        factor=2,  # k = sh·sw tokens a merged token: an int, or a pair (sh, sw)
+        kind: str = '2d',  # '2d': sh×sw patches; '1d': strips of k tokens in row-major order
+        attn: bool = False,  # the k expanded tokens also attend to the token they came from
+        heads: int = 8,  # attention heads
+        dim_head: int = 64,  # channels per head
+        dropout: float = 0.0,  # attention dropout while training
     ):
         super().__init__()
         self.factor, self.kind = pair(factor), kind
@@ -140,9 +171,9 @@ class Upsample(nn.Module):
         self,
         y: Tensor,  # (b, h'·w', d) the shortened tokens
         residual: Tensor,  # (b, h·w, d) the tokens before down-sampling
-        h: int,
-        w: int,
-    ) -> Tensor:
+        h: int,  # grid height before down-sampling (tokens)
+        w: int,  # grid width before down-sampling (tokens)
+    ) -> Tensor:  # (b, h·w, d)
         "(b, h'·w', d) → (b, h·w, d)."
         x = ungroup(rearrange(self.proj(y), 'b n (k d) -> b n k d', k=self.k), h, w, self.factor, self.kind)
         x = x + residual  # out of place: under bf16 autocast the sum keeps the residual's fp32

@@ -13,7 +13,9 @@ from einops import rearrange, repeat
 __all__ = ['rotate_half', 'apply_rotary', 'grid_positions', 'RotaryEmbedding']
 
 # %% ../nbs/04_rotary.ipynb #c005
-def rotate_half(x: Tensor) -> Tensor:
+def rotate_half(
+    x: Tensor,  # (..., 2m) channels, in pairs
+) -> Tensor:  # (..., 2m), each pair rotated by 90°
     "Each channel pair (x1, x2) → (-x2, x1)."
     x1, x2 = rearrange(x, '... (d r) -> r ... d', r=2)
     return rearrange(torch.stack((-x2, x1)), 'r ... d -> ... (d r)')
@@ -21,9 +23,9 @@ def rotate_half(x: Tensor) -> Tensor:
 # %% ../nbs/04_rotary.ipynb #c005b
 def apply_rotary(
     x: Tensor,  # (..., n, e) queries or keys
-    cos: Tensor,
-    sin: Tensor,  # (n, r) with r ≤ e, even: the angles' cosines and sines
-) -> Tensor:
+    cos: Tensor,  # (n, r) with r ≤ e, even: the angles' cosines
+    sin: Tensor,  # (n, r): the angles' sines
+) -> Tensor:  # (..., n, e), like `x`
     "Rotate the first r channels of `x` by the angles of `cos`/`sin` (cast to x's dtype); the rest pass through."
     r, cos, sin = cos.shape[-1], cos.to(x.dtype), sin.to(x.dtype)
     xr, xp = x[..., :r], x[..., r:]
@@ -31,11 +33,11 @@ def apply_rotary(
 
 # %% ../nbs/04_rotary.ipynb #c008
 def grid_positions(
-    h: int,
-    w: int,  # grid height and width (cells)
+    h: int,  # grid height (cells)
+    w: int,  # grid width (cells)
     axes: int = 2,  # 2: (row, col) per token; 1: the flat row-major index
-    device=None,
-) -> Tensor:
+    device=None,  # where the positions are made
+) -> Tensor:  # (h·w, axes) float
     "Integer positions of the cells of an h×w grid in row-major order: (h·w, axes) float."
     if axes not in (1, 2):
         raise ValueError(f"axes must be 1 or 2, got {axes}")
@@ -89,12 +91,23 @@ class RotaryEmbedding(nn.Module):
         ang = torch.einsum('n a, f -> n a f', pos, self.freqs)
         return repeat(ang, 'n a f -> n (a f r)', r=2)
 
-    def forward(self, pos: Tensor, extent: tuple, dtype=None) -> tuple[Tensor, Tensor]:
+    def forward(
+        self,
+        pos: Tensor,  # (n, axes) positions in cells
+        extent: tuple,  # the top-level grid's size per axis (cells)
+        dtype=None,  # of cos and sin; default float32
+    ) -> tuple[Tensor, Tensor]:  # (cos, sin), each (n, dim)
         "(cos, sin), each (n, dim), in `dtype` (default float32)."
         a = self.angles(pos, extent)
         return a.cos().to(dtype or a.dtype), a.sin().to(dtype or a.dtype)
 
-    def grid(self, h: int, w: int, device=None, dtype=None) -> tuple[Tensor, Tensor]:
+    def grid(
+        self,
+        h: int,  # grid height (cells)
+        w: int,  # grid width (cells)
+        device=None,  # where cos and sin are made
+        dtype=None,  # their dtype; default float32
+    ) -> tuple[Tensor, Tensor]:  # (cos, sin), each (h·w, dim)
         "(cos, sin) for a plain h×w grid (flattened row-major), cached per grid shape, device and dtype."
         key = (h, w, str(device), dtype)
         if key not in self._cache:

@@ -27,18 +27,21 @@ class Noise:
     def __getitem__(self, i):
         return Noise(*(getattr(self, f.name)[i] for f in dataclasses.fields(self)))
 
-    def to(self, device):
+    def to(
+        self,
+        device,  # where the draws go
+    ):
         return Noise(*(getattr(self, f.name).to(device) for f in dataclasses.fields(self)))
 
     @classmethod
     def draw(
         cls,
-        b: int,
-        h: int,
-        w: int,
-        unroll: int = 2,  # batch, grid, number of denoising steps T
-        generator: torch.Generator | None = None,
-        device=None,
+        b: int,  # batch size
+        h: int,  # grid height (codes)
+        w: int,  # grid width (codes)
+        unroll: int = 2,  # number of denoising steps T
+        generator: torch.Generator | None = None,  # the source of the draws; default torch's global one
+        device=None,  # where the draws are made
     ):
         "Draw the noise for a batch of `b` grids of h×w codes and `unroll` steps."
         r = lambda *s: torch.rand(*s, generator=generator, device=device)
@@ -49,8 +52,8 @@ def corrupt(
     codes: Tensor,  # (b, h, w) clean codes
     num_tokens: int,  # v, the vocabulary size
     *,
-    r_min: float = 0.0,
-    r_max: float = 1.0,  # the range of the per-sample corruption rate
+    r_min: float = 0.0,  # the lowest per-sample corruption rate
+    r_max: float = 1.0,  # the highest per-sample corruption rate
     noise: Noise | None = None,  # the draws to use; default: fresh from torch's generator
 ) -> tuple[Tensor, Tensor]:  # corrupted codes (b, h, w), replaced mask (b, h, w)
     "Replace each code by a uniform random one with a per-sample probability r ~ U(r_min, r_max)."
@@ -67,7 +70,7 @@ def corrupt(
 def sample_logits(
     logits: Tensor,  # (..., v)
     u: Tensor,  # (...) uniforms in [0, 1)
-    temperature: float = 1.0,
+    temperature: float = 1.0,  # divides the logits: < 1 sharpens, > 1 flattens
 ) -> Tensor:  # (...) codes, LongTensor
     "Draw a code per position from softmax(logits / temperature) by inverse CDF with the uniforms `u`."
     cdf = (logits.detach().float() / temperature).softmax(-1).cumsum(-1)
@@ -82,9 +85,9 @@ def unrolled_loss(
     *,
     num_tokens: int | None = None,  # v; default `model.config.num_tokens`
     unroll: int = 2,  # T, the number of denoising steps
-    r_min: float = 0.0,
-    r_max: float = 1.0,
-    temperature: float = 1.0,
+    r_min: float = 0.0,  # the lowest per-sample corruption rate
+    r_max: float = 1.0,  # the highest per-sample corruption rate
+    temperature: float = 1.0,  # of the unrolled steps' draws
     noise: Noise | None = None,  # the draws to use; default: fresh from torch's generator
 ) -> dict:  # loss (with grad), acc, step_loss (T,), step_acc (T,), detached
     "SUNDAE's T-step unrolled denoising loss: the mean cross-entropy of every step against the clean codes."
