@@ -23,8 +23,8 @@ __all__ = ['SIDES', 'REGIONS', 'REPLACED', 'latent_mask', 'as_mask', 'load_mask'
 # %% ../nbs/10_inpaint.ipynb #c005
 def latent_mask(
     mask: Tensor,  # (..., H, W) bool pixel mask, True = fill
-    f: int,
-) -> Tensor:  # the VQ-GAN's downsample factor
+    f: int,  # the VQ-GAN's downsample factor
+) -> Tensor:  # (..., H/f, W/f) bool, True = resample
     "The codes to resample, (..., H/f, W/f) bool: a code is kept only if all pixels of its f×f block are kept."
     H, W = mask.shape[-2:]
     if H % f or W % f:
@@ -35,7 +35,9 @@ def latent_mask(
     return ~keep
 
 # %% ../nbs/10_inpaint.ipynb #c008
-def as_mask(mask) -> Tensor:
+def as_mask(
+    mask,  # a bool or 0/1 tensor or array
+) -> Tensor:  # the same shape, bool
     "A bool mask from a bool or 0/1 tensor (or array); True = fill. Other values are an error."
     m = torch.as_tensor(np.asarray(mask) if not torch.is_tensor(mask) else mask)
     if m.dtype == torch.bool:
@@ -48,7 +50,9 @@ def as_mask(mask) -> Tensor:
     return m.bool()
 
 
-def load_mask(img: str | Path | Image.Image) -> Tensor:
+def load_mask(
+    img: str | Path | Image.Image,  # an image file, or a PIL image
+) -> Tensor:  # (H, W) bool, True = fill
     "A (H, W) bool mask from an image: white (≥ 50% grey) = fill, black or transparent = keep."
     img = Image.open(img) if isinstance(img, (str, Path)) else img
     return torch.from_numpy(np.asarray(to_rgb(img, background=(0, 0, 0)).convert('L')) >= 128)
@@ -56,8 +60,8 @@ def load_mask(img: str | Path | Image.Image) -> Tensor:
 # %% ../nbs/10_inpaint.ipynb #c011
 def rect_mask(
     size: tuple,  # (H, W)
-    *boxes,
-) -> Tensor:  # each (top, left, height, width) in pixels; clipped to the image
+    *boxes,  # each (top, left, height, width) in pixels; clipped to the image
+) -> Tensor:  # (H, W) bool, True = fill
     "A mask that fills the given rectangles."
     m = torch.zeros(size, dtype=torch.bool)
     for t, l, h, w in boxes:
@@ -68,8 +72,8 @@ def rect_mask(
 def brush_mask(
     size: tuple,  # (H, W)
     strokes: list,  # each a list of (x, y) points in pixels
-    width: float = 8,
-) -> Tensor:  # brush diameter in pixels
+    width: float = 8,  # brush diameter in pixels
+) -> Tensor:  # (H, W) bool, True = fill
     "A free-form mask: the polylines drawn with a round brush."
     im = Image.new('L', (size[1], size[0]), 0)
     dr = ImageDraw.Draw(im)
@@ -88,9 +92,9 @@ SIDES = ('left', 'right', 'top', 'bottom')
 
 def outpaint_mask(
     size: tuple,  # (H, W)
-    side: str = 'right',
-    amount: float = 0.5,
-) -> Tensor:  # `amount`: a share (< 1) or pixels (≥ 1)
+    side: str = 'right',  # one of `SIDES`
+    amount: float = 0.5,  # the band's width: a share of the side (< 1) or pixels (≥ 1)
+) -> Tensor:  # (H, W) bool, True = fill
     "A mask that fills a band along one side (outpainting)."
     if side not in SIDES:
         raise ValueError(f"unknown side {side!r}: use one of {SIDES}")
@@ -111,12 +115,12 @@ def outpaint_mask(
 # %% ../nbs/10_inpaint.ipynb #c012
 def random_mask(
     size: tuple,  # (H, W)
-    seed: int | None = None,
+    seed: int | None = None,  # the same seed draws the same mask; None: a fresh one
     strokes: tuple = (1, 4),  # (min, max) strokes
     vertices: tuple = (2, 6),  # (min, max) points per stroke
-    width: tuple = (0.05, 0.2),
-    length: tuple = (0.1, 0.4),
-) -> Tensor:  # shares of min(H, W)
+    width: tuple = (0.05, 0.2),  # (min, max) brush diameter, shares of min(H, W)
+    length: tuple = (0.1, 0.4),  # (min, max) segment length, shares of min(H, W)
+) -> Tensor:  # (H, W) bool, True = fill
     "A random free-form mask of brush strokes (reproducible with `seed`)."
     rng = np.random.default_rng(seed)
     H, W = size
@@ -139,8 +143,8 @@ def random_mask(
 def overlay_mask(
     image: Tensor,  # (3, H, W) in [-1, 1]
     mask: Tensor,  # (H, W) bool, True = fill
-    f: int | None = None,
-) -> Tensor:  # with f, also tint the codes to resample
+    f: int | None = None,  # the VQ-GAN's factor: also tint the code blocks to resample
+) -> Tensor:  # (3, H, W) in [-1, 1]
     "The image with the mask drawn over it: fill pixels red, resampled code blocks blue."
     out = image.clone().float()
     red, blue = out.new_tensor([1.0, -1, -1]), out.new_tensor([-1.0, -0.2, 1])  # on the image's device
@@ -163,8 +167,8 @@ REPLACED = {'bottom half': 'mouth', 'top half': 'eyes', 'left half': 'blocks', '
 def region_mask(
     name: str,  # one of `REGIONS`
     size: tuple,  # (H, W): pixels, or the widget's cells
-    seed: int = 0,
-) -> Tensor:  # draws the cells of 'blocks'
+    seed: int = 0,  # draws the cells of 'blocks'
+) -> Tensor:  # (H, W) bool, True = fill
     "The named region as an (H, W) bool mask, True = fill: drawn on an 8×8 grid, then stretched to `size`."
     if name in REPLACED:
         raise ValueError(
@@ -194,7 +198,11 @@ class Inpainting:
     samples: Samples | None  # the sampler's record, or None when there was nothing to fill
 
 
-def check_inpaint_inputs(image, mask, f):
+def check_inpaint_inputs(
+    image,  # (3, H, W) or (b, 3, H, W) in [-1, 1]
+    mask,  # (H, W) or (b, H, W), True/1 = fill
+    f,  # the VQ-GAN's downsample factor: H and W must be multiples
+):
     "The image batched, (b, 3, H, W), and its mask, (b, H, W) bool; or an error that says what to fix."
     if image.ndim == 3:
         image = image[None]
@@ -219,8 +227,8 @@ def check_inpaint_inputs(image, mask, f):
 
 def soft_mask(
     mask: Tensor,  # (b, H, W) bool, True = fill
-    feather: int,
-) -> Tensor:  # edge width in pixels
+    feather: int,  # edge width in pixels
+) -> Tensor:  # (b, 1, H, W) weights in [0, 1]
     "1 on the pixels to fill, fading to 0 over `feather` pixels outside them (b, 1, H, W)."
     m = mask.float()[:, None]
     if feather <= 0:
@@ -233,21 +241,21 @@ def soft_mask(
 # %% ../nbs/10_inpaint.ipynb #c022
 @torch.no_grad()
 def inpaint(
-    model: nn.Module,
-    vqgan,  # the prior; a VQ-GAN with encode, decode, f and config.n_embed
+    model: nn.Module,  # the prior
+    vqgan,  # a VQ-GAN with encode, decode, f and config.n_embed
     image: Tensor,  # (3, H, W) or (b, 3, H, W) in [-1, 1]
     mask,  # (H, W) or (b, H, W), True/1 = fill
     n: int = 4,  # candidates per image
     *,
-    labels=None,
-    config: SamplerConfig | None = None,
-    seed: int | None = None,
-    paste: bool = True,
+    labels=None,  # a class label, or (b,) labels, for a class-conditional prior
+    config: SamplerConfig | None = None,  # the sampler's settings; default `SamplerConfig()`
+    seed: int | None = None,  # the same seed gives the same candidates; None: a fresh one
+    paste: bool = True,  # put the new pixels into the original image, with a soft edge
     feather: int | None = None,  # soft edge in pixels; default f // 2
-    chain: Chain | None = None,
-    progress: bool = False,
-    **overrides,
-) -> Inpainting:  # overrides: SamplerConfig fields
+    chain: Chain | None = None,  # records the sampler's steps
+    progress: bool = False,  # show a progress bar
+    **overrides,  # `SamplerConfig` fields to change
+) -> Inpainting:  # the candidates, their codes, the latent mask and the sampler's record
     "Fill the masked part of images with the prior, keeping every code (and pixel) outside the mask."
     f, v = vqgan.f, vqgan.config.n_embed
     image, mask = check_inpaint_inputs(image, mask, f)
@@ -293,8 +301,8 @@ def inpaint(
 def masked_input(
     image: Tensor,  # (..., 3, H, W) in [-1, 1]
     mask: Tensor,  # (..., H, W) bool, True = fill
-    cell: int | None = None,
-) -> Tensor:  # checker square in pixels; default 1/16 of the smaller side
+    cell: int | None = None,  # checker square in pixels; default 1/16 of the smaller side
+) -> Tensor:  # (..., 3, H, W) in [-1, 1]
     "The image with the pixels to fill shown as a grey checkerboard."
     H, W = mask.shape[-2:]
     cell = cell or max(1, min(H, W) // 16)
@@ -302,7 +310,9 @@ def masked_input(
     return torch.where(mask.bool().unsqueeze(-3).to(image.device), board.to(image), image)
 
 
-def sheet_scale(side: int) -> int:  # the image's larger side in pixels
+def sheet_scale(
+    side: int,  # the image's larger side in pixels
+) -> int:  # the upscale factor, ≥ 1
     "The default sheet scale: each image at 192 px or more (3 for 64 px, 1 from 192 px up)."
     return max(1, 192 // side)
 
@@ -312,8 +322,8 @@ def inpaint_sheet(
     mask,  # (b, H, W) or (H, W), True/1 = fill
     candidates: Tensor,  # (b, n, 3, H, W) or (n, 3, H, W), e.g. `inpaint(...).images`
     scale: int | None = None,  # nearest-neighbour upscale, an integer ≥ 1; default `sheet_scale`
-    pad: int = 2,
-) -> Image.Image:  # white pixels between images (unscaled); 3 × pad before the candidates
+    pad: int = 2,  # white pixels between images (unscaled); 3 × pad before the candidates
+) -> Image.Image:  # the sheet
     "One row per image: the original, the masked input and the candidates, side by side, upscaled ×`scale`."
     if scale is not None:
         check_number('scale', scale, 1, integer=True)
