@@ -36,7 +36,13 @@ __all__ = ['NLayerDiscriminator', 'hinge_d_loss', 'adaptive_weight', 'Perceptual
 class NLayerDiscriminator(nn.Module):
     "PatchGAN discriminator: images (b, 3, H, W) → patch logits (b, 1, h', w')."
 
-    def __init__(self, *, input_nc: int = 3, ndf: int = 64, n_layers: int = 3):
+    def __init__(
+        self,
+        *,
+        input_nc: int = 3,  # image channels
+        ndf: int = 64,  # channels of the first layer (doubled each layer, up to 8×)
+        n_layers: int = 3,  # strided layers: each halves the patch grid but the last
+    ):
         super().__init__()
         layers, mult = [nn.Conv2d(input_nc, ndf, 4, 2, 1), nn.LeakyReLU(0.2, True)], 1
         for n in range(1, n_layers + 1):
@@ -55,16 +61,27 @@ class NLayerDiscriminator(nn.Module):
                 nn.init.normal_(m.weight, 1.0, 0.02)
                 nn.init.zeros_(m.bias)
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # (b, 3, H, W) images in [-1, 1]
+    ):  # -> (b, 1, h', w') patch logits
         return self.main(x)
 
 # %% ../nbs/02a_vqgan_train.ipynb #c008
-def hinge_d_loss(logits_real: Tensor, logits_fake: Tensor) -> Tensor:
+def hinge_d_loss(
+    logits_real: Tensor,  # the discriminator's logits on real images
+    logits_fake: Tensor,  # its logits on reconstructions
+) -> Tensor:  # the loss, a scalar
     "½(E[relu(1 − D(x))] + E[relu(1 + D(x̂))])."
     return 0.5 * (F.relu(1.0 - logits_real).mean() + F.relu(1.0 + logits_fake).mean())
 
 
-def adaptive_weight(rec_loss: Tensor, g_loss: Tensor, last_layer: Tensor, disc_weight: float = 1.0) -> Tensor:
+def adaptive_weight(
+    rec_loss: Tensor,  # the reconstruction loss, a scalar with grad
+    g_loss: Tensor,  # the generator's GAN loss, a scalar with grad
+    last_layer: Tensor,  # the decoder's last weight, where both gradients are compared
+    disc_weight: float = 1.0,  # multiplies λ
+) -> Tensor:  # λ, a detached scalar
     "λ = ‖∇rec‖ / (‖∇gan‖ + 1e-4) at `last_layer`, clamped to [0, 1e4], detached, times `disc_weight`."
     g_rec = torch.autograd.grad(rec_loss, last_layer, retain_graph=True)[0]
     g_gan = torch.autograd.grad(g_loss, last_layer, retain_graph=True)[0]
@@ -74,16 +91,26 @@ def adaptive_weight(rec_loss: Tensor, g_loss: Tensor, last_layer: Tensor, disc_w
 class PerceptualLoss(nn.Module):
     "Σ_layers mean ‖φ(x)/‖φ(x)‖ − φ(y)/‖φ(y)‖‖² over a frozen feature network φ the user gives (a list of maps)."
 
-    def __init__(self, features: nn.Module):
+    def __init__(
+        self,
+        features: nn.Module,  # images (b, 3, H, W) → a list of feature maps (b, c, h, w); frozen here
+    ):
         super().__init__()
         self.features = features.eval().requires_grad_(False)
 
-    def train(self, mode=True):
+    def train(
+        self,
+        mode=True,  # training mode for the wrapper; the feature network stays in eval mode
+    ):
         super().train(mode)
         self.features.eval()  # the feature net stays frozen
         return self
 
-    def forward(self, x: Tensor, y: Tensor) -> Tensor:  # (b, 3, H, W) each → (b, 1, 1, 1)
+    def forward(
+        self,
+        x: Tensor,  # (b, 3, H, W) images in [-1, 1]
+        y: Tensor,  # (b, 3, H, W) images to compare them with
+    ) -> Tensor:  # (b, 1, 1, 1) distances
         norm = lambda f: f / (f.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
         return sum(
             (norm(a) - norm(b)).pow(2).sum(1).mean((1, 2)) for a, b in zip(self.features(x), self.features(y))
@@ -92,8 +119,8 @@ class PerceptualLoss(nn.Module):
 # %% ../nbs/02a_vqgan_train.ipynb #c014
 def codebook_usage(
     codes: Tensor,  # integer codes, any shape
-    n_embed: int,
-) -> dict:
+    n_embed: int,  # codebook size
+) -> dict:  # perplexity, dead (the share never used)
     "Perplexity of the code histogram and the share of codewords never used."
     counts = torch.bincount(codes.flatten().cpu(), minlength=n_embed).double()
     p = counts / counts.sum().clamp_min(1)
@@ -104,11 +131,11 @@ def codebook_usage(
 
 @torch.no_grad()
 def restart_dead_codes(
-    vqgan: VQGAN,
+    vqgan: VQGAN,  # its codebook is changed in place
     counts: Tensor,  # (n_embed,) uses since the last restart
     z: Tensor,  # (b, embed_dim, h, w) encoder outputs (after quant_conv) to draw from
-    generator: torch.Generator | None = None,
-) -> int:
+    generator: torch.Generator | None = None,  # draws the encoder outputs; default torch's global one
+) -> int:  # codewords moved
     "Move every codeword with zero uses to a random encoder output; returns how many were moved."
     dead = (counts == 0).nonzero().flatten()
     if len(dead) == 0:
@@ -126,29 +153,29 @@ _WEIGHTS = 'weight_decay pixel_weight codebook_weight perceptual_weight disc_wei
 class VQGANTrainConfig:
     "How to train a VQ-GAN."
 
-    steps: int = 20_000
-    batch_size: int = 16
-    lr: float = 2e-4
-    betas: tuple = (0.5, 0.9)
+    steps: int = 20_000  # optimizer steps
+    batch_size: int = 16  # images a step
+    lr: float = 2e-4  # Adam's learning rate, VQ-GAN and discriminator
+    betas: tuple = (0.5, 0.9)  # Adam's betas
     weight_decay: float = 0.0  # AdamW
-    pixel_weight: float = 1.0
-    codebook_weight: float = 1.0
+    pixel_weight: float = 1.0  # of the L1 reconstruction loss
+    codebook_weight: float = 1.0  # of the codebook and commitment loss
     perceptual_weight: float = 0.0  # > 0 needs `perceptual=` (user-supplied features)
     disc_start: int = 5_000  # GAN loss off before this step
-    disc_weight: float = 0.8
-    disc_factor: float = 1.0
-    disc_ndf: int = 64
-    disc_layers: int = 3
+    disc_weight: float = 0.8  # multiplies the adaptive weight λ of the GAN loss
+    disc_factor: float = 1.0  # multiplies both GAN losses (0: no GAN)
+    disc_ndf: int = 64  # the discriminator's first-layer channels
+    disc_layers: int = 3  # the discriminator's strided layers
     restart_every: int = 0  # restart dead codes every N steps (0: never)
     grad_clip: float = 0.0  # max grad norm (0: no clipping)
     amp: bool = True  # bf16 autocast, on CUDA only
     flip: bool = True  # mirror half of each batch
-    log_every: int = 25
+    log_every: int = 25  # steps between history records
     ckpt_every: int = 1000  # steps between checkpoints (0: only at the end)
     sample_every: int = 0  # steps between grids of reconstructions in out_dir/samples (0: none)
     samples: int = 8  # images in such a grid (spread over the data, the same every time)
     tensorboard: bool = False  # also log to out_dir/tensorboard (the [tensorboard] extra)
-    seed: int = 0
+    seed: int = 0  # draws the batches, the flips and the restarts
 
     def __post_init__(self):
         self.betas = tuple(self.betas)
@@ -172,8 +199,13 @@ def _autocast(cfg, device):
 
 
 def vqgan_losses(
-    vqgan: VQGAN, disc: nn.Module, x: Tensor, step: int, cfg: VQGANTrainConfig, perceptual: nn.Module | None = None
-):
+    vqgan: VQGAN,  # the model being trained
+    disc: nn.Module,  # the discriminator
+    x: Tensor,  # (b, 3, H, W) images in [-1, 1]
+    step: int,  # the training step: the GAN loss starts at `cfg.disc_start`
+    cfg: VQGANTrainConfig,  # the loss weights
+    perceptual: nn.Module | None = None,  # a `PerceptualLoss`, needed when `cfg.perceptual_weight` > 0
+):  # -> loss, xrec, codes, z, log
     "Generator loss, the reconstruction and the codes for a batch, plus a dict of logged terms."
     with _autocast(cfg, x.device):
         z = vqgan.encode_latent(x)
@@ -197,7 +229,12 @@ def vqgan_losses(
     return loss, xrec, codes, z, log | dict(loss=loss.item())
 
 
-def disc_loss(disc: nn.Module, x: Tensor, xrec: Tensor, cfg: VQGANTrainConfig):
+def disc_loss(
+    disc: nn.Module,  # the discriminator
+    x: Tensor,  # (b, 3, H, W) real images
+    xrec: Tensor,  # (b, 3, H, W) their reconstructions
+    cfg: VQGANTrainConfig,  # its `disc_factor` and `amp`
+):  # -> loss, log
     "Hinge loss of the discriminator on real images and (detached) reconstructions."
     with _autocast(cfg, x.device):
         real, fake = disc(x.detach()).float(), disc(xrec.detach()).float()
@@ -225,7 +262,13 @@ def _take(data, idx: Tensor) -> Tensor:
     return torch.stack([o[0] if isinstance(o, (tuple, list)) else o for o in (data[i] for i in idx.tolist())])
 
 
-def get_batch(data, batch_size: int, seed: int, step: int, flip: bool = False) -> Tensor:
+def get_batch(
+    data,  # images (n, 3, H, W), or a dataset of images or (image, label) items
+    batch_size: int,  # images to draw
+    seed: int,  # the run's seed
+    step: int,  # the step: with `seed`, it fixes the batch
+    flip: bool = False,  # mirror half of the images
+) -> Tensor:  # (batch_size, 3, H, W)
     "The batch of step `step`: `batch_size` random items of `data` (tensor or dataset), half mirrored if `flip`."
     g = _step_gen(seed, step)
     x = _take(data, torch.randint(len(data), (batch_size,), generator=g))
@@ -279,7 +322,7 @@ def _fixed_images(data, n: int) -> Tensor:
 
 @torch.no_grad()
 def reconstruction_grid(
-    vqgan: VQGAN,
+    vqgan: VQGAN,  # the model that reconstructs
     x: Tensor,  # (n, 3, H, W) images in [-1, 1]
 ) -> Tensor:  # (2n, 3, H, W): the originals, then their reconstructions
     "The images and their reconstructions, for a grid of `n` columns (originals above); the model's mode is kept."
@@ -291,15 +334,15 @@ def reconstruction_grid(
 
 # %% ../nbs/02a_vqgan_train.ipynb #c030
 def train_vqgan(
-    vqgan: VQGAN,
+    vqgan: VQGAN,  # trained in place
     data,  # images (b, 3, H, W) in [-1, 1], or a dataset of them
     out_dir: str | Path | None = None,  # checkpoints go here (None: keep nothing on disk)
-    config: VQGANTrainConfig | None = None,
+    config: VQGANTrainConfig | None = None,  # default `VQGANTrainConfig()`
     perceptual: nn.Module | None = None,  # a `PerceptualLoss` (needed when perceptual_weight > 0)
-    device=None,
-    resume: bool = True,
-    progress: bool = True,
-) -> list[dict]:
+    device=None,  # default the GPU when there is one
+    resume: bool = True,  # continue from out_dir's checkpoint when it has one
+    progress: bool = True,  # show a progress bar
+) -> list[dict]:  # the logged history, one record per `log_every` steps
     "Train `vqgan` on `data` (taming's recipe); checkpoints and resumes in `out_dir`; returns the logged history."
     cfg = config or VQGANTrainConfig()
     device = get_device(device)
@@ -385,7 +428,10 @@ def train_vqgan(
     return history
 
 # %% ../nbs/02a_vqgan_train.ipynb #c038
-def plot_history(history: list[dict], size=(9, 2.6)):
+def plot_history(
+    history: list[dict],  # what `train_vqgan` returned
+    size=(9, 2.6),  # the figure's (width, height) in inches
+):
     "Loss curves and codebook usage of a `train_vqgan` history."
     fig, axs = plt.subplots(1, 3, figsize=size)
     step = [h['step'] for h in history]
