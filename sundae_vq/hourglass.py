@@ -14,6 +14,7 @@ from fastcore.basics import patch
 from .rotary import RotaryEmbedding, grid_positions
 from .resample import Attention, Downsample, Upsample, group, pair, shortened
 from .hub import Pretrained
+from .core import check_sizes
 
 # %% auto #0
 __all__ = ['PRESETS', 'Block', 'Blocks', 'HourglassConfig', 'levels', 'level_shapes', 'HourglassLevel', 'Hourglass',
@@ -59,6 +60,18 @@ class Blocks(nn.Module):
         return x
 
 # %% ../nbs/06_hourglass.ipynb #c008
+_BOUNDS = dict(  # sane ranges of every size: a config beyond them (from a file, say) is a mistake or a memory bomb
+    num_tokens=(2, 1 << 20),
+    num_classes=(0, 1 << 20),
+    dim=(1, 16384),
+    depths=(0, 256),
+    shorten=(1, 64),
+    heads=(1, 256),
+    dim_head=(1, 1024),
+    mlp_mult=(1, 64),
+)
+
+
 @dataclass
 class HourglassConfig:
     "The prior network: sizes, nesting, shortening, resampling and position choices."
@@ -83,6 +96,7 @@ class HourglassConfig:
     def __post_init__(self):  # lists (from JSON or a user) become tuples, so equal configs compare equal
         tup = lambda x: tuple(tup(o) for o in x) if isinstance(x, (list, tuple)) else x
         self.depths, self.shorten = tup(self.depths), tup(self.shorten)
+        check_sizes(self, **_BOUNDS, **({} if self.rotary_dim is None else dict(rotary_dim=(1, 1024))))
 
 # %% ../nbs/06_hourglass.ipynb #c010
 def levels(config: HourglassConfig) -> tuple[list, int]:
