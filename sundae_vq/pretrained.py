@@ -4,12 +4,13 @@
 
 # %% ../nbs/12_pretrained.ipynb #c002
 from __future__ import annotations
-import itertools, json, math, shutil
+import itertools, json, math, re, shutil
 from pathlib import Path
 
 import torch, matplotlib.pyplot as plt
 
 from .core import load_model, save_model, atomic_dir
+from .hub import _cell
 from .latents import LatentDataset, vqgan_sha256
 from .checkpoint import latest_checkpoint, read_metrics
 from .sampler import DEMO_DIR, load_models
@@ -155,6 +156,17 @@ def model_card(
 ) -> str:
     "A Markdown model card of a demo model folder, made from the metadata `export_demo` stored."
     folder = Path(folder or DEMO_DIR)
+    try:
+        return _card(folder)
+    except (KeyError, TypeError, ValueError, OSError) as e:  # OSError: a missing file; ValueError: JSON or a number
+        why = f"lacks {e}" if isinstance(e, KeyError) else f"{type(e).__name__}: {e}"
+        raise ValueError(
+            f"{folder} is not a demo bundle written by export_demo (its vqgan.json or prior.json {why}): "
+            "pass a folder export_demo wrote"
+        ) from None
+
+
+def _card(folder: Path) -> str:
     vq_meta = json.loads((folder / 'vqgan.json').read_text())
     pr_meta = json.loads((folder / 'prior.json').read_text())
     vq_rec, pr_rec = vq_meta['metadata']['training'], pr_meta['metadata']['training']  # the training records
@@ -194,11 +206,12 @@ def model_card(
         ),
         ("Hardware", "2 CPU cores, no GPU"),
     ]
-    cmds = "\n".join(pr_meta['metadata'].get('commands', []))
+    cmds = "\n".join(map(str, pr_meta['metadata'].get('commands', [])))
+    fence = '`' * max(3, 1 + max((len(r) for r in re.findall('`+', cmds)), default=0))  # longer than any run inside
     return (
         "| | |\n|---|---|\n"
-        + "\n".join(f"| {k} | {v} |" for k, v in rows)
-        + (f"\n\n```sh\n{cmds}\n```" if cmds else "")
+        + "\n".join(f"| {_cell(k)} | {_cell(v)} |" for k, v in rows)  # values as text: no HTML, no table break
+        + (f"\n\n{fence}sh\n{cmds}\n{fence}" if cmds else "")
     )
 
 # %% ../nbs/12_pretrained.ipynb #c020
