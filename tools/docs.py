@@ -14,8 +14,8 @@ index, `proc_nbs` with its `show_doc` processors) and renders each processed not
 - a page with saved widget state would load the widget manager or require.js from a CDN;
 - `README.md` is not what `nbs/index.ipynb` renders to (`--write-readme` regenerates it);
 - an exported parameter of a module in `DOCUMENTED_MODULES` has no doc comment, or its function's return comment is
-  a parameter's (`param_problems`; the other modules' gaps are printed as a count and a list, and fail only with
-  `--all-params`).
+  a parameter's (`param_problems`: `self`, `cls` need none, `*args` and `**kwargs` do; the other modules' gaps are
+  counted, listed by `--params-only` as `module.name: param`, and fail only with `--all-params`).
 
 Usage: `python tools/docs.py [--write-readme] [--no-vendor] [--params-only] [--all-params]`.
 """
@@ -118,16 +118,21 @@ def library_modules():
     return sorted(m.name for m in pkgutil.iter_modules(sundae_vq.__path__) if not m.name.startswith('_'))
 
 
-def param_problems(all_params=False):
-    "Print the parameter gaps of every module; return those of the modules in `DOCUMENTED_MODULES` (every module's with `all_params`)."
-    gaps = {m: param_gaps(m) for m in library_modules()}
+def param_problems(all_params=False, listing=True):
+    """Print the count of parameter gaps, per module and in all, and (with `listing`) every gap as `module.name: param`;
+    return those of the modules in `DOCUMENTED_MODULES` (every module's with `all_params`) as problems."""
+    mods = library_modules()
+    gaps = {m: param_gaps(m) for m in mods}
     total = sum(map(len, gaps.values()))
-    print(f"parameter docs: {total} gaps in {sum(1 for g in gaps.values() if g)} modules "
-          f"({len(DOCUMENTED_MODULES)} of {len(gaps)} modules checked as done: {', '.join(sorted(DOCUMENTED_MODULES)) or 'none'})")
+    print(f"parameter docs: {total} gaps remaining in {sum(1 for g in gaps.values() if g)} of {len(mods)} modules; "
+          f"done (a gap fails the check): {', '.join(sorted(DOCUMENTED_MODULES)) or 'none'}")
     for m, g in gaps.items():
-        if g: print(f"  {m} ({len(g)}{', DONE: fails' if m in DOCUMENTED_MODULES else ''}):\n    " + '\n    '.join(g))
-    return [f"{g}: no doc comment (document it inline: `x: Tensor,  # (b, h, w) codes`)" if ': return' not in g else g
-            for m, gs in gaps.items() if all_params or m in DOCUMENTED_MODULES for g in gs]
+        if not g: continue
+        print(f"  {m}: {len(g)}{' (DONE: fails)' if m in DOCUMENTED_MODULES else ''}" + (':\n    ' + '\n    '.join(g) if listing else ''))
+    if not listing and total: print('  (`python tools/docs.py --params-only` lists them)')
+    problems = [f"{m}: in DOCUMENTED_MODULES but not a module of sundae_vq" for m in sorted(DOCUMENTED_MODULES - set(mods))]
+    return problems + [g if ': return (' in g else f"{g}: no doc comment (document it inline: `x: Tensor,  # (b, h, w) codes`)"
+                       for m, gs in gaps.items() if all_params or m in DOCUMENTED_MODULES for g in gs]
 
 
 def import_cells(nbfile):
@@ -290,7 +295,7 @@ def main():
     sys.path.insert(0, str(ROOT/'tools'))
     from outputs import budget_problems, notebooks
     problems += budget_problems(notebooks())
-    problems += param_problems(a.all_params)
+    problems += param_problems(a.all_params, listing=False)
     sidebar = get_config().nbs_path/'sidebar.yml'; had_sidebar = sidebar.exists()
     try: cfg, proc = process()
     except Exception as e:
