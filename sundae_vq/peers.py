@@ -48,11 +48,23 @@ class CausalAttention(Attention):
 class CausalBlock(Block):
     "A pre-LN block (as the prior's) whose attention is causal and cached."
 
-    def __init__(self, dim: int, *, heads: int, dim_head: int, mlp_mult: int = 4):
+    def __init__(
+        self,
+        dim: int,  # token channels
+        *,
+        heads: int,  # attention heads
+        dim_head: int,  # channels per head
+        mlp_mult: int = 4,  # the MLP's hidden width, a multiple of `dim`
+    ):
         super().__init__(dim, heads=heads, dim_head=dim_head, mlp_mult=mlp_mult)
         self.attn = CausalAttention(dim, heads=heads, dim_head=dim_head)
 
-    def forward(self, x: Tensor, rotary: tuple | None = None, cache: dict | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,  # (b, n, d) the new tokens
+        rotary: tuple | None = None,  # (cos, sin) each (n, r) for the new tokens' positions
+        cache: dict | None = None,  # the block's key/value cache, as `CausalTwin.new_caches` makes it
+    ) -> Tensor:  # (b, n, d)
         x = x + self.attn(self.norm1(x), rotary, cache)
         return x + self.mlp(x)
 
@@ -62,7 +74,10 @@ class CausalTwin(nn.Module):
 
     config_class = HourglassConfig
 
-    def __init__(self, config: HourglassConfig):
+    def __init__(
+        self,
+        config: HourglassConfig,  # the prior's size: its vanilla depth, heads and codes
+    ):
         super().__init__()
         self.config, c, depth = config, config, vanilla_config(config).depths
         self.embed = nn.Embedding(c.num_tokens + 1, c.dim)  # id num_tokens is the start token
@@ -72,7 +87,13 @@ class CausalTwin(nn.Module):
         self.norm, self.to_logits = nn.LayerNorm(c.dim), nn.Linear(c.dim, c.num_tokens)
         self.rotary = RotaryEmbedding(c.dim_head, axes=1, freqs='lang')
 
-    def new_caches(self, b: int, n: int, device=None, dtype=torch.float32) -> list:  # room for n tokens of b sequences
+    def new_caches(
+        self,
+        b: int,  # sequences
+        n: int,  # tokens each cache has room for
+        device=None,  # where the caches live
+        dtype=torch.float32,  # the keys' and values' dtype
+    ) -> list:  # one dict per block: k, v (b, heads, n, e) and n (tokens in them)
         "Empty key/value caches, one per block."
         shape = (b, self.config.heads, n, self.config.dim_head)
         return [
@@ -85,7 +106,7 @@ class CausalTwin(nn.Module):
     def forward(
         self,
         tokens: Tensor,  # (b, n) ids in [0, v]: the start token, then codes in raster order
-        caches: list | None = None,
+        caches: list | None = None,  # from `new_caches`: `tokens` are the new ones, after those cached
     ) -> Tensor:  # (b, n, v) logits of the next code at every position
         start = caches[0]['n'] if caches else 0
         pos = torch.arange(start, start + tokens.shape[1], device=tokens.device, dtype=torch.float32)[:, None]
@@ -97,13 +118,13 @@ class CausalTwin(nn.Module):
 # %% ../nbs/13a_peers.ipynb #t021
 @torch.no_grad()
 def ar_sample(
-    model: CausalTwin,
-    n: int,
-    shape: tuple,  # how many samples, (h, w) grid
+    model: CausalTwin,  # the network to sample from
+    n: int,  # how many samples
+    shape: tuple,  # (h, w) grid
     *,
-    temperature: float = 1.0,
-    top_k: int = 0,
-    generator=None,
+    temperature: float = 1.0,  # divides the logits; 0: the likeliest code
+    top_k: int = 0,  # draw among the k likeliest codes (0: all)
+    generator=None,  # a `torch.Generator` for the draws; default torch's global one
 ) -> Tensor:  # (n, h, w) codes
     "Autoregressive raster-order sampling with a key/value cache."
     (h, w), v = shape, model.config.num_tokens
@@ -124,14 +145,22 @@ class ARPrior(nn.Module):
 
     config_class = HourglassConfig
 
-    def __init__(self, config: HourglassConfig):
+    def __init__(
+        self,
+        config: HourglassConfig,  # the prior's size and classes
+    ):
         super().__init__()
         self.config, c = config, config
         self.twin = CausalTwin(c)
         if c.num_classes:
             self.twin.embed = nn.Embedding(c.num_tokens + 1 + c.num_classes, c.dim)  # id v+1+k starts class k
 
-    def start(self, b: int, labels: Tensor | None = None, device=None) -> Tensor:  # (b,) start-token ids
+    def start(
+        self,
+        b: int,  # sequences
+        labels: Tensor | None = None,  # (b,) labels; needed exactly when the model has classes
+        device=None,  # where the ids go
+    ) -> Tensor:  # (b,) start-token ids
         "Each sequence's start token: v without classes, v + 1 + label with them."
         v, k = self.config.num_tokens, self.config.num_classes
         if labels is not None and not k:
@@ -147,7 +176,7 @@ class ARPrior(nn.Module):
     def forward(
         self,
         codes: Tensor,  # (b, h, w) codes
-        labels: Tensor | None = None,
+        labels: Tensor | None = None,  # (b,) labels, for a class-conditional prior
     ) -> Tensor:  # (b, h, w, v): logits of each code given the codes before it
         if codes.ndim != 3:
             raise ValueError(f"codes must be (b, h, w), got shape {tuple(codes.shape)}")
@@ -158,12 +187,12 @@ class ARPrior(nn.Module):
 
 # %% ../nbs/13a_peers.ipynb #c011
 def draw_labels(
-    config: HourglassConfig,
-    n: int,
+    config: HourglassConfig,  # the model's: its `num_classes`
+    n: int,  # how many samples
     labels=None,  # int, (n,) or None (random ones for a class-conditional model)
-    generator=None,
-    device=None,
-) -> Tensor | None:
+    generator=None,  # a `torch.Generator` for the random labels
+    device=None,  # where the labels go
+) -> Tensor | None:  # (n,) labels, or None
     "The (n,) labels to sample with, or None for an unconditional model; errors on labels it cannot take."
     k = config.num_classes
     if labels is None:
@@ -194,13 +223,13 @@ class _ClassStart(nn.Module):
 
 @torch.no_grad()
 def sample_ar(
-    prior: ARPrior,
-    n: int,
-    shape: tuple,  # how many samples, (h, w) grid
+    prior: ARPrior,  # the model to sample from
+    n: int,  # how many samples
+    shape: tuple,  # (h, w) grid
     *,
-    labels=None,
-    temperature: float = 1.0,
-    generator=None,
+    labels=None,  # int, (n,) or None (random ones for a class-conditional model)
+    temperature: float = 1.0,  # divides the logits; 0: the likeliest code
+    generator=None,  # a `torch.Generator` for the draws; default torch's global one
 ) -> Tensor:  # (n, h, w) codes
     "Raster-order samples of an `ARPrior` with a key/value cache, each from its class's start token."
     dev = next(prior.parameters()).device
@@ -209,12 +238,17 @@ def sample_ar(
     return ar_sample(twin, n, shape, temperature=temperature, generator=generator)
 
 # %% ../nbs/13a_peers.ipynb #t024
-def masked_twin(config: HourglassConfig) -> Hourglass:
+def masked_twin(
+    config: HourglassConfig,  # the prior's
+) -> Hourglass:  # with num_tokens + 1 codes
     "The MaskGIT twin of a prior: the same network with one extra input and output token, [MASK] (id num_tokens)."
     return Hourglass(dataclasses.replace(config, num_tokens=config.num_tokens + 1))
 
 
-def maskgit_schedule(n: int, steps: int) -> list:  # n codes, T steps
+def maskgit_schedule(
+    n: int,  # codes
+    steps: int,  # T steps
+) -> list:  # T counts of masked codes, the last 0
     "How many of the n codes are still masked after each step (cosine schedule, strictly falling to 0)."
     out, prev = [], n
     for t in range(1, steps + 1):
@@ -225,16 +259,16 @@ def maskgit_schedule(n: int, steps: int) -> list:  # n codes, T steps
 # %% ../nbs/13a_peers.ipynb #t026
 @torch.no_grad()
 def maskgit_sample(
-    model: Hourglass,
-    n: int,
-    shape: tuple,  # a `masked_twin`, how many samples, (h, w) grid
+    model: Hourglass,  # a `masked_twin`
+    n: int,  # how many samples
+    shape: tuple,  # (h, w) grid
     *,
-    steps: int = 12,
-    temperature: float = 1.0,
-    choice_temperature: float = 4.5,
-    generator=None,
-    trace: list | None = None,
-) -> Tensor:  # trace: gets the number of masked codes after each step
+    steps: int = 12,  # decoding steps
+    temperature: float = 1.0,  # divides the logits of the draws
+    choice_temperature: float = 4.5,  # Gumbel noise on the confidences, annealed to 0 at the last step
+    generator=None,  # a `torch.Generator` for the draws; default torch's global one
+    trace: list | None = None,  # gets the number of masked codes after each step
+) -> Tensor:  # (n, h, w) codes
     "MaskGIT-style sampling: confidence-ordered parallel decoding with a cosine schedule."
     (h, w), mask = shape, model.config.num_tokens - 1
     dev = next(model.parameters()).device
@@ -258,7 +292,10 @@ class MaskGITPrior(nn.Module):
 
     config_class = HourglassConfig
 
-    def __init__(self, config: HourglassConfig):
+    def __init__(
+        self,
+        config: HourglassConfig,  # the prior's size and classes
+    ):
         super().__init__()
         self.config, self.net = config, masked_twin(config)
 
@@ -267,7 +304,7 @@ class MaskGITPrior(nn.Module):
     def forward(
         self,
         codes: Tensor,  # (b, h, w) codes in [0, v], v = [MASK]
-        labels: Tensor | None = None,
+        labels: Tensor | None = None,  # (b,) labels, for a class-conditional prior
     ) -> Tensor:  # (b, h, w, v) logits
         return self.net(codes, labels)[..., : self.config.num_tokens]
 
@@ -285,16 +322,16 @@ class _WithLabels(nn.Module):
 
 @torch.no_grad()
 def sample_maskgit(
-    prior: MaskGITPrior,
-    n: int,
-    shape: tuple,  # how many samples, (h, w) grid
+    prior: MaskGITPrior,  # the model to sample from
+    n: int,  # how many samples
+    shape: tuple,  # (h, w) grid
     *,
-    labels=None,
-    steps: int = 12,
-    temperature: float = 1.0,
-    choice_temperature: float = 4.5,
-    generator=None,
-) -> Tensor:
+    labels=None,  # int, (n,) or None (random ones for a class-conditional model)
+    steps: int = 12,  # decoding steps
+    temperature: float = 1.0,  # divides the logits of the draws
+    choice_temperature: float = 4.5,  # Gumbel noise on the confidences, annealed to 0 at the last step
+    generator=None,  # a `torch.Generator` for the draws; default torch's global one
+) -> Tensor:  # (n, h, w) codes
     "MaskGIT-style samples (n, h, w) of a `MaskGITPrior`: confidence-ordered parallel decoding in `steps` steps."
     labels = draw_labels(prior.config, n, labels, generator, next(prior.parameters()).device)
     net = prior.net if labels is None else _WithLabels(prior.net, labels)
@@ -310,19 +347,27 @@ def _peer_out(loss: Tensor, acc: Tensor) -> dict:
 class ARLoss(nn.Module):
     "The next-code cross-entropy of an `ARPrior` (raster order, teacher forcing), with `UnrolledLoss`'s call."
 
-    def __init__(self, model: ARPrior):
+    def __init__(
+        self,
+        model: ARPrior,  # the model to train
+    ):
         super().__init__()
         self.model = model
 
     def forward(
-        self, codes: Tensor, labels: Tensor | None = None, noise: Noise | None = None
-    ) -> dict:  # noise: unused (no randomness)
+        self,
+        codes: Tensor,  # (b, h, w) clean codes
+        labels: Tensor | None = None,  # (b,) labels, for a class-conditional prior
+        noise: Noise | None = None,  # unused (no randomness)
+    ) -> dict:  # loss (with grad), acc, step_loss (1,), step_acc (1,)
         logits = self.model(codes, labels).float()
         loss = F.cross_entropy(rearrange(logits, 'b h w v -> b v h w'), codes.long())
         return _peer_out(loss, (logits.detach().argmax(-1) == codes).float().mean())
 
 # %% ../nbs/13a_peers.ipynb #c017b
-def maskgit_mask(noise: Noise) -> Tensor:  # (b, h, w) bool, True where a code is masked
+def maskgit_mask(
+    noise: Noise,  # its `rate` sets the share masked, its `replace` which codes
+) -> Tensor:  # (b, h, w) bool, True where a code is masked
     "MaskGIT's training mask: per sample the ⌈cos(πr/2)·n⌉ of n positions with the smallest `noise.replace`."
     b, h, w = noise.replace.shape
     k = torch.ceil(torch.cos(math.pi / 2 * noise.rate.double()) * h * w).long().clamp(1, h * w)
@@ -333,13 +378,19 @@ def maskgit_mask(noise: Noise) -> Tensor:  # (b, h, w) bool, True where a code i
 class MaskGITLoss(nn.Module):
     "MaskGIT's masked-token cross-entropy of a `MaskGITPrior` (cosine mask ratio), with `UnrolledLoss`'s call."
 
-    def __init__(self, model: MaskGITPrior):
+    def __init__(
+        self,
+        model: MaskGITPrior,  # the model to train
+    ):
         super().__init__()
         self.model = model
 
     def forward(
-        self, codes: Tensor, labels: Tensor | None = None, noise: Noise | None = None
-    ) -> dict:  # noise: default fresh from torch's generator
+        self,
+        codes: Tensor,  # (b, h, w) clean codes
+        labels: Tensor | None = None,  # (b,) labels, for a class-conditional prior
+        noise: Noise | None = None,  # draws the mask; default fresh from torch's generator
+    ) -> dict:  # loss (with grad), acc, step_loss (1,), step_acc (1,)
         if noise is None:
             noise = Noise.draw(*codes.shape, unroll=1, device=codes.device)
         codes = codes.long()
