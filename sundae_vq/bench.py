@@ -34,8 +34,14 @@ def _net_step(model, codes, backward: bool):
 
 # %% ../nbs/14_bench.ipynb #c012
 def network_bench(
-    config: HourglassConfig, grids=(16, 32, 64), *, batch: int = 1, reps: int = 2, device='cpu', amp=None
-) -> list:
+    config: HourglassConfig,  # the hourglass; its vanilla twin is timed beside it
+    grids=(16, 32, 64),  # grid sides (codes)
+    *,
+    batch: int = 1,  # grids a forward pass
+    reps: int = 2,  # timed passes: the fastest counts
+    device='cpu',  # where the networks run
+    amp=None,  # bf16 autocast; None: on CUDA only
+) -> list:  # rows of `NETWORK_COLS`
     "Rows per grid and mode: hourglass and vanilla ms, speed-up, analytic FLOP ratio, efficiency, hourglass GFLOP/s."
     device, rows = torch.device(device), []
     with seeded(0):
@@ -81,11 +87,19 @@ NETWORK_COLS = dict(
 class Anchored(nn.Module):
     "A prior whose logits get +`alpha` on each input code, so its sampling chains converge (for timing early stop)."
 
-    def __init__(self, net: nn.Module, alpha: float = 9.0):
+    def __init__(
+        self,
+        net: nn.Module,  # a prior
+        alpha: float = 9.0,  # the logit added to each input code
+    ):
         super().__init__()
         self.net, self.alpha, self.config = net, alpha, net.config
 
-    def forward(self, codes: Tensor, labels: Tensor | None = None) -> Tensor:
+    def forward(
+        self,
+        codes: Tensor,  # (b, h, w) codes
+        labels: Tensor | None = None,  # (b,) labels, for a class-conditional prior
+    ) -> Tensor:  # (b, h, w, v) logits
         logits = self.net(codes, labels)
         return logits.scatter_add(-1, codes.long()[..., None], torch.full_like(logits[..., :1], self.alpha))
 
@@ -102,17 +116,17 @@ def _prefix_times(model, codes, config: SamplerConfig, device) -> list:
 
 # %% ../nbs/14_bench.ipynb #c032
 def sampler_bench(
-    config: HourglassConfig,
-    grid: int = 16,
+    config: HourglassConfig,  # the prior; its autoregressive and MaskGIT twins share its size
+    grid: int = 16,  # grid side (codes)
     *,
-    batch: int = 4,
-    budgets=(10, 25, 50, 100),
-    es_budgets=(50, 100),
-    maskgit_steps=(8, 12, 18),
-    alpha: float = 9.0,
-    device='cpu',
-    amp=None,
-) -> list:
+    batch: int = 4,  # images a run
+    budgets=(10, 25, 50, 100),  # SUNDAE step budgets, every step run
+    es_budgets=(50, 100),  # SUNDAE step budgets with early stop (on an `Anchored` prior)
+    maskgit_steps=(8, 12, 18),  # MaskGIT step counts
+    alpha: float = 9.0,  # `Anchored`'s logit bonus
+    device='cpu',  # where the networks run
+    amp=None,  # bf16 autocast; None: on CUDA only
+) -> list:  # rows of `SAMPLER_COLS`
     "Rows per sampler and setting: network calls per image, s per image, and time relative to SUNDAE's largest budget."
     dev, shape, rows = torch.device(device), (grid, grid), []
     with seeded(0):
@@ -174,18 +188,18 @@ SAMPLER_COLS = dict(sampler='s', setting='s', batch='d', calls='.1f', s='.4f', v
 
 # %% ../nbs/14_bench.ipynb #c033b
 def grid_bench(
-    config: HourglassConfig,
-    grids=(16, 32, 64),
+    config: HourglassConfig,  # network size
+    grids=(16, 32, 64),  # grid sides (codes)
     *,
-    batch: int = 1,  # network size; grids (side in codes); images at once
-    sundae: SamplerConfig | None = None,
-    calls=(),  # SUNDAE's rule (default: the default); mean calls it took on a trained prior
-    paper_steps: int = 100,
-    probe: int = 5,
-    maskgit_steps: int = 12,
-    device='cpu',
-    amp=None,
-) -> list:
+    batch: int = 1,  # images at once
+    sundae: SamplerConfig | None = None,  # SUNDAE's rule (default: the default)
+    calls=(),  # mean calls the rule took on a trained prior; default its `steps`
+    paper_steps: int = 100,  # the paper's sampler's steps (extrapolated from `probe`)
+    probe: int = 5,  # steps of the paper's sampler actually timed
+    maskgit_steps: int = 12,  # MaskGIT's steps
+    device='cpu',  # where the networks run
+    amp=None,  # bf16 autocast; None: on CUDA only
+) -> list:  # rows of `GRID_COLS`
     "Per grid, s per image of SUNDAE's default rule, the paper's sampler, the two peers, and the ratios."
     rule, dev, rows = sundae or SamplerConfig(), torch.device(device), []
     with seeded(0):
@@ -236,7 +250,11 @@ def grid_bench(
 GRID_COLS = dict(grid='d', sampler='s', setting='s', calls='.1f', s='.3f', vs_ar='.2f', vs_maskgit='.2f')
 
 # %% ../nbs/14_bench.ipynb #c035
-def decoder_flops(config, h: int, w: int) -> int:
+def decoder_flops(
+    config,  # a `VQGANConfig`
+    h: int,  # grid height (codes)
+    w: int,  # grid width (codes)
+) -> int:  # FLOPs
     "FLOPs of decoding one (h, w) grid of codes with a VQ-GAN of this config (counted on the meta device)."
     with torch.device('meta'):
         vq = VQGAN(config)
@@ -246,18 +264,18 @@ def decoder_flops(config, h: int, w: int) -> int:
 
 # %% ../nbs/14_bench.ipynb #c037
 def megapixel_bench(
-    prior: nn.Module,
-    vqgan: VQGAN,
-    grid: int = 32,
+    prior: nn.Module,  # the prior to time
+    vqgan: VQGAN,  # the decoder to time
+    grid: int = 32,  # grid side (codes)
     *,
-    batches=(1, 8),
-    steps: int = 1,
-    budget: int = 100,
-    decode_grid: int | None = None,
-    device='cpu',
-    amp=None,
-    compile: bool = False,
-) -> list:
+    batches=(1, 8),  # batch sizes, a row each
+    steps: int = 1,  # sampler steps timed
+    budget: int = 100,  # sampler steps a picture needs (extrapolated from `steps`)
+    decode_grid: int | None = None,  # decode this smaller grid and scale by the FLOP ratio; default `grid`
+    device='cpu',  # where the models run
+    amp=None,  # bf16 autocast; None: on CUDA only
+    compile: bool = False,  # `torch.compile` the prior
+) -> list:  # rows of `MEGAPIXEL_COLS`
     "Rows per batch: s per step, prior s per image for `budget` steps, decoder s per image, total s per image."
     dev, rows = torch.device(device), []
     paper = lambda n: sampler_preset('paper', steps=n, early_stop=False)  # the paper's rule, every step
@@ -293,15 +311,27 @@ def megapixel_bench(
 MEGAPIXEL_COLS = dict(batch='d', step_s='.3f', prior_s='.3f', decode_s='.3f', total_s='.3f', how='s')
 
 
-def random_models(prior: str = 'megapixel', vqgan: str = 'megapixel', device='cpu') -> tuple:
+def random_models(
+    prior: str = 'megapixel',  # a `hourglass_preset` name
+    vqgan: str = 'megapixel',  # a `vqgan_preset` name
+    device='cpu',  # where the models go
+) -> tuple:  # (prior, vqgan)
     "A prior and a VQ-GAN of the named presets with random weights, in eval mode on `device`."
     with seeded(0):
         return Hourglass(hourglass_preset(prior)).to(device).eval(), VQGAN(vqgan_preset(vqgan)).to(device).eval()
 
 # %% ../nbs/14_bench.ipynb #c041
 def utilisation(
-    model: Hourglass, grid: int, batch: int, *, peak: float, reps: int = 2, warmup: int = 1, device='cpu', amp=None
-) -> dict:
+    model: Hourglass,  # the network to time
+    grid: int,  # grid side (codes)
+    batch: int,  # grids a forward pass
+    *,
+    peak: float,  # the device's matmul FLOP/s, e.g. `matmul_peak()`
+    reps: int = 2,  # timed passes: the fastest counts
+    warmup: int = 1,  # untimed passes first
+    device='cpu',  # where `model` is
+    amp=None,  # bf16 autocast; None: on CUDA only
+) -> dict:  # a row of `UTIL_COLS`, less its model
     "Forward time, achieved GFLOP/s and its share of the measured matmul `peak` (FLOP/s) for one batch."
     with seeded(0):
         codes = torch.randint(0, model.config.num_tokens, (batch, grid, grid), device=device)
@@ -319,7 +349,14 @@ def utilisation(
     )
 
 
-def profile_forward(model: nn.Module, codes: Tensor, *, top: int = 8, device='cpu', amp=None) -> list:
+def profile_forward(
+    model: nn.Module,  # the network to profile
+    codes: Tensor,  # its input, on `device`
+    *,
+    top: int = 8,  # operators to keep
+    device='cpu',  # where `model` is
+    amp=None,  # bf16 autocast; None: on CUDA only
+) -> list:  # rows of `PROFILE_COLS`
     "The `top` operators of one forward pass by self time: rows of op, calls, ms, share of the total."
     from torch.profiler import profile, ProfilerActivity
 
@@ -412,7 +449,9 @@ def _settings(quick: bool, cuda: bool) -> dict:
     )
 
 # %% ../nbs/14_bench.ipynb #c048
-def summary(res: dict) -> list:  # what `run_bench` returned
+def summary(
+    res: dict,  # what `run_bench` returned
+) -> list:  # lines of text
     "Lines of a closing note: every figure with its device; goals met or missed."
     out = [
         f"every figure measured on {res['device']} "
@@ -450,7 +489,10 @@ def summary(res: dict) -> list:  # what `run_bench` returned
     return out
 
 # %% ../nbs/14_bench.ipynb #c049
-def plot_bench(res: dict, path: str | None = None):
+def plot_bench(
+    res: dict,  # what `run_bench` returned
+    path: str | None = None,  # also save the figure to this image file
+):
     "Plots of whatever benches `res` holds: speed-up vs FLOP ratio, sampler cost, megapixel time, utilisation."
     panels = [k for k in BENCHES if k in res]
     if not panels:
@@ -494,13 +536,13 @@ def plot_bench(res: dict, path: str | None = None):
 # %% ../nbs/14_bench.ipynb #c045
 def run_bench(
     *,
-    quick: bool = False,
-    device=None,
-    n_threads: int | None = 1,
-    only=BENCHES,
-    compile: bool = False,
-    plot: str | None = None,
-) -> dict:
+    quick: bool = False,  # tiny stand-ins, under a minute (checks the machinery only)
+    device=None,  # default the best available
+    n_threads: int | None = 1,  # torch threads on the CPU (0 or None: leave torch's default)
+    only=BENCHES,  # the benches to run, some of `BENCHES`
+    compile: bool = False,  # `torch.compile` the megapixel prior
+    plot: str | None = None,  # save the plots to this image file
+) -> dict:  # every figure, by bench
     "Run the benches in `only`, print their tables, draw their plots (saved to `plot` if given); return every figure."
     if bad := sorted(set(only) - set(BENCHES)):
         raise ValueError(f"unknown bench(es) {bad}: choose among {BENCHES}")
