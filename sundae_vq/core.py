@@ -20,7 +20,7 @@ __all__ = ['STALE_AGE', 'USER_ERRORS', 'seed_everything', 'seeded', 'get_device'
            'image_grid', 'show_images', 'clean_stale', 'atomic_path', 'atomic_write', 'atomic_dir', 'file_sha256',
            'config_to_dict', 'config_from_dict', 'save_model', 'check_regular', 'check_sizes', 'machine_memory',
            'check_memory', 'build_checked', 'load_model', 'UserError', 'user_errors', 'run_command', 'error_line',
-           'check_number', 'check_out']
+           'check_number', 'check_out', 'file_tree']
 
 # %% ../nbs/00_core.ipynb #c005
 def seed_everything(seed: int):  # any integer; the same seed gives the same draws
@@ -610,3 +610,13 @@ def check_out(
     if not os.access(q, os.W_OK | os.X_OK):
         raise PermissionError(f"{name} {p}: this user may not write in {q}: choose another place")
     return p
+
+# %% ../nbs/00_core.ipynb #c060a
+def file_tree(folder: str | Path) -> dict:  # compare two to check that nothing under `folder` changed
+    "Every entry under `folder`: a file's relative name → its bytes; a link's → where it points (never followed)."
+    folder = Path(folder)
+    return {
+        str(f.relative_to(folder)): f'-> {os.readlink(f)}' if f.is_symlink() else f.read_bytes()
+        for f in sorted(folder.rglob('*'))
+        if f.is_symlink() or f.is_file()
+    }
