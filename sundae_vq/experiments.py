@@ -51,6 +51,8 @@ class Row:
 
 # %% ../nbs/14b_experiments.ipynb #c011
 _DEFAULT = {f.name: getattr(SamplerConfig(), f.name) for f in dataclasses.fields(SamplerConfig)}  # every field
+_SPREAD = dict(order='spread')
+_CRITIC = dict(order='critic')  # needs the prior's critic (09b_critic), found beside it
 
 EXPERIMENTS = dict(
     main=Row(
@@ -67,6 +69,12 @@ EXPERIMENTS = dict(
     maskgit_18=Row(
         "peer sampler budget: MaskGIT with 18 steps", loss='maskgit', sampler=dict(steps=18), train='maskgit'
     ),
+    maskgit_16=Row(
+        "peer sampler budget: MaskGIT with 16 steps", loss='maskgit', sampler=dict(steps=16), train='maskgit'
+    ),
+    maskgit_30=Row(
+        "peer sampler budget: MaskGIT with 30 steps", loss='maskgit', sampler=dict(steps=30), train='maskgit'
+    ),
     autoregressive=Row("peer: causal prior, raster order, KV cache", loss='ar'),
     fixed_temperature=Row(
         "annealing keeps speed and improves diversity over a fixed low temperature",
@@ -81,6 +89,18 @@ EXPERIMENTS = dict(
     ),
     default_12=Row("the default sampler with a budget of 12 steps", sampler=_DEFAULT | dict(steps=12), train='main'),
     default_16=Row("the default sampler with a budget of 16 steps", sampler=_DEFAULT | dict(steps=16), train='main'),
+    default_8=Row("the default sampler with a budget of 8 steps", sampler=_DEFAULT | dict(steps=8), train='main'),
+    spread_12=Row(
+        "spread order: confidence with annealed noise, 12 steps",
+        sampler=_DEFAULT | _SPREAD | dict(steps=12),
+        train='main',
+    ),
+    **{
+        f'critic_{n}': Row(
+            f"critic order and stop, {n} steps", sampler=_DEFAULT | _CRITIC | dict(steps=n), train='main'
+        )
+        for n in (8, 12, 16, 30)
+    },
 )
 
 # %% ../nbs/14b_experiments.ipynb #x014
@@ -197,7 +217,8 @@ def results_table(
 
 # %% ../nbs/14b_experiments.ipynb #c043
 SAMPLER_FAMILIES = {
-    'SUNDAE, default (confidence order)': ('default_12', 'default_16', 'default'),
+    'SUNDAE, default (confidence order)': ('default_8', 'default_12', 'default_16', 'default'),
+    'SUNDAE, critic': ('critic_8', 'critic_12', 'critic_16', 'critic_30'),
     'SUNDAE, paper (random order)': ('steps_25', 'steps_50', 'main'),
     'SUNDAE, fixed temperature': ('fixed_temperature',),
     'SUNDAE, no early stop': ('no_early_stop',),
