@@ -148,7 +148,9 @@ def _by_step(names) -> list[str]:
     return sorted({n for n in names if isinstance(n, str) and _ckpt_step(Path(n)) is not None}, key=_ckpt_step)
 
 
-def written_checkpoints(out: str | Path) -> list[str]:  # a training folder
+def written_checkpoints(
+    out: str | Path,  # a training folder
+) -> list[str]:  # folder names, oldest first
     "The checkpoint folders the trainer wrote in `out` and has not removed, oldest first, as latest.json records."
     out = Path(out)
     rec = json.loads((out / 'latest.json').read_text()).get('written') if read_latest(out) else None
@@ -171,7 +173,10 @@ def _point_latest(out: Path, ckpt: Path, written: list | None = None):  # writte
         json.dump(dict(checkpoint=ckpt.name, step=_ckpt_step(ckpt), written=written), f)
 
 
-def prune_checkpoints(out: str | Path, keep: int) -> list[Path]:  # a training folder; checkpoints to keep
+def prune_checkpoints(
+    out: str | Path,  # a training folder
+    keep: int,  # the trainer's newest checkpoints to keep
+) -> list[Path]:  # the folders removed
     "Remove the trainer's oldest checkpoints beyond `keep`: only folders it wrote and recorded, never another."
     out = Path(out)
     written, latest = written_checkpoints(out), read_latest(out)
@@ -184,14 +189,18 @@ def prune_checkpoints(out: str | Path, keep: int) -> list[Path]:  # a training f
     return [out / n for n in gone]
 
 
-def run_records(out: str | Path) -> list[str]:  # a training folder
+def run_records(
+    out: str | Path,  # a training folder
+) -> list[str]:  # names of the entries a run wrote
     "The files and folders in `out` that a training run writes (metrics, the pointer, checkpoints by their names)."
     out = Path(out)
     held = [n for n in ('metrics.jsonl', 'latest.json') if (out / n).exists()]
     return held + sorted(f.name for f in out.glob('ckpt-*') if _ckpt_step(f) is not None)
 
 
-def clean_checkpoint_temps(out: str | Path) -> list[Path]:  # a training folder
+def clean_checkpoint_temps(
+    out: str | Path,  # a training folder
+) -> list[Path]:  # what was removed
     "Remove the temporary checkpoint folders a killed run left (`.ckpt-NNNNNNN.XXXXXXXX.tmp`), nothing else."
     return clean_stale(out, min_age=0, match=lambda name: _ckpt_step(Path(name)) is not None)
 

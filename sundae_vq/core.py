@@ -175,7 +175,7 @@ _swept: set = set()  # folders already swept by this process
 
 
 def clean_stale(
-    folder: str | Path,
+    folder: str | Path,  # the folder to sweep (not its subfolders)
     min_age: float = STALE_AGE,  # seconds since the last change (a live writer's file is younger)
     match=None,  # a test on the target's name; default: any
 ) -> list[Path]:
@@ -338,7 +338,10 @@ def _resolve_class(qualname: str, jpath: Path):
         ) from None
 
 # %% ../nbs/00_core.ipynb #c028h
-def check_regular(path: str | Path, what: str = 'file') -> Path:  # what: for the message
+def check_regular(
+    path: str | Path,  # the file about to be read
+    what: str = 'file',  # what it should be, for the message
+) -> Path:
     "Refuse, before reading it, a path that is not a regular file (a device such as /dev/zero, a pipe, a folder)."
     p = Path(path)
     try:
@@ -351,7 +354,10 @@ def check_regular(path: str | Path, what: str = 'file') -> Path:  # what: for th
     return p
 
 
-def check_sizes(config, **bounds):  # field=(lo, hi): an int or a (nested, maybe empty) tuple of ints, each in [lo, hi]
+def check_sizes(
+    config,  # a dataclass config
+    **bounds,  # field=(lo, hi): an int or a (nested, maybe empty) tuple of ints, each in [lo, hi]
+):
     "Refuse a config's sizes that are not integers in their sane ranges, before any network is built from them."
     for k, (lo, hi) in bounds.items():
         v = getattr(config, k)
@@ -380,7 +386,11 @@ def _size(n: int) -> str:
     return f"{n / 2**30:,.1f} GiB" if n >= 1 << 30 else f"{n / 2**20:,.1f} MiB"
 
 
-def check_memory(nbytes: int, what: str, limit: int | None = None):  # limit: default `machine_memory()`
+def check_memory(
+    nbytes: int,  # the bytes about to be allocated
+    what: str,  # what needs them, for the message
+    limit: int | None = None,  # default `machine_memory()`
+):
     "Refuse, before allocating, `nbytes` of weights for `what` when they exceed the machine's memory."
     limit = limit or machine_memory()
     if nbytes > limit:
@@ -390,7 +400,12 @@ def check_memory(nbytes: int, what: str, limit: int | None = None):  # limit: de
         )
 
 
-def build_checked(cls, config, what: str, compare=None):  # what: names the source; compare(shapes) raises on a misfit
+def build_checked(
+    cls,  # the model class, built as `cls(config)`
+    config,  # its config
+    what: str,  # where the config came from, for messages
+    compare=None,  # compare(name → shape of the built tensors) raises on a misfit with the weights
+):
     "`cls(config)`, built first on the meta device (no memory): its tensors' shapes compared, its bytes counted."
     try:
         with torch.device('meta'):
@@ -612,7 +627,9 @@ def check_out(
     return p
 
 # %% ../nbs/00_core.ipynb #c060a
-def file_tree(folder: str | Path) -> dict:  # compare two to check that nothing under `folder` changed
+def file_tree(
+    folder: str | Path,  # compare two trees to check that nothing under it changed
+) -> dict:
     "Every entry under `folder`: a file's relative name → its bytes; a link's → where it points (never followed)."
     folder = Path(folder)
     return {

@@ -120,7 +120,9 @@ def _jsonable(v):
     return json.loads(json.dumps(v))  # a value that cannot be stored in model.json fails here, before any write
 
 # %% ../nbs/00a_hub.ipynb #h027
-def read_latest(out: str | Path) -> str | None:  # a training folder
+def read_latest(
+    out: str | Path,  # a training folder
+) -> str | None:  # the name of its latest checkpoint folder
     "The checkpoint folder's name that a training folder's `latest.json` records (None without one), checked."
     p = Path(out) / 'latest.json'
     if not p.exists():
@@ -241,7 +243,7 @@ def from_pretrained(
     pretrained_model_name_or_path: str | Path,  # 'demo', a local folder or file, or a Hub repo id
     *,
     name: str | None = None,  # the file stem (default: the first of ema, prior, model, vqgan found)
-    map_location='cpu',
+    map_location='cpu',  # where the weights go
     **hub_kw,  # revision, cache_dir, token, local_files_only, force_download
 ):
     "The model at a path or repo id, of whatever sundae_vq class its JSON names, in eval mode ('demo': the prior)."

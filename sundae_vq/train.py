@@ -453,7 +453,9 @@ def _trim_metrics(self: Trainer):
 _STATE_KEYS = ('step', 'optimizer', 'scheduler', 'rng', 'rng_ranks', 'world')
 
 
-def read_trainer_state(ckpt: Path) -> dict:  # a checkpoint folder
+def read_trainer_state(
+    ckpt: Path,  # a checkpoint folder
+) -> dict:  # step, optimizer, scheduler, RNG
     "A checkpoint's trainer.pt (plain tensors and numbers only), or an error naming the file and what to do."
     p = ckpt / 'trainer.pt'
     try:
