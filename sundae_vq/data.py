@@ -12,15 +12,13 @@ from PIL import Image
 from torch import Tensor
 import torch.nn.functional as F
 from torch.utils.data import Dataset
-from fastcore.script import call_parse
-from .core import img2tensor, tensor2img, to_rgb, image_grid, atomic_path, atomic_write
-from .core import UserError, user_errors, check_number, check_out
+from .core import img2tensor, tensor2img, to_rgb, atomic_path, atomic_write
 
 # %% auto #0
 __all__ = ['IMAGE_EXTS', 'FONT_PATHS', 'ASSETS', 'FACES_PNG', 'FACES_JSON', 'FASHION_DIR', 'FASHION_CLASSES', 'list_images',
            'make_test_folder', 'split_of', 'load_image', 'ImageFolder', 'face_kind', 'find_font', 'emoji_glyphs',
-           'build_emoji_faces', 'save_faces_asset', 'demo_faces', 'demo_face_info', 'save_demo_faces', 'faces_cli',
-           'read_idx', 'write_idx', 'FashionMNIST']
+           'build_emoji_faces', 'save_faces_asset', 'demo_faces', 'demo_face_info', 'save_demo_faces', 'read_idx',
+           'write_idx', 'FashionMNIST']
 
 # %% ../nbs/01_data.ipynb #c005
 IMAGE_EXTS = {'.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff'}
@@ -289,39 +287,6 @@ def save_demo_faces(folder: str | Path, n: int | None = None, size: int = 64) ->
         with atomic_path(p) as t:
             tensor2img(x).save(t)
     return folder
-
-# %% ../nbs/01_data.ipynb #c037
-@call_parse
-@user_errors
-def faces_cli(
-    out: str = None,  # write a grid of `n` randomly drawn demo images to this image file (.png, .jpg, .webp)
-    folder: str = None,  # write the whole demo set as PNG files under this folder, in face/ and person/
-    n: int = 64,  # images in the grid
-    seed: int = 0,  # which random draw
-    size: int = 64,  # image side in pixels (at most 64)
-):
-    "Show the emoji-faces demo set as a grid picture (--out) and/or write it as a folder of PNG files (--folder)."
-    if not out and not folder:
-        raise UserError("nothing to do: pass --out grid.png and/or --folder DIR")
-    if out and Path(out).suffix.lower() not in IMAGE_EXTS:
-        raise UserError(f"--out {out!r}: use an image file name such as grid.png")
-    check_number('--n', n, 1, integer=True)
-    check_number('--size', size, 1, 64, integer=True)
-    if folder:
-        check_out(folder, '--folder')
-    if out:
-        check_out(out, '--out', folder=False)
-    if folder:
-        root = save_demo_faces(folder, size=size)
-        kinds = {k: len(list_images(root / k)) for k in sorted({o['kind'] for o in demo_face_info()})}
-        where = ' and '.join(f"{k}/ ({m})" for k, m in kinds.items())
-        print(f"wrote {sum(kinds.values())} images under {folder}, in sub-folders {where}")
-    if out:
-        faces = demo_faces(size)
-        g = torch.Generator().manual_seed(seed)
-        with atomic_path(out) as t:
-            image_grid(faces[torch.randperm(len(faces), generator=g)[:n]]).save(t)
-        print(f"wrote a grid of {min(n, len(faces))} demo faces to {out}")
 
 # %% ../nbs/01_data.ipynb #c040
 FASHION_DIR = Path('/usr/share/datasets/fashion-mnist')

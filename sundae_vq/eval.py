@@ -10,10 +10,9 @@ from pathlib import Path
 
 import numpy as np, torch
 from torch import Tensor, nn
-from fastcore.script import call_parse
 from fastprogress.fastprogress import progress_bar
 from .core import get_device, atomic_path, atomic_write, file_sha256, seeded
-from .core import UserError, user_errors, check_number, check_out
+from .core import check_number, check_out
 from .data import list_images, load_image, img2tensor
 from .vqgan import VQGAN, load_vqgan
 from .sundae import unrolled_loss
@@ -21,7 +20,7 @@ from .sundae import unrolled_loss
 # %% auto #0
 __all__ = ['FID_MIN', 'FID_WARN', 'check_fid_extra', 'inception_features', 'check_fid_sizes', 'FeatureStats', 'frechet_distance',
            'images_key', 'load_folder', 'reference_features', 'reference_stats', 'precision_recall', 'compare_images',
-           'image_metrics', 'nearest_codes', 'code_diversity', 'bits_per_code', 'evaluate', 'sundae_vq_eval']
+           'image_metrics', 'nearest_codes', 'code_diversity', 'bits_per_code', 'evaluate']
 
 # %% ../nbs/13_eval.ipynb #c005
 _NO_FID = (
@@ -364,29 +363,3 @@ def evaluate(
         cache = Path(cache).expanduser() if cache else None
         out |= compare_images(x, ref_imgs, cache, k, batch_size, device, progress=True)
     return out
-
-# %% ../nbs/13_eval.ipynb #c031
-@call_parse
-@user_errors
-def sundae_vq_eval(
-    samples: str = None,  # folder of sample images, or a .npy of sample codes (b, h, w); required
-    reference: str = None,  # folder of real images, or a latent store (codes.npy + meta.json); required
-    vqgan: str = None,  # VQ-GAN to decode .npy samples for the image metrics
-    reference_images: str = None,  # for a store: the image folder it was extracted from
-    cache: str = '~/.cache/sundae_vq/fid',  # where reference features are cached ('' for none)
-    k: int = 3,  # neighbours for precision/recall/density/coverage
-    batch_size: int = 32,
-    device: str = None,
-    out: str = None,  # also write the figures to this JSON file
-):
-    "Evaluate samples against a reference: FID, precision/recall, density/coverage, uniqueness and copies."
-    if not samples or not reference:
-        raise UserError("pass --samples (images folder or codes .npy) and --reference (images folder or latent store)")
-    if out:
-        check_out(out, '--out', folder=False)  # before the work, not after it
-    res = evaluate(samples, reference, vqgan, reference_images, cache or None, k, batch_size, device)
-    for key, v in res.items():
-        print(f"{key:>18}: {v:.4f}" if isinstance(v, float) else f"{key:>18}: {v}")
-    if out:
-        with atomic_write(out) as f:
-            json.dump(res, f, indent=1)

@@ -4,24 +4,21 @@
 
 # %% ../nbs/10a_inpaint_cli.ipynb #480fd8fe
 from __future__ import annotations
+import sys
 from pathlib import Path
 
-from torch import Tensor
-from PIL import Image, UnidentifiedImageError
 from fastcore.script import call_parse, Param
 from fastcore.meta import delegates
 
-from .core import img2tensor, tensor2img, atomic_path
-from .core import UserError, user_errors, check_number, check_out
-from .sampler import load_models
-from .sample_cli import cli_sampler_config, check_counts, out_suffix
-from .inpaint import load_mask, rect_mask, region_mask, check_inpaint_inputs, inpaint, inpaint_sheet
+from .cli import user_errors, check_counts, check_number, check_out, check_output, out_suffix
+from .cli import cli_sampler_config
+from .cli import set_threads, wrote
 
 # %% auto #0
 __all__ = ['sundae_vq_inpaint']
 
 # %% ../nbs/10a_inpaint_cli.ipynb #c032a
-def _demo_face(i: int) -> Tensor:
+def _demo_face(i: int):  # (3, 64, 64) in [-1, 1]
     from sundae_vq.data import demo_faces
 
     faces = demo_faces(64)
@@ -30,72 +27,105 @@ def _demo_face(i: int) -> Tensor:
     return faces[i]
 
 
-def _open_image(path: str, what: str) -> Image.Image:  # what: '--image' or '--mask'
-    "Open an image file given on the command line, or say why it cannot be read."
+def _open_image(path: str, what: str):  # what: '--image' or '--mask'; returns a loaded PIL image
+    "Open and decode an image file given on the command line, or say in one line why it cannot be read."
+    from PIL import Image
+
     if not Path(path).is_file():
         raise FileNotFoundError(f"{what} {path} not found: give an image file")
     try:
-        return Image.open(path)
-    except UnidentifiedImageError:
-        raise UserError(f"{what} {path} is not an image Pillow can read: give a PNG or JPEG file") from None
+        with Image.open(path) as im:
+            w, h = im.size
+            if w * h > 64_000_000:
+                raise ValueError(
+                    f"{what} {path} is {w}×{h} px: too large to inpaint; give an image under 64 megapixels"
+                )
+            im.load()
+            return im
+    except (OSError, Image.DecompressionBombError, SyntaxError):
+        raise ValueError(f"{what} {path} is not an image Pillow can read: give a PNG or JPEG file") from None
 
 
-def _box_mask(size: tuple, box) -> Tensor:  # (H, W); TOP LEFT HEIGHT WIDTH
+def _box_mask(size: tuple, box):  # (H, W); TOP LEFT HEIGHT WIDTH
     "The --box rectangle as a mask, refused unless inside the image (`rect_mask` would clip it, maybe to nothing)."
     (H, W), (t, l, h, w) = size, box
     if min(t, l) < 0 or min(h, w) < 1 or t + h > H or l + w > W:
-        raise UserError(
+        raise ValueError(
             f"--box {t} {l} {h} {w} does not lie inside the {H}×{W} image: use TOP, LEFT ≥ 0, "
             f"HEIGHT, WIDTH ≥ 1, TOP + HEIGHT ≤ {H} and LEFT + WIDTH ≤ {W}"
         )
+    from sundae_vq.inpaint import rect_mask
+
     return rect_mask(size, box)
 
 
 def _candidate_paths(out: Path, n: int) -> list:  # OUT_1.png, OUT_2.png, ... beside OUT.png
     return [out.with_name(f'{out.stem}_{i}{out.suffix}') for i in range(1, n + 1)]
 
+
+def _model_size(prior, f: int, size: tuple) -> tuple:  # (H, W) of the image given
+    "The image size to inpaint at: the prior's trained grid × f, else `size` cut down to a multiple of f."
+    if grid := getattr(prior, 'metadata', {}).get('latent_shape'):
+        return tuple(int(g) * f for g in grid)
+    return tuple(max(f, s // f * f) for s in size)
+
+
+def _resize(img, mask, size: tuple):  # (3, H, W) image, (H, W) mask → at `size`
+    "The image (bilinear, antialiased) and the mask (nearest) at another size."
+    import torch.nn.functional as F
+
+    img = F.interpolate(img[None], size, mode='bilinear', antialias=True, align_corners=False)[0].clamp(-1, 1)
+    mask = F.interpolate(mask[None, None].float(), size, mode='nearest')[0, 0] > 0.5
+    return img, mask
+
 # %% ../nbs/10a_inpaint_cli.ipynb #c032
 @call_parse
 @user_errors
-@delegates(cli_sampler_config, but='return')  # its options, not its return type (SamplerConfig)
+@delegates(cli_sampler_config)
 def sundae_vq_inpaint(
-    image: str = None,  # the image to inpaint (any PIL format; transparency on white)
+    image: str = None,  # the image to inpaint (any PIL format; transparency on white); resized to the model's size
     mask: str = None,  # mask image of the same size: white = fill, black/transparent = keep
     face: int = None,  # instead of --image: this face of the emoji-faces demo set (0-840), at 64 px
     box: Param("instead of --mask: fill this rectangle, TOP LEFT HEIGHT WIDTH in pixels", int, nargs=4) = None,
-    region: str = None,  # instead of --mask: fill a named region: blocks (drawn with --seed), centre, eyes or mouth
+    region: str = None,  # instead of --mask: a named region: blocks (drawn with --seed), centre/center, eyes, mouth
     out: str = 'inpainted.png',  # output image: a sheet of the original, the masked input and the n candidates
     scale: int = None,  # upscale of the sheet, nearest neighbour (default: 3 for 64-px images, 1 from 192 px up)
     save_candidates: bool = False,  # also write each candidate at the image's size, as OUT_1.png, OUT_2.png, ...
-    checkpoint: str = None,  # folder of a prior saved with save_model (default: the bundled demo model)
-    vqgan: str = None,  # VQ-GAN folder, or a taming VQ-GAN's folder or .ckpt (default: vqgan.json beside prior)
+    checkpoint: str = None,  # a prior's folder (model, training run, bundle) or a Hub repo id (default: the demo model)
+    vqgan: str = None,  # VQ-GAN folder, taming folder or .ckpt, or a Hub repo id (default: vqgan.json beside the prior)
     vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
     n: int = 4,  # candidates
     label: int = None,  # class label for a class-conditional prior (default random)
     feather: int = None,  # soft edge of the paste in pixels (default f // 2; 0 = hard)
     no_paste: bool = False,  # keep the decoded image everywhere instead of pasting the kept pixels back
     seed: int = 0,  # random seed
-    ncol: int = None,  # no longer used: the sheet puts an image's candidates in one row (an error says so)
     device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
+    threads: int = None,  # CPU threads for torch (default: half the cores, 1 to 4)
     name: str = None,  # file stem of the prior (default 'ema' if saved, else 'model')
     allow_other_vqgan: bool = False,  # inpaint even if the VQ-GAN is not the one the prior's checkpoint records (warns)
-    **kwargs,  # the sampler's options: `cli_sampler_config`'s parameters (`09a_sample_cli`)
+    **kwargs,  # the sampler's options: `cli_sampler_config`'s parameters (`00e_cli`)
 ):
     "Fill the white part of a mask in an image with a SUNDAE prior; save a sheet of the input and the candidates."
     if (image is None) == (face is None) or sum(o is not None for o in (mask, box, region)) != 1:
-        raise UserError(
+        raise ValueError(
             "pass one image (--image PATH or --face N) and one mask (--mask PATH, white = fill, "
             "--box TOP LEFT HEIGHT WIDTH, or --region NAME)"
         )
-    if ncol is not None:
-        raise UserError("--ncol is gone: the sheet has the candidates in a row; --scale sizes it")
     check_counts(seed, n=n)
     if feather is not None:
         check_number('--feather', feather, 0, integer=True)
     if scale is not None:
         check_number('--scale', scale, 1, integer=True)
-    cfg = cli_sampler_config(**kwargs)
     out_suffix(check_out(out, folder=False))
+    cands = _candidate_paths(Path(out), n) if save_candidates else []
+    replaced = [check_output(p, '--out', inputs=[image, mask, checkpoint, vqgan]) for p in [out, *cands]]
+    set_threads(threads)
+    cfg = cli_sampler_config(**kwargs)
+    region = 'centre' if region == 'center' else region
+    from sundae_vq.core import img2tensor, tensor2img, atomic_path
+    from sundae_vq.sampler import load_models
+    from sundae_vq.inpaint import load_mask, region_mask, check_inpaint_inputs, inpaint, inpaint_sheet
+
     img = img2tensor(_open_image(image, '--image')) if image is not None else _demo_face(face)
     size = tuple(img.shape[-2:])
     if mask is not None:
@@ -106,22 +136,27 @@ def sundae_vq_inpaint(
     prior, vq = load_models(
         checkpoint, vqgan, name, device, allow_other_vqgan=allow_other_vqgan, vqgan_config=vqgan_config
     )
+    if (to := _model_size(prior, vq.f, size)) != size:
+        img, m = _resize(img, m, to)
+        print(f"resized the image from {size[1]}×{size[0]} to {to[1]}×{to[0]} px, the model's size (W×H)")
     check_inpaint_inputs(img, m, vq.f)
+    tty = sys.stdout.isatty()  # a progress bar only on a terminal: captured output stays clean
     res = inpaint(
-        prior, vq, img, m, n, labels=label, config=cfg, seed=seed, paste=not no_paste, feather=feather, progress=True
+        prior, vq, img, m, n, labels=label, config=cfg, seed=seed, paste=not no_paste, feather=feather, progress=tty
     )
     if res.samples is None:
         print("the mask has nothing to fill: writing the image unchanged")
     else:
         print(
-            f"\n{n} candidate{'s' * (n > 1)} in {res.samples.seconds:.2f} s; {res.fill.sum().item()} codes filled; "
-            f"mean calls {res.samples.calls.float().mean():.1f} of {cfg.steps}"
+            '\n' * tty + f"{n} candidate{'s' * (n > 1)} in {res.samples.seconds:.2f} s; {res.fill.sum().item()} codes "
+            f"filled; mean calls {res.samples.calls.float().mean():.1f} of {cfg.steps}"
         )
     with atomic_path(out) as tmp:
         inpaint_sheet(img, m, res.images[0], scale).save(tmp)
-    print(f"wrote {out}: the original, the masked input and {n} candidate{'s' * (n > 1)}")
-    if save_candidates:
-        for p, c in zip(_candidate_paths(Path(out), n), res.images[0]):
-            with atomic_path(p) as tmp:
-                tensor2img(c).save(tmp)
-        print(f"wrote {n} candidate{'s' * (n > 1)}: {', '.join(p.name for p in _candidate_paths(Path(out), n))}")
+    print(wrote(out, replaced[0], f": the original, the masked input and {n} candidate{'s' * (n > 1)}"))
+    for p, c in zip(cands, res.images[0]):
+        with atomic_path(p) as tmp:
+            tensor2img(c).save(tmp)
+    if cands:
+        names = ', '.join(p.name for p in cands)
+        print(f"wrote {n} candidate{'s' * (n > 1)}: {names}" + " (replacing files there)" * any(replaced[1:]))

@@ -4,20 +4,19 @@
 
 # %% ../nbs/03_latents.ipynb #c002
 from __future__ import annotations
-import hashlib, json, time
+import hashlib, json
 from pathlib import Path
 
 import numpy as np, torch
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
-from fastcore.script import call_parse
-from .core import user_errors, check_number, check_out, file_sha256
+from .core import check_number, check_out, file_sha256
 from .core import atomic_path, atomic_write, config_to_dict, get_device
 from .data import ImageFolder, split_of
-from .vqgan import VQGAN, load_vqgan
+from .vqgan import VQGAN
 
 # %% auto #0
-__all__ = ['vqgan_sha256', 'code_dtype', 'extract_latents', 'LatentDataset', 'store_fingerprint', 'extract_cli']
+__all__ = ['vqgan_sha256', 'code_dtype', 'extract_latents', 'LatentDataset', 'store_fingerprint']
 
 # %% ../nbs/03_latents.ipynb #c005
 def vqgan_sha256(vqgan: VQGAN) -> str:
@@ -255,37 +254,3 @@ def store_fingerprint(store: str | Path) -> str:
         if (Path(store) / f).exists():
             h.update(f'{f} {file_sha256(Path(store) / f)}\n'.encode())
     return h.hexdigest()
-
-# %% ../nbs/03_latents.ipynb #c027
-@call_parse
-@user_errors
-def extract_cli(
-    vqgan: str = None,  # our VQ-GAN folder / .safetensors, or a taming VQ-GAN: its folder or .ckpt; required
-    vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
-    images: str = None,  # folder of images (any PIL format; sub-folders are classes with --labels); required
-    out: str = None,  # the latent store to create (or finish); required
-    size: int = None,  # image side in pixels (default: the side the VQ-GAN was trained at, else its resolution)
-    batch_size: int = 64,
-    no_flip: bool = False,  # don't store mirrored copies
-    labels: bool = False,  # label each image by its first sub-folder
-    device: str = None,
-):
-    "Encode a folder of images into a latent store for training a prior."
-    if not (vqgan and images and out):
-        raise ValueError("--vqgan, --images and --out are all required")
-    if not Path(images).is_dir():
-        raise FileNotFoundError(f"--images {images}: no such folder")
-    if vqgan_config and not Path(vqgan_config).is_file():
-        raise FileNotFoundError(f"--vqgan_config {vqgan_config}: no such file")
-    _check_settings(out, size, batch_size)
-    vq = load_vqgan(vqgan, vqgan_config)
-    t0 = time.perf_counter()
-    st = extract_latents(
-        vq, images, out, flip=not no_flip, size=size, batch_size=batch_size, labels=labels, device=device
-    )
-    meta = json.loads((Path(st) / 'meta.json').read_text())
-    print(
-        f"{len(meta['sources'])} images → {meta['n']} code grids {meta['h']}×{meta['w']} "
-        f"in {time.perf_counter() - t0:.1f}s; "
-        f"{len(meta['skipped'])} skipped → {st}"
-    )

@@ -4,74 +4,40 @@
 
 # %% ../nbs/09a_sample_cli.ipynb #a002
 from __future__ import annotations
+import sys
 from pathlib import Path
 
-import numpy as np, torch
 from fastcore.script import call_parse, Param
 from fastcore.meta import delegates
 
-from .core import image_grid, atomic_path, UserError, user_errors, check_number, check_out
-from .sampler import SamplerConfig, sampler_preset, sample, load_models, latent_shape, decode_codes
+from sundae_vq.cli import (
+    user_errors,
+    check_counts,
+    check_out,
+    check_output,
+    out_suffix,
+    cli_sampler_config,
+    set_threads,
+    wrote,
+)
 
 # %% auto #0
-__all__ = ['cli_sampler_config', 'check_counts', 'out_suffix', 'sundae_vq_sample']
-
-# %% ../nbs/09a_sample_cli.ipynb #c046
-def cli_sampler_config(
-    preset: str = 'default',  # sampler preset: 'default' (the fastest rule that keeps quality), 'paper' or 'fast'
-    steps: int = None,  # step budget: the most network calls a sample gets (default: the preset's)
-    temperature: Param(
-        "start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+'
-    ) = None,
-    proportion: Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+') = None,
-    order: str = None,  # codes to resample: 'random' or 'confidence' (the least likely)
-    schedule: str = None,  # 'linear' or 'cosine'
-    top_k: int = None,  # draw among the k most likely codes only (0 = all)
-    min_steps: int = None,  # no freezing before this step
-    tol: float = None,  # a step that changes at most this share of a sample's free codes settles it
-    patience: int = None,  # settled steps in a row that freeze a sample
-    stall: int = None,  # also freeze a sample whose mean log-probability has not risen for this many steps (0 = off)
-    no_early_stop: bool = False,  # run every sample for the whole budget
-) -> SamplerConfig:
-    "The `SamplerConfig` of a preset with the sampler's command-line options that were given (None: the preset's)."
-    given = {name: v for name, v in dict(locals()).items() if v is not None}  # the options given, and the two below
-    del given['preset'], given['no_early_stop']
-    given = {name: tuple(v) if isinstance(v, list) else v for name, v in given.items()}  # nargs='+' gives lists
-    if no_early_stop:
-        given['early_stop'] = False
-    return sampler_preset(preset, **given)
-
-# %% ../nbs/09a_sample_cli.ipynb #c046b
-def check_counts(
-    seed: int | None = None,  # a seed torch takes: 0 ≤ seed < 2⁶³
-    **counts,  # option name → an int ≥ 1 (or a list of them, like --shape); None = not given
-):
-    "Refuse, before any work, a count below 1 or not an integer, and a seed torch cannot take."
-    for name, v in counts.items():
-        for o in [] if v is None else v if isinstance(v, (list, tuple)) else [v]:
-            check_number(f'--{name}', o, 1, integer=True)
-    if seed is not None:
-        check_number('--seed', seed, 0, 2**63 - 1, integer=True)
-
-
-def out_suffix(out: str | Path, codes_ok: bool = False) -> str:  # codes_ok: `.npy` (the codes) is a valid output
-    "The lower-case suffix of an output file name, or a clear error when Pillow (or `.npy`) cannot write it."
-    suffix = Path(out).suffix.lower()
-    if codes_ok and suffix == '.npy':
-        return suffix
-    from PIL import Image
-
-    if suffix not in Image.registered_extensions():
-        raise UserError(
-            f"--out {str(out)!r}: give an image file name such as samples.png"
-            + (" (or codes.npy for the codes)" if codes_ok else "")
-        )
-    return suffix
+__all__ = ['sundae_vq_sample']
 
 # %% ../nbs/09a_sample_cli.ipynb #c047
+def _save_folder(folder: str | None) -> Path | None:
+    "Refuse, before any work, a `--save_images` folder that holds files: nothing of the user's is replaced."
+    if folder is None:
+        return None
+    p = check_out(folder, '--save_images')
+    if p.is_dir() and any(p.iterdir()):
+        raise FileExistsError(f"--save_images {folder} holds files: give a new or empty folder")
+    return p
+
+
 @call_parse
 @user_errors
-@delegates(cli_sampler_config, but='return')  # its options, not its return type (SamplerConfig)
+@delegates(cli_sampler_config)
 def sundae_vq_sample(
     out: str = 'samples.png',  # output: a .png/.jpg grid of decoded samples, or a .npy file of codes
     checkpoint: str = None,  # a prior's folder (model, training run, bundle) or a Hub repo id (default: the demo model)
@@ -79,43 +45,66 @@ def sundae_vq_sample(
     vqgan_config: str = None,  # taming's YAML for --vqgan (default: the run's configs/*.yaml, or NAME.yaml)
     n: int = 16,  # number of samples
     label: int = None,  # class label for a class-conditional prior (default random)
-    shape: Param("latent grid H W", int, nargs=2) = None,
+    shape: Param("latent grid H W (default: the grid the prior was trained at)", int, nargs=2) = None,
     seed: int = 0,  # random seed
     batch_size: int = 16,  # samples per forward batch
     ncol: int = None,  # images per grid row
+    save_images: str = None,  # also write each sample as DIR/0.png, DIR/1.png, ... (what sundae_vq_eval takes)
     device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
+    threads: int = None,  # CPU threads for torch (default: half the cores, 1 to 4)
     name: str = None,  # file stem of the prior (default: 'ema' if saved, else 'prior', else 'model')
     allow_other_vqgan: bool = False,  # sample even if the VQ-GAN is not the one the prior's checkpoint records (warns)
     **kwargs,  # the sampler's options: `cli_sampler_config`'s parameters
 ):
     "Sample images from a SUNDAE prior and save them as a grid (or their codes as .npy)."
     check_counts(seed, n=n, batch_size=batch_size, ncol=ncol, shape=shape)
-    cfg = cli_sampler_config(**kwargs)
-    as_codes = out_suffix(check_out(out, folder=False), codes_ok=True) == '.npy'  # all before loading a model
+    as_codes = out_suffix(check_out(out, folder=False), codes_ok=True) == '.npy'
+    replaced = check_output(out, inputs=[checkpoint, vqgan, vqgan_config])
+    folder = _save_folder(save_images)
+    set_threads(threads)
+    cfg = cli_sampler_config(**kwargs)  # all before loading a model
+    import numpy as np, torch
+    from sundae_vq.core import image_grid, atomic_path, tensor2img
+    from sundae_vq.sampler import sample, load_models, latent_shape, decode_codes
+
     prior, vq = load_models(
         checkpoint,
         vqgan,
         name,
         device,
-        need_vqgan=not as_codes,
+        need_vqgan=not as_codes or folder is not None,
         allow_other_vqgan=allow_other_vqgan,
         vqgan_config=vqgan_config,
     )
-    hw = latent_shape(prior, shape)
+    hw, trained = latent_shape(prior, shape), prior.metadata.get('latent_shape')
+    if shape and trained and tuple(trained) != hw:
+        print(
+            f"warning: --shape {hw[0]} {hw[1]} is not the {trained[0]}×{trained[1]} grid the prior was trained at: "
+            f"its samples at another grid are usually broken; leave --shape out for {trained[0]} {trained[1]}",
+            file=sys.stderr,
+        )
+    tty = sys.stdout.isatty()  # a progress bar only on a terminal: captured output stays clean
     codes, secs, calls = [], 0.0, []
     for i, m in enumerate(range(0, n, batch_size)):
         r = sample(
-            prior, min(batch_size, n - m), hw, labels=label, config=cfg, seed=seed + i, device=device, progress=True
+            prior, min(batch_size, n - m), hw, labels=label, config=cfg, seed=seed + i, device=device, progress=tty
         )
         codes.append(r.codes)
         secs += r.seconds
         calls.append(r.calls)
     codes = torch.cat(codes)
-    print(f"\n{n} samples in {secs:.2f} s; mean calls {torch.cat(calls).float().mean():.1f} of {cfg.steps}")
+    print('\n' * tty + f"{n} samples in {secs:.2f} s; mean calls {torch.cat(calls).float().mean():.1f} of {cfg.steps}")
+    images = None if as_codes and folder is None else decode_codes(vq, codes, batch_size)
     with atomic_path(out) as tmp:
         if as_codes:
             with open(tmp, 'wb') as f:
                 np.save(f, codes.cpu().numpy())  # a file handle: np.save adds no suffix
         else:
-            image_grid(decode_codes(vq, codes, batch_size), ncol=ncol).save(tmp)
-    print(f"wrote {out}")  # (returns nothing: a console script's return value becomes its exit status)
+            image_grid(images, ncol=ncol).save(tmp)
+    print(wrote(out, replaced))  # (returns nothing: a console script's return value becomes its exit status)
+    if folder is not None:
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, im in enumerate(images):
+            with atomic_path(folder / f'{i}.png') as tmp:
+                tensor2img(im).save(tmp, format='PNG')
+        print(f"wrote {n} images to {save_images}: 0.png to {n - 1}.png")

@@ -4,30 +4,20 @@
 
 # %% ../nbs/08a_train_cli.ipynb #c202
 from __future__ import annotations
-import math, time, warnings
+import json, math, os, time
 from pathlib import Path
 
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 from fastcore.script import call_parse
 
-from .core import get_device, seed_everything, load_model, user_errors, UserError, check_out
-from .sundae import unrolled_loss
-from .latents import LatentDataset, vqgan_sha256
-from .hourglass import Hourglass, hourglass_preset
-from .vqgan import load_vqgan
-from .timing import sync, reset_peak_memory, peak_memory_mib
-from .watch import need_tensorboard
-from sundae_vq.train import (
-    TrainConfig,
-    Trainer,
-    amp_context,
-    store_num_classes,
-)
-from .checkpoint import checkpoint_vqgan_sha256, latest_checkpoint
+from .cli import user_errors, check_out
+
+if TYPE_CHECKING:  # annotations only: torch loads when a command runs
+    from torch import nn
+    from sundae_vq.latents import LatentDataset
 
 # %% auto #0
-__all__ = ['init_prior', 'store_vqgan', 'sundae_vq_train', 'bench_training']
+__all__ = ['init_prior', 'store_vqgan', 'preset_for_store', 'closing_line', 'sundae_vq_train', 'bench_training']
 
 # %% ../nbs/08a_train_cli.ipynb #c071
 def init_prior(
@@ -36,6 +26,12 @@ def init_prior(
     allow_other_store: bool = False,  # go on (with a warning) when `source` was trained on another VQ-GAN's codes
 ) -> nn.Module:
     "The weights a run starts from (fine-tuning, or a second schedule): checked against the store before any step."
+    import warnings
+    from sundae_vq.core import UserError
+    from sundae_vq.hourglass import Hourglass
+    from sundae_vq.train import store_num_classes
+    from sundae_vq.checkpoint import checkpoint_vqgan_sha256
+
     model = Hourglass.from_pretrained(source).train()  # as every loader finds it (a run's EMA, a bundle's prior, …)
     have, need = (model.config.num_tokens, model.config.num_classes), (train_ds.n_embed, store_num_classes(train_ds))
     if have != need:
@@ -59,6 +55,10 @@ def store_vqgan(
     vqgan: str | Path | None = None,  # a VQ-GAN path or Hub repo id; default: vqgan.json beside the store (a bundle)
 ) -> nn.Module:
     "The VQ-GAN that made a store's codes, checked against the fingerprint the store records."
+    from sundae_vq.core import UserError
+    from sundae_vq.vqgan import load_vqgan
+    from sundae_vq.latents import vqgan_sha256
+
     if vqgan is None and (ds.store.parent / 'vqgan.json').exists():
         vqgan = ds.store.parent  # a bundle: latents/ + vqgan.*
     if vqgan is None:
@@ -73,6 +73,51 @@ def store_vqgan(
             f"store's {want[:12]}…): pass that one"
         )
     return vq
+
+# %% ../nbs/08a_train_cli.ipynb #c071p
+def preset_for_store(
+    preset: str,  # an hourglass preset
+    num_tokens: int,  # the store's vocabulary
+    num_classes: int,  # the store's classes (0: none)
+):  # a `HourglassConfig`
+    "The preset with the store's vocabulary and classes; refused if made for a vocabulary 4× larger or smaller."
+    from sundae_vq.hourglass import PRESETS, hourglass_preset
+
+    cfg = hourglass_preset(preset, num_tokens=num_tokens, num_classes=num_classes)
+    fits = lambda v: num_tokens / 4 < v < num_tokens * 4
+    if not fits(made := PRESETS[preset]['num_tokens']):
+        ok = ', '.join(k for k, v in PRESETS.items() if fits(v['num_tokens'])) or 'the one closest to it'
+        raise ValueError(
+            f"--preset {preset} is made for a vocabulary of {made} codes, and the store's has {num_tokens}: "
+            f"its network would be far too large or too small for these codes; use --preset {ok}"
+        )
+    return cfg
+
+
+def _resume_note(out, ckpt: Path, given: dict, **ignored) -> dict:  # given: the recipe's flags; ignored: others
+    "The recipe the run recorded, after saying which flags given on the command line it ignores."
+    from sundae_vq.train import TrainConfig
+
+    was = json.loads((ckpt / 'model.json').read_text())['metadata']['train_config']
+    default = TrainConfig()
+    differ = [f"--{k} {v}" for k, v in given.items() if v != was.get(k, v) and v != getattr(default, k)]
+    differ += [f"--{k} {v}" for k, v in ignored.items() if v is not None]
+    print(f"resuming the run in {out} at {ckpt.name} with its recorded model and recipe", end='')
+    print(f"; ignoring {', '.join(differ)}" if differ else '')
+    return {k: was.get(k, v) for k, v in given.items()}
+
+
+def closing_line(out: str | Path) -> str:  # a training folder
+    "What a finished run says: its steps, its last validation, where the model is, and the command that samples it."
+    recs = [json.loads(l) for l in (Path(out) / 'metrics.jsonl').read_text().splitlines() if l.strip()]
+    step = max(r['step'] for r in recs)
+    valid = [r for r in recs if 'valid_loss' in r]
+    v = (
+        f"validation loss {valid[-1]['valid_loss']:.4f} (EMA {valid[-1]['valid_ema_loss']:.4f})"
+        if valid
+        else "no validation split"
+    )
+    return f"step {step}: {v}; the model is in {out}; next: sundae_vq_sample --checkpoint {out} --vqgan VQGAN"
 
 # %% ../nbs/08a_train_cli.ipynb #c071e
 @call_parse
@@ -94,7 +139,7 @@ def sundae_vq_train(
     seed: int = 0,  # model init, data order, noise
     num_workers: int = 0,  # DataLoader workers per process
     device: str = None,  # default: CUDA (each process its GPU), else MPS, else CPU
-    resume: bool = False,  # continue the run in `out` (its model config wins over --preset)
+    resume: bool = False,  # continue the run in --out with its recorded model and recipe (flags that differ are named)
     init: str = None,  # start from these weights (a training, checkpoint or bundle folder; its config wins)
     allow_other_store: bool = False,  # with --resume or --init: go on even on another store or VQ-GAN
     sample_every: int = 0,  # write a grid of samples (EMA weights, decoded) to OUT/samples every N steps (0: never)
@@ -106,40 +151,50 @@ def sundae_vq_train(
     "Train an hourglass prior on a latent store with SUNDAE's unrolled loss (on N processes under torchrun)."
     if latents is None or out is None:
         raise ValueError("pass --latents STORE (a latent store folder) and --out RUN (the training folder)")
+    if vqgan and not sample_every:
+        raise ValueError("--vqgan decodes the grids of --sample_every: pass --sample_every N too")
+    check_out(out)
+    given = dict(batch_size=batch_size, unroll=unroll, lr=lr, warmup=warmup, schedule=schedule, ema_decay=ema_decay)
+    given |= dict(seed=seed)
+    from sundae_vq.core import seed_everything, load_model
+    from sundae_vq.latents import LatentDataset
+    from sundae_vq.hourglass import Hourglass
+    from sundae_vq.watch import need_tensorboard
+    from sundae_vq.train import TrainConfig, Trainer, store_num_classes
+    from sundae_vq.checkpoint import latest_checkpoint
+
+    ckpt = latest_checkpoint(out)
+    if ckpt is not None and not resume:
+        raise FileExistsError(
+            f"--out {out} already holds a run (checkpoint {ckpt.name}): pass --resume to continue it, "
+            "or choose another --out"
+        )
+    if ckpt is not None:
+        given = _resume_note(out, ckpt, given, preset=None if preset == 'demo' else preset, init=init)
     config = TrainConfig(
         steps=steps,
-        batch_size=batch_size,
-        unroll=unroll,
-        lr=lr,
-        warmup=warmup,
-        schedule=schedule,
-        ema_decay=ema_decay,
         log_every=log_every,
         eval_every=eval_every,
         ckpt_every=ckpt_every,
-        seed=seed,
         num_workers=num_workers,
         sample_every=sample_every,
         samples=samples,
         tensorboard=tensorboard,
+        **given,
     )
     if tensorboard:
         need_tensorboard()
-    if vqgan and not sample_every:
-        raise ValueError("--vqgan decodes the grids of --sample_every: pass --sample_every N too")
-    check_out(out)
     train_ds, valid_ds = LatentDataset(latents, 'train'), LatentDataset(latents, 'valid')
     vq = store_vqgan(train_ds, vqgan) if sample_every else None
-    ckpt = latest_checkpoint(out) if resume else None
-    seed_everything(seed)
+    seed_everything(config.seed)
     if ckpt is not None:
         model = load_model(ckpt, 'model')
     elif init is not None:
         model = init_prior(init, train_ds, allow_other_store)
     else:
-        model = Hourglass(
-            hourglass_preset(preset, num_tokens=train_ds.n_embed, num_classes=store_num_classes(train_ds))
-        )
+        model = Hourglass(preset_for_store(preset, train_ds.n_embed, store_num_classes(train_ds)))
+    if ckpt is None and (gib := 16 * sum(t.numel() for t in model.parameters()) / 2**30) > 1:
+        print(f"note: each checkpoint will take about {gib:.1f} GiB in {out} (weights, EMA and optimiser state)")
     Trainer(
         model,
         train_ds,
@@ -152,6 +207,8 @@ def sundae_vq_train(
         device=device,
         progress=not quiet,
     ).fit()
+    if os.environ.get('RANK', '0') == '0':
+        print(closing_line(out))
 
 # %% ../nbs/08a_train_cli.ipynb #c079
 def bench_training(
@@ -164,6 +221,12 @@ def bench_training(
     amp: str = 'auto',
 ) -> dict:
     "Tokens/s, seconds per step and peak memory (MiB) of training steps of `model` on random codes."
+    import torch
+    from sundae_vq.core import get_device
+    from sundae_vq.sundae import unrolled_loss
+    from sundae_vq.train import amp_context
+    from sundae_vq.timing import sync, reset_peak_memory, peak_memory_mib
+
     dev = get_device(device)
     model = model.to(dev).train()
     opt = torch.optim.AdamW(model.parameters(), lr=1e-4)

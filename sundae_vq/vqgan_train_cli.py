@@ -4,19 +4,15 @@
 
 # %% ../nbs/02b_vqgan_train_cli.ipynb #t002
 from __future__ import annotations
+import json
 from pathlib import Path
 
-import torch
 from fastcore.script import call_parse
-from PIL import Image
 
-from .core import user_errors, check_number, check_out
-from .vqgan import VQGAN, vqgan_preset
-from .watch import need_tensorboard
-from .vqgan_train import VQGANTrainConfig, train_vqgan
+from .cli import user_errors, check_number, check_out
 
 # %% auto #0
-__all__ = ['size_notes', 'train_vqgan_cli']
+__all__ = ['train_vqgan_cli', 'size_notes', 'sundae_vq_train_vqgan']
 
 # %% ../nbs/02b_vqgan_train_cli.ipynb #c045a
 def size_notes(
@@ -26,6 +22,9 @@ def size_notes(
     n: int = 64,
 ) -> list[str]:
     "What a user should hear before training: a size other than the preset's, images resized to `size`²."
+    from PIL import Image
+    from sundae_vq.vqgan import vqgan_preset
+
     notes, res = [], vqgan_preset(preset).resolution
     if size != res:
         notes.append(
@@ -46,9 +45,25 @@ def size_notes(
     return notes
 
 # %% ../nbs/02b_vqgan_train_cli.ipynb #c045
+_RECORDED = dict(batch_size=16, lr=4e-4, disc_start=2000, restart_every=200, seed=0)  # the flags a run records
+
+
+def _resumed(out: Path, steps: int, flags: dict) -> dict:  # flags: the recorded ones as given on the command line
+    "A run's recorded settings, after saying which flags given on the command line they override."
+    info = json.loads((out / 'model.json').read_text())
+    meta, cfg = info['metadata'], info['metadata']['train_config']
+    if steps <= meta['step']:
+        raise ValueError(f"--steps {steps}: the run in {out} is at step {meta['step']}; pass a larger --steps to go on")
+    was = {k: cfg[k] for k in _RECORDED} | dict(size=meta['image_size'])
+    ignored = [f"--{k} {v}" for k, v in flags.items() if v is not None and v != _RECORDED.get(k) and v != was[k]]
+    print(f"resuming the run in {out} at step {meta['step']} with its recorded settings", end='')
+    print(f"; ignoring {', '.join(ignored)}" if ignored else '')
+    return dict(was, config=info['config'])
+
+
 @call_parse
 @user_errors
-def train_vqgan_cli(
+def sundae_vq_train_vqgan(
     out: str = None,  # output folder (checkpoints, model.safetensors/json, history.json); required
     images: str = None,  # folder of images (any PIL format); default: the shipped emoji faces
     preset: str = 'demo',  # VQ-GAN preset: tiny, demo, ffhq256_taming, megapixel
@@ -61,14 +76,40 @@ def train_vqgan_cli(
     ckpt_every: int = 250,  # write a resumable checkpoint every N steps
     device: str = None,  # 'cpu', 'cuda', 'mps'; default: $SUNDAE_VQ_DEVICE, else the best available
     seed: int = 0,
-    no_resume: bool = False,  # start over even if `out` holds a run
+    resume: bool = False,  # continue the run in --out with its recorded settings (named flags that differ are ignored)
+    no_resume: bool = False,  # gone: a folder that holds a run is refused unless --resume
     sample_every: int = 0,  # write originals above their reconstructions to OUT/samples every N steps (0: never)
     tensorboard: bool = False,  # also log to OUT/tensorboard (needs pip install "sundae_vq[tensorboard]")
     quiet: bool = False,  # no progress bar
 ):
     "Train a VQ-GAN (taming's recipe) and save it for `load_vqgan`."
     if not out:
-        raise ValueError("--out is required: the folder to write the run to (rerun with the same --out to resume)")
+        raise ValueError("--out is required: the folder to write the run to (--resume continues the run there)")
+    if no_resume:
+        raise ValueError(
+            "--no_resume is gone: a folder that holds a run is refused unless --resume; choose a new --out"
+        )
+    for k, v in dict(steps=steps, batch_size=batch_size).items():
+        check_number(f'--{k}', v, 1, integer=True)
+    check_number('--lr', lr, 0, lo_open=True)
+    if size is not None:
+        check_number('--size', size, 1, integer=True)
+    p = check_out(out)
+    if (p / 'trainer.pt').exists() and not resume:
+        raise FileExistsError(
+            f"--out {out} already holds a run: pass --resume to continue it (with its recorded settings), "
+            "or choose another --out"
+        )
+    flags = dict(batch_size=batch_size, lr=lr, disc_start=disc_start, restart_every=restart_every, seed=seed, size=size)
+    was = _resumed(p, steps, flags) if resume and (p / 'trainer.pt').exists() else None
+    import torch
+    from sundae_vq.core import config_from_dict
+    from sundae_vq.vqgan import VQGAN, VQGANConfig, vqgan_preset
+    from sundae_vq.watch import need_tensorboard
+    from sundae_vq.vqgan_train import VQGANTrainConfig, train_vqgan
+
+    if was:
+        batch_size, lr, disc_start, restart_every, seed, size = (was[k] for k in flags)
     cfg = VQGANTrainConfig(
         steps=steps,
         batch_size=batch_size,
@@ -82,23 +123,27 @@ def train_vqgan_cli(
     )
     if tensorboard:
         need_tensorboard()
-    vcfg = vqgan_preset(preset)
+    vcfg = config_from_dict(VQGANConfig, was['config']) if was else vqgan_preset(preset)
     size = vcfg.resolution if size is None else size
-    check_number('--size', size, 1, integer=True)
-    check_out(out)
     if size % vcfg.f:
         raise ValueError(f"--size {size} is not divisible by the preset's f={vcfg.f}")
     from sundae_vq.data import demo_faces, ImageFolder
 
     data = demo_faces(size) if images is None else ImageFolder(images, size=size, split='train')
-    for note in size_notes(preset, size, None if images is None else data.files):
+    for note in [] if was else size_notes(preset, size, None if images is None else data.files):
         print(f"note: {note}")
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         vq = VQGAN(vcfg)
-    hist = train_vqgan(vq, data, out, cfg, device=device, resume=not no_resume, progress=not quiet)
+    if (gib := 16 * sum(t.numel() for t in vq.parameters()) / 2**30) > 1:
+        print(f"note: each checkpoint will take about {gib:.1f} GiB in {out} (weights and optimiser state)")
+    hist = train_vqgan(vq, data, out, cfg, device=device, resume=True, progress=not quiet)
     last = hist[-1]
+    extract = f"sundae_vq_extract --vqgan {out} --images {images or 'FOLDER'} --out LATENTS"
     print(
-        f"step {last['step']}: L1 {last['rec']:.4f}, perplexity {last['perplexity']:.1f}, "
-        f"dead {last['dead']:.1%} → {out}"
+        f"step {last['step']} of {steps}: L1 {last['rec']:.4f}, perplexity {last['perplexity']:.1f}, "
+        f"dead {last['dead']:.1%}; the VQ-GAN is in {out}; next: {extract}"
     )
+
+
+train_vqgan_cli = sundae_vq_train_vqgan  # its former name
