@@ -656,7 +656,7 @@ def _uploaded(self: Inpainter, change):
         return
     try:
         self.pick(square_image(Image.open(io.BytesIO(bytes(files[0]['content']))), self.size))
-    except (UnidentifiedImageError, ValueError) as e:
+    except (UnidentifiedImageError, ValueError, OSError, Image.DecompressionBombError) as e:  # truncated, too large
         self.status.value = html.escape(f"cannot use {files[0]['name']}: {e}")  # a file name is text, never HTML
         return
     self.status.value = html.escape(f"uploaded {files[0]['name']}")
