@@ -185,10 +185,13 @@ def clean_stale(
         m = _STALE.fullmatch(p.name)
         if not m or (match is not None and not match(m['name'])):
             continue
-        if now - p.lstat().st_mtime < min_age or (m['old'] and not (folder / m['name']).exists()):
-            continue  # too fresh, or a killed move's only copy of the folder
-        shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink(missing_ok=True)
-        gone.append(p)
+        try:
+            if now - p.lstat().st_mtime < min_age or (m['old'] and not (folder / m['name']).exists()):
+                continue  # too fresh, or a killed move's only copy of the folder
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+            gone.append(p)
+        except OSError:  # gone already, or another user's: a sweep never fails the write that made it
+            continue
     return gone
 
 
