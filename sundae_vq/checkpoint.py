@@ -181,7 +181,7 @@ def prune_checkpoints(
     out = Path(out)
     written, latest = written_checkpoints(out), read_latest(out)
     gone = [n for n in written[:-keep] if n != latest]
-    if gone:
+    if gone and latest:
         _point_latest(out, out / latest, [n for n in written if n not in gone])  # the record first, then the folders
     for n in gone:
         if not (out / n).is_symlink():
