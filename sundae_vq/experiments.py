@@ -104,7 +104,10 @@ EXPERIMENTS = dict(
 )
 
 # %% ../nbs/14b_experiments.ipynb #x014
-def get_row(name: str, rows: dict | None = None) -> Row:
+def get_row(
+    name: str,  # the row's key, such as 'main' or 'maskgit_8'
+    rows: dict | None = None,  # name → `Row`; default EXPERIMENTS
+) -> Row:  # the row called `name`
     "The row `name` of `rows` (default `EXPERIMENTS`); a clear error naming the rows otherwise."
     rows = EXPERIMENTS if rows is None else rows
     if name not in rows:
@@ -112,7 +115,10 @@ def get_row(name: str, rows: dict | None = None) -> Row:
     return rows[name]
 
 
-def training_of(name: str, rows: dict | None = None) -> str:
+def training_of(
+    name: str,  # a row of `rows`
+    rows: dict | None = None,  # name → `Row`; default EXPERIMENTS
+) -> str:  # the name of the row whose training `name` uses
     "The row whose training `name` uses (itself, or its `train`); checks that the two agree on network, loss and T."
     row = get_row(name, rows)
     if row.train is None:
@@ -131,7 +137,9 @@ def training_of(name: str, rows: dict | None = None) -> str:
     return row.train
 
 # %% ../nbs/14b_experiments.ipynb #x016
-def sampler_steps(row: Row) -> int | None:
+def sampler_steps(
+    row: Row,  # a row of the table (its loss and sampler settings)
+) -> int | None:  # its sampler's steps; None for the autoregressive row
     "A row's sampling steps: SUNDAE's budget, MaskGIT's decoding steps; None for the autoregressive one (one per code)."
     if row.loss == 'sundae':
         return sampler_preset('paper', **row.sampler).steps
@@ -139,7 +147,10 @@ def sampler_steps(row: Row) -> int | None:
         return row.sampler.get('steps', inspect.signature(sample_maskgit).parameters['steps'].default)
 
 # %% ../nbs/14b_experiments.ipynb #c033
-def append_result(path: str | Path, rec: dict):
+def append_result(
+    path: str | Path,  # a JSON-lines results file (made when missing)
+    rec: dict,  # the record to append (JSON-serialisable)
+):
     "Append one record to a JSON-lines file, atomically (the file is rewritten through a temporary file)."
     path = Path(path)
     old = path.read_text() if path.exists() else ''
@@ -202,8 +213,8 @@ def _summarise(recs: list[dict], cols: dict) -> list[dict]:
 def results_table(
     path: str | Path,  # a results file (JSON lines)
     cols: dict | None = None,  # key → format; default TABLE_COLS
-    show: bool = True,
-) -> list[dict]:
+    show: bool = True,  # print the table
+) -> list[dict]:  # one dict a line: row, seeds, steps, batch_size, preset, store, (mean, spread) per column
     "One line per row and budget of a results file: mean ± spread over seeds of each figure (printed when `show`)."
     cols = cols or TABLE_COLS
     out = _summarise(_read_results(path), cols)
@@ -246,10 +257,10 @@ def _one_budget(path: str | Path) -> list[dict]:
 
 # %% ../nbs/14b_experiments.ipynb #x027
 def plot_budgets(
-    path: str | Path,
+    path: str | Path,  # a results file of one training budget
     families: dict | None = None,  # label → rows (default SAMPLER_FAMILIES)
-    title: str = '',
-):
+    title: str = '',  # the figure's title (none by default)
+) -> plt.Figure:  # FID against network calls (left) and against seconds per sample (right)
     "FID against network calls and against seconds per sample, one line per sampler family, from a results file."
     lines = {l['row']: l for l in _summarise(_one_budget(path), TABLE_COLS) if l['fid'][0] is not None}
     if not lines:
@@ -278,10 +289,10 @@ def plot_budgets(
 # %% ../nbs/14b_experiments.ipynb #c047
 def paired_differences(
     path: str | Path,  # a results file of one training budget
-    keys: tuple = ('valid_bits', 'fid'),
+    keys: tuple = ('valid_bits', 'fid'),  # the figures compared
     base: str = 'main',  # the row the others are compared with
-    show: bool = True,
-) -> list[dict]:
+    show: bool = True,  # print the table
+) -> list[dict]:  # one dict a row: row, seeds, (mean, spread) of the difference per key
     "Per row of a results file: mean ± spread over the shared seeds of (row − `base`) for each of `keys`."
     latest = {(r['row'], r['seed']): r for r in _one_budget(path)}
     if not any(row == base for row, _ in latest):

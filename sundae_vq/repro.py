@@ -38,17 +38,28 @@ _NETS = dict(sundae=Hourglass, maskgit=MaskGITPrior, ar=ARPrior)
 _LOSS_FNS = dict(sundae=None, maskgit=MaskGITLoss, ar=ARLoss)
 
 
-def row_config(name: str, preset: str = 'small', *, num_tokens: int, num_classes: int = 0) -> HourglassConfig:
+def row_config(
+    name: str,  # a row of EXPERIMENTS
+    preset: str = 'small',  # the base hourglass preset (the same for every row compared)
+    *,
+    num_tokens: int,  # the store's codebook size v
+    num_classes: int = 0,  # the store's classes (0: unconditional)
+) -> HourglassConfig:  # the row's network settings
     "The `HourglassConfig` of row `name`: the base `preset` with the store's v and classes and the row's overrides."
     return hourglass_preset(preset, num_tokens=num_tokens, num_classes=num_classes, **get_row(name).net)
 
 
-def row_model(name: str, config: HourglassConfig) -> nn.Module:
+def row_model(
+    name: str,  # a row of EXPERIMENTS (its loss picks the class)
+    config: HourglassConfig,  # the network's settings, from `row_config`
+) -> nn.Module:  # freshly initialised, untrained
     "A fresh network for row `name`: `Hourglass`, `MaskGITPrior` or `ARPrior` by its loss."
     return _NETS[get_row(name).loss](config)
 
 
-def row_loss_fn(name: str):
+def row_loss_fn(
+    name: str,  # a row of EXPERIMENTS
+) -> type | None:  # `MaskGITLoss`, `ARLoss`, or None for SUNDAE
     "The trainer's `loss_fn` for row `name` (a model → loss module class), or None for SUNDAE's unrolled loss."
     return _LOSS_FNS[get_row(name).loss]
 
@@ -102,14 +113,14 @@ def train_row(
     latents: str | Path,  # latent store
     out: str | Path,  # the experiment folder (runs go to out/runs/)
     *,
-    steps: int = 1000,
-    batch_size: int = 16,
-    seed: int = 0,
+    steps: int = 1000,  # optimizer steps (the same for every row compared)
+    batch_size: int = 16,  # global batch (the same for every row compared)
+    seed: int = 0,  # model init, data order and noise; names the run's folder
     preset: str = 'small',  # the same for every row compared
-    device=None,
-    progress: bool = False,
+    device=None,  # default: `get_device`'s choice
+    progress: bool = False,  # show a progress bar
     **train_kw,  # other TrainConfig fields (lr, warmup, ...)
-) -> Path:
+) -> Path:  # the training folder, out/runs/<training row>-seed<seed>
     "Train row `name`'s network on a latent store, or reuse (or extend) its training: the training folder."
     tname = training_of(name)
     tc = _train_config(name, steps, batch_size, seed, train_kw)
@@ -153,9 +164,9 @@ def loss_bits(
     loss: nn.Module,  # a loss module (`ARLoss`, `MaskGITLoss`, ...)
     dataset,  # items: codes, or (codes, label)
     *,
-    batch_size: int = 64,
-    seed: int = 0,
-) -> float:
+    batch_size: int = 64,  # grids a batch
+    seed: int = 0,  # keys each batch's noise
+) -> float:  # the mean loss in bits
     "The mean `loss` of a loss module over a dataset in bits (÷ ln 2), each batch's noise keyed by `seed` and batch."
     dev = next(loss.parameters()).device
     was = loss.training
@@ -176,12 +187,12 @@ def loss_bits(
 def draw_samples(
     name: str,  # a row
     model: nn.Module,  # its trained network
-    n: int,
-    shape: tuple,  # how many, (h, w)
+    n: int,  # how many samples
+    shape: tuple,  # (h, w) latent grid
     *,
     labels=None,  # int or (n,) class ids for a class-conditional model; None draws random ones
-    seed: int = 0,
-    batch_size: int = 32,
+    seed: int = 0,  # keys each batch's draws
+    batch_size: int = 32,  # samples drawn at once
 ) -> tuple[Tensor, float, float]:  # codes (n, h, w), seconds, network calls per sample
     "Sample `n` grids with row `name`'s sampler and settings."
     row, dev = get_row(name), next(model.parameters()).device
@@ -233,16 +244,16 @@ def measure_row(
     folder: str | Path | nn.Module,  # its training folder, or the prior itself
     latents: str | Path,  # the latent store
     *,
-    seed: int = 0,
+    seed: int = 0,  # keys the likelihood noise and the sampling
     n_samples: int = 64,  # samples for diversity, speed and FID
-    sample_batch: int = 32,
+    sample_batch: int = 32,  # samples drawn at once (the speed figure depends on it)
     max_valid: int = 512,  # valid grids for the likelihood figures (the first ones)
-    vqgan=None,
-    reference=None,
-    fid_cache: str | Path | None = None,
-    k: int = 3,
-    device=None,
-) -> dict:
+    vqgan=None,  # a VQ-GAN module or folder to decode samples for FID (with `reference`)
+    reference=None,  # a folder of reference images, or a tensor in [-1, 1], for FID
+    fid_cache: str | Path | None = None,  # a folder for the reference features
+    k: int = 3,  # nearest neighbours for precision and recall
+    device=None,  # where a training folder's weights go; default: `get_device`'s choice
+) -> dict:  # the figures: bits, diversity, copies, speed, and FID with a VQ-GAN
     "Row `name`'s figures from its trained EMA weights: bits, diversity, copies, speed, and FID when given the means."
     _check_fid(vqgan, reference)
     row = get_row(name)
@@ -273,19 +284,19 @@ def run_row(
     latents: str | Path,  # the latent store
     out: str | Path,  # the experiment folder
     *,
-    steps: int = 1000,
-    batch_size: int = 16,
-    seed: int = 0,
-    preset: str = 'small',  # the shared budget and base network
-    n_samples: int = 256,
-    sample_batch: int = 64,
-    vqgan=None,
-    reference=None,  # VQ-GAN + reference images: FID, precision/recall
+    steps: int = 1000,  # optimizer steps (the same for every row compared)
+    batch_size: int = 16,  # global batch (the same for every row compared)
+    seed: int = 0,  # model init, data order, noise and sampling
+    preset: str = 'small',  # base hourglass preset (the same for every row compared)
+    n_samples: int = 256,  # samples for diversity, speed and FID
+    sample_batch: int = 64,  # samples drawn at once (the speed figure depends on it)
+    vqgan=None,  # VQ-GAN to decode samples for FID (with `reference`)
+    reference=None,  # folder of reference images for FID and precision/recall
     results: str | Path | None = None,  # JSON-lines file (default out/results.jsonl)
-    device=None,
-    progress: bool = False,
+    device=None,  # default: `get_device`'s choice
+    progress: bool = False,  # show a progress bar
     **train_kw,  # other TrainConfig fields (lr, warmup, ...)
-) -> dict:
+) -> dict:  # the record appended to `results`
     "Train (or reuse) row `name`'s network, measure its figures and append them as one JSON line to `results`."
     get_row(name)
     LatentDataset(latents)
@@ -305,17 +316,17 @@ def run_row(
 def measure_checkpoint(
     name: str,  # a SUNDAE sampler row
     checkpoint: str | Path,  # a saved prior (save_model folder, training folder or demo bundle)
-    latents: str | Path,
-    out: str | Path,
+    latents: str | Path,  # the latent store the figures are measured on
+    out: str | Path,  # the experiment folder (results.jsonl, fid_cache/)
     *,
-    seed: int = 0,
-    n_samples: int = 256,
-    sample_batch: int = 64,
-    vqgan=None,
-    reference=None,
+    seed: int = 0,  # keys the likelihood noise and the sampling
+    n_samples: int = 256,  # samples for diversity, speed and FID
+    sample_batch: int = 64,  # samples drawn at once (the speed figure depends on it)
+    vqgan=None,  # VQ-GAN to decode samples for FID (with `reference`)
+    reference=None,  # folder of reference images for FID and precision/recall
     results: str | Path | None = None,  # JSON-lines file (default out/results.jsonl)
-    device=None,
-) -> dict:
+    device=None,  # default: `get_device`'s choice
+) -> dict:  # the record appended to `results`
     "Measure row `name`'s sampler on an already trained prior (such as the bundled demo model) and append the record."
     row = get_row(name)
     LatentDataset(latents)
@@ -407,11 +418,11 @@ def _made_folder(folder: Path, write) -> Path:
 def prepare_repro(
     root: str | Path,  # the data sets go to root/faces and root/fashion (also good experiment folders)
     fashion: bool = True,  # also Fashion-MNIST (Debian's dataset-fashion-mnist, or its IDX files in fashion_root)
-    fashion_root: str | Path = FASHION_DIR,
+    fashion_root: str | Path = FASHION_DIR,  # where Fashion-MNIST's files are
     n_reference: int = 1000,  # Fashion-MNIST test images kept for FID
     vqgan_train: dict | None = None,  # overrides of FASHION_VQGAN_TRAIN
-    device=None,
-    progress: bool = True,
+    device=None,  # default: `get_device`'s choice
+    progress: bool = True,  # show progress bars
 ) -> dict:  # data set → dict(latents=, vqgan=, reference=) paths
     "Make the table's data sets once (resuming what was interrupted): for each a latent store, its VQ-GAN, references."
     root = Path(root)
