@@ -23,9 +23,10 @@ from .inpaint import Inpainting, inpaint, overlay_mask
 from .inpaint import REGIONS, REPLACED, region_mask, inpaint_sheet, sheet_scale
 
 # %% auto #0
-__all__ = ['FROZEN', 'ACTIVE', 'MASK_PRESETS', 'CELL_CSS', 'WidgetProgress', 'record_sample', 'module_device', 'frame_image',
-           'png_bytes', 'chain_stats', 'fig_png', 'close_widgets', 'ChainPlayer', 'chain_strip', 'chain_html',
-           'save_html', 'preset_mask', 'cell_size', 'square_image', 'Inpainter', 'show_inpainting']
+__all__ = ['FROZEN', 'ACTIVE', 'MASK_PRESETS', 'CELL_CSS', 'MAX_UPLOAD_PIXELS', 'WidgetProgress', 'record_sample',
+           'module_device', 'frame_image', 'png_bytes', 'chain_stats', 'fig_png', 'close_widgets', 'ChainPlayer',
+           'chain_strip', 'chain_html', 'save_html', 'preset_mask', 'cell_size', 'square_image', 'Inpainter',
+           'show_inpainting']
 
 # %% ../nbs/11_widgets.ipynb #c007
 class WidgetProgress:
@@ -649,13 +650,27 @@ def pick(self: Inpainter, image: Tensor):  # (3, size, size) in [-1, 1]
     self.picture.value = png_bytes(tensor2img(self.image).resize((self.px * self.grid,) * 2, Image.NEAREST))
 
 
+MAX_UPLOAD_PIXELS = 50_000_000  # an upload's size checked before it is decoded (50 MP: about 150 MB as RGB)
+
+
+def _open_upload(content: bytes) -> Image.Image:
+    "An uploaded image, its size read from the header and refused before decoding when it is too large."
+    im = Image.open(io.BytesIO(content))
+    if im.width * im.height > MAX_UPLOAD_PIXELS:
+        raise ValueError(
+            f"it is {im.width}×{im.height} pixels, more than {MAX_UPLOAD_PIXELS:,}: scale it down first "
+            "(the Inpainter squares it to a few hundred pixels anyway)"
+        )
+    return im
+
+
 @patch
 def _uploaded(self: Inpainter, change):
     files = change['new']
     if not files:
         return
     try:
-        self.pick(square_image(Image.open(io.BytesIO(bytes(files[0]['content']))), self.size))
+        self.pick(square_image(_open_upload(bytes(files[0]['content'])), self.size))
     except (UnidentifiedImageError, ValueError, OSError, Image.DecompressionBombError) as e:  # truncated, too large
         self.status.value = html.escape(f"cannot use {files[0]['name']}: {e}")  # a file name is text, never HTML
         return
