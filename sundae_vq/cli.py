@@ -12,7 +12,7 @@ from fastcore.script import Param
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'user_errors', 'check_number', 'check_counts', 'check_out', 'check_output', 'wrote', 'out_suffix',
-           'cli_sampler_config', 'default_threads', 'set_threads']
+           'cli_sampler_config', 'default_threads', 'set_threads', 'checkpoint_note']
 
 # %% ../nbs/00e_cli.ipynb #e006
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
@@ -237,3 +237,17 @@ def set_threads(
 
     torch.set_num_threads(n)
     return n
+
+# %% ../nbs/00e_cli.ipynb #e017n
+def checkpoint_note(
+    params: int,  # the model's parameters
+    copies: int,  # how many fp32 copies a checkpoint holds (weights, EMA, AdamW's two moments)
+    out: str | Path,  # the run's folder
+) -> str | None:
+    "A note for the user when each checkpoint will take more than a GiB; else None."
+    gib = 4 * params * copies / 2**30
+    return (
+        f"note: each checkpoint will take about {gib:.1f} GiB in {out} (weights and optimiser state)"
+        if gib > 1
+        else None
+    )

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from fastcore.script import call_parse
 
-from .cli import user_errors, check_out
+from .cli import user_errors, check_out, checkpoint_note
 
 if TYPE_CHECKING:  # annotations only: torch loads when a command runs
     from torch import nn
@@ -193,8 +193,8 @@ def sundae_vq_train(
         model = init_prior(init, train_ds, allow_other_store)
     else:
         model = Hourglass(preset_for_store(preset, train_ds.n_embed, store_num_classes(train_ds)))
-    if ckpt is None and (gib := 16 * sum(t.numel() for t in model.parameters()) / 2**30) > 1:
-        print(f"note: each checkpoint will take about {gib:.1f} GiB in {out} (weights, EMA and optimiser state)")
+    if ckpt is None and (note := checkpoint_note(sum(t.numel() for t in model.parameters()), 4, out)):
+        print(note)
     Trainer(
         model,
         train_ds,

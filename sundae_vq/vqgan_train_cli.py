@@ -9,7 +9,7 @@ from pathlib import Path
 
 from fastcore.script import call_parse
 
-from .cli import user_errors, check_number, check_out
+from .cli import user_errors, check_number, check_out, checkpoint_note
 
 # %% auto #0
 __all__ = ['train_vqgan_cli', 'size_notes', 'sundae_vq_train_vqgan']
@@ -135,8 +135,8 @@ def sundae_vq_train_vqgan(
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         vq = VQGAN(vcfg)
-    if (gib := 16 * sum(t.numel() for t in vq.parameters()) / 2**30) > 1:
-        print(f"note: each checkpoint will take about {gib:.1f} GiB in {out} (weights and optimiser state)")
+    if note := checkpoint_note(sum(t.numel() for t in vq.parameters()), 4, out):
+        print(note)
     hist = train_vqgan(vq, data, out, cfg, device=device, resume=True, progress=not quiet)
     last = hist[-1]
     extract = f"sundae_vq_extract --vqgan {out} --images {images or 'FOLDER'} --out LATENTS"
