@@ -57,8 +57,8 @@ def sundae_vq_eval(
     reference_images: str = None,  # for a store: the image folder it was extracted from
     cache: str = '~/.cache/sundae_vq/fid',  # where reference features are cached ('' for none)
     k: int = 3,  # neighbours for precision/recall/density/coverage
-    batch_size: int = 32,
-    device: str = None,
+    batch_size: int = 32,  # images through Inception at a time
+    device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
     out: str = None,  # also write the figures to this JSON file
 ):
     "Evaluate samples against a reference: FID, precision/recall, density/coverage, uniqueness and copies."

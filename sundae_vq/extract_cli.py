@@ -23,10 +23,10 @@ def sundae_vq_extract(
     images: str = None,  # folder of images (any PIL format; sub-folders are classes with --labels); required
     out: str = None,  # the latent store to create (or finish); required
     size: int = None,  # image side in pixels (default: the side the VQ-GAN was trained at, else its resolution)
-    batch_size: int = 64,
+    batch_size: int = 64,  # images encoded at a time
     no_flip: bool = False,  # don't store mirrored copies
     labels: bool = False,  # label each image by its first sub-folder
-    device: str = None,
+    device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
 ):
     "Encode a folder of images into a latent store for training a prior."
     if not (vqgan and images and out):

@@ -212,13 +212,13 @@ def sundae_vq_train(
 
 # %% ../nbs/08a_train_cli.ipynb #c079
 def bench_training(
-    model: nn.Module,
-    grid: tuple = (16, 16),
-    batch_size: int = 8,
-    unroll: int = 2,
-    steps: int = 3,
-    device=None,
-    amp: str = 'auto',
+    model: nn.Module,  # a prior (an `Hourglass`)
+    grid: tuple = (16, 16),  # (h, w) of the random codes
+    batch_size: int = 8,  # grids per step
+    unroll: int = 2,  # T, denoising steps of the unrolled loss
+    steps: int = 3,  # timed steps (after one warm-up step)
+    device=None,  # default: the best available
+    amp: str = 'auto',  # 'auto' (bf16 on CUDA only), 'bf16' or 'off'
 ) -> dict:
     "Tokens/s, seconds per step and peak memory (MiB) of training steps of `model` on random codes."
     import torch

@@ -19,7 +19,7 @@ def size_notes(
     preset: str,  # the VQ-GAN preset
     size: int,  # the side the images are trained at
     files: list | None = None,  # image files (the first `n` are looked at; only their headers are read)
-    n: int = 64,
+    n: int = 64,  # files looked at
 ) -> list[str]:
     "What a user should hear before training: a size other than the preset's, images resized to `size`²."
     from PIL import Image
@@ -69,13 +69,13 @@ def sundae_vq_train_vqgan(
     preset: str = 'demo',  # VQ-GAN preset: tiny, demo, ffhq256_taming, megapixel
     size: int = None,  # image side in pixels; default: the preset's resolution (demo 64, ffhq256_taming 256)
     steps: int = 4000,  # optimiser steps in all
-    batch_size: int = 16,
-    lr: float = 4e-4,
+    batch_size: int = 16,  # images per step
+    lr: float = 4e-4,  # learning rate (AdamW)
     disc_start: int = 2000,  # step at which the GAN loss starts
     restart_every: int = 200,  # restart dead codes every N steps (0: never)
     ckpt_every: int = 250,  # write a resumable checkpoint every N steps
     device: str = None,  # 'cpu', 'cuda', 'mps'; default: $SUNDAE_VQ_DEVICE, else the best available
-    seed: int = 0,
+    seed: int = 0,  # model init and data order
     resume: bool = False,  # continue the run in --out with its recorded settings (named flags that differ are ignored)
     no_resume: bool = False,  # gone: a folder that holds a run is refused unless --resume
     sample_every: int = 0,  # write originals above their reconstructions to OUT/samples every N steps (0: never)
