@@ -169,6 +169,11 @@ def sundae_vq_train(
             f"--out {out} already holds a run (checkpoint {ckpt.name}): pass --resume to continue it, "
             "or choose another --out"
         )
+    if ckpt is None and (Path(out) / 'metrics.jsonl').exists():
+        raise FileExistsError(
+            f"--out {out} holds the metrics.jsonl of a run that wrote no checkpoint: nothing to resume, and a new "
+            "run would add to its records; choose another --out, or move that file away"
+        )
     if ckpt is not None:
         given = _resume_note(out, ckpt, given, preset=None if preset == 'demo' else preset, init=init)
     config = TrainConfig(
