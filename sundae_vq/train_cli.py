@@ -107,7 +107,9 @@ def _resume_note(out, ckpt: Path, given: dict, **ignored) -> dict:  # given: the
     return {k: was.get(k, v) for k, v in given.items()}
 
 
-def closing_line(out: str | Path) -> str:  # a training folder
+def closing_line(
+    out: str | Path,  # a training folder
+) -> str:
     "What a finished run says: its steps, its last validation, where the model is, and the command that samples it."
     recs = [json.loads(l) for l in (Path(out) / 'metrics.jsonl').read_text().splitlines() if l.strip()]
     step = max(r['step'] for r in recs)
