@@ -91,7 +91,10 @@ def _grey16_to_l(img: Image.Image, name: str) -> Image.Image:
     return Image.fromarray(np.rint(a / 257).astype(np.uint8))
 
 # %% ../nbs/00_core.ipynb #c011a
-def to_rgb(img: Image.Image, background=(255, 255, 255)) -> Image.Image:
+def to_rgb(
+    img: Image.Image,  # any mode sundae_vq reads (RGB, grey, 16-bit grey, palette, with or without alpha)
+    background=(255, 255, 255),  # RGB colour that transparent pixels are composited onto
+) -> Image.Image:  # an upright RGB image
     "An upright (EXIF) RGB copy of `img`: 16-bit grey scaled to 8 bits, any transparency composited onto `background`."
     name = _name(img)
     if img.mode not in _CONVERTIBLE:
@@ -106,13 +109,17 @@ def to_rgb(img: Image.Image, background=(255, 255, 255)) -> Image.Image:
     return img.convert('RGB')
 
 # %% ../nbs/00_core.ipynb #c011c
-def img2tensor(img: Image.Image) -> Tensor:
+def img2tensor(
+    img: Image.Image,  # a PIL image of any mode `to_rgb` reads
+) -> Tensor:  # (3, H, W) float in [-1, 1]
     "A PIL image as a float tensor (3, H, W) in [-1, 1] (upright, transparency on white; see `to_rgb`)."
     a = np.asarray(to_rgb(img), dtype=np.float32)
     return torch.from_numpy(a).permute(2, 0, 1) / 127.5 - 1
 
 
-def tensor2img(x: Tensor) -> Image.Image:
+def tensor2img(
+    x: Tensor,  # (3, H, W) or (1, H, W) in [-1, 1]
+) -> Image.Image:  # an RGB image
     "A tensor (3, H, W) or (1, H, W) in [-1, 1] as a PIL RGB image (values outside are clipped)."
     if x.ndim != 3 or x.shape[0] not in (1, 3):
         raise ValueError(f"expected a (3, H, W) or (1, H, W) tensor, got shape {tuple(x.shape)}")
@@ -124,8 +131,8 @@ def image_grid(
     images: Tensor,  # (b, 3, H, W) in [-1, 1]
     ncol: int | None = None,  # images per row; default ⌈√b⌉
     pad: int = 2,  # pixels between images
-    pad_value: float = 1.0,
-) -> Image.Image:  # border colour in [-1, 1] (1 is white)
+    pad_value: float = 1.0,  # border colour in [-1, 1] (1 is white)
+) -> Image.Image:  # the grid, row by row
     "Tile a batch of images into one PIL image, row by row."
     if images.ndim != 4:
         raise ValueError(f"expected a batch (b, 3, H, W), got shape {tuple(images.shape)}")
@@ -141,10 +148,10 @@ def image_grid(
 # %% ../nbs/00_core.ipynb #c014b
 def show_images(
     images: Tensor,  # (b, 3, H, W) in [-1, 1]
-    ncol: int | None = None,
-    titles: list[str] | None = None,
+    ncol: int | None = None,  # images per row; default ⌈√b⌉
+    titles: list[str] | None = None,  # one title per image, or none
     size: float = 1.5,  # inches per image
-    suptitle: str | None = None,
+    suptitle: str | None = None,  # a title over the whole figure
 ):
     "A matplotlib figure of the images on a grid, with optional titles."
     b = len(images)
@@ -222,7 +229,11 @@ def atomic_path(path: str | Path):  # the file to (re)write
 
 # %% ../nbs/00_core.ipynb #c018b
 @contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = 'w', **kwargs):  # `mode` 'w' or 'wb'; kwargs go to `open`
+def atomic_write(
+    path: str | Path,  # the file to (re)write
+    mode: str = 'w',  # 'w' or 'wb'
+    **kwargs,  # go to `open` (encoding, newline, ...)
+):
     "Open a temporary file for writing that replaces `path` only when the block ends without error."
     with atomic_path(path) as tmp, open(tmp, mode, **kwargs) as f:
         yield f
@@ -264,7 +275,10 @@ def atomic_dir(path: str | Path):  # the folder to (re)write
             shutil.rmtree(old, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #c021
-def file_sha256(path: str | Path, chunk: int = 1 << 20) -> str:
+def file_sha256(
+    path: str | Path,  # the file to hash
+    chunk: int = 1 << 20,  # bytes read at a time
+) -> str:  # 64 hex digits
     "Hex SHA-256 of a file, read in chunks."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
@@ -277,14 +291,19 @@ def _tuplify(x):
     return tuple(_tuplify(o) for o in x) if isinstance(x, (list, tuple)) else x
 
 
-def config_to_dict(cfg) -> dict:
+def config_to_dict(
+    cfg,  # a dataclass config
+) -> dict:  # its fields, nested configs as dicts
     "A dataclass config as a plain JSON-able dict."
     if not dataclasses.is_dataclass(cfg):
         raise TypeError(f"expected a dataclass config, got {type(cfg).__name__}")
     return dataclasses.asdict(cfg)
 
 
-def config_from_dict(cls, d: dict):
+def config_from_dict(
+    cls,
+    d: dict,  # field name → value, as `config_to_dict` or JSON gives it
+):
     "Rebuild dataclass `cls` from a dict (lists → tuples, nested dataclasses rebuilt); unknown keys are an error."
     names = {f.name for f in dataclasses.fields(cls)}
     if unknown := sorted(set(d) - names):
@@ -299,7 +318,7 @@ def config_from_dict(cls, d: dict):
 # %% ../nbs/00_core.ipynb #c027
 def save_model(
     model: nn.Module,  # built as `cls(config)`, keeps `.config`
-    folder: str | Path,
+    folder: str | Path,  # created if missing
     name: str = 'model',  # writes `folder/name.safetensors` and `folder/name.json`
     metadata: dict | None = None,  # extra JSON-able facts (training step, data hash, ...)
 ):
@@ -488,10 +507,10 @@ def _compare_shapes(own: dict, file: dict, wpath: Path, cls, cfg_cls):
 
 
 def load_model(
-    folder: str | Path,
-    name: str = 'model',
+    folder: str | Path,  # the folder `save_model` wrote
+    name: str = 'model',  # reads `folder/name.safetensors` and `folder/name.json`
     cls=None,  # model class; default: the one named in the JSON
-    map_location: str | torch.device = 'cpu',
+    map_location: str | torch.device = 'cpu',  # device the weights are loaded onto
 ) -> nn.Module:
     "Rebuild a model saved by `save_model` and load its weights strictly (no pickle involved)."
     folder = Path(folder)
@@ -563,16 +582,18 @@ def user_errors(func):  # a console-script function; put `@user_errors` under `@
 # %% ../nbs/00_core.ipynb #c044b
 def run_command(
     cmd: str | Path,  # an installed console script ('sundae_vq_extract') or a Python file
-    *args,
-    debug: bool = False,
-) -> subprocess.CompletedProcess:  # debug: with SUNDAE_VQ_DEBUG=1
+    *args,  # its command-line arguments (each made a string)
+    debug: bool = False,  # run with SUNDAE_VQ_DEBUG=1 (tracebacks instead of one error line)
+) -> subprocess.CompletedProcess:  # with its status, stdout and stderr
     "Run a console script (the one beside this Python) or a Python file in a fresh process, capturing its output."
     exe = [sys.executable, str(cmd)] if str(cmd).endswith('.py') else [str(Path(sys.executable).parent / cmd)]
     env = os.environ | dict(SUNDAE_VQ_DEBUG='1' if debug else '')
     return subprocess.run(exe + [str(a) for a in args], capture_output=True, text=True, env=env)
 
 
-def error_line(r: subprocess.CompletedProcess) -> str:
+def error_line(
+    r: subprocess.CompletedProcess,  # what `run_command` returned
+) -> str:  # the message after 'error: '
     "The message of a command that refused its input: status 2 and one `error: ...` line on stderr."
     lines = r.stderr.splitlines()
     if r.returncode != 2 or len(lines) != 1 or not lines[0].startswith('error: '):
@@ -590,13 +611,13 @@ def _range(lo, hi, lo_open: bool, hi_open: bool) -> str:
 
 def check_number(
     name: str,  # as the user knows it: 'batch_size', '--size'
-    value,
-    lo=None,
-    hi=None,  # bounds, inclusive unless lo_open / hi_open
+    value,  # the value to check
+    lo=None,  # lower bound, inclusive unless `lo_open`; None: no bound
+    hi=None,  # upper bound, inclusive unless `hi_open`; None: no bound
     *,
-    lo_open: bool = False,
-    hi_open: bool = False,
-    integer: bool = False,
+    lo_open: bool = False,  # `value` must be above `lo`, not equal to it
+    hi_open: bool = False,  # `value` must be below `hi`, not equal to it
+    integer: bool = False,  # `value` must be an integer
 ):
     "Return `value` if it is a finite number (an integer if `integer`) in range; else a `UserError` saying what to use."
     want = f"{'an integer' if integer else 'a finite number'} {_range(lo, hi, lo_open, hi_open)}".rstrip()
@@ -611,9 +632,9 @@ def check_number(
 # %% ../nbs/00_core.ipynb #c049
 def check_out(
     path: str | Path,  # where a command will write
-    name: str = '--out',
-    folder: bool = True,
-) -> Path:  # folder: a folder to create or fill; else a file
+    name: str = '--out',  # as the user knows it, for messages
+    folder: bool = True,  # a folder to create or fill; False: a file
+) -> Path:  # the location, with ~ expanded
     "Refuse, before any work, an output location that cannot be written; creates nothing."
     p = Path(path).expanduser()
     if folder and p.exists() and not p.is_dir():

@@ -34,7 +34,9 @@ _REPO_ID = re.compile(r'[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*')
 _FILE_SUFFIXES = ('.json', '.safetensors', '.ckpt', '.pt', '.pth', '.yaml', '.yml', '.npy', '.png', '.jpg')
 
 
-def is_repo_id(s: str | Path) -> bool:
+def is_repo_id(
+    s: str | Path,  # what the user passed: a path, a short name or a repo id
+) -> bool:
     "Whether `s` reads as a Hub repo id `owner/name` rather than a file or folder path."
     s = str(s)
     return bool(_REPO_ID.fullmatch(s)) and '..' not in s and not s.lower().endswith(_FILE_SUFFIXES)
@@ -55,12 +57,12 @@ def hub_path(
     path: str | Path,  # a local file or folder, or a Hub repo id `owner/name`
     name: str = '--checkpoint',  # the option, for messages
     *,
-    revision: str | None = None,
-    cache_dir=None,
-    token=None,
-    local_files_only: bool = False,
-    force_download: bool = False,
-) -> Path:
+    revision: str | None = None,  # a Hub branch, tag or commit; default the main branch
+    cache_dir=None,  # where downloads are kept; default the Hub's cache
+    token=None,  # a Hub token, for private repos
+    local_files_only: bool = False,  # use the cache only, never the network
+    force_download: bool = False,  # download again even when cached
+) -> Path:  # a local file or folder
     "`path` as a `Path`; a short name ('demo'): the shipped model; a repo id: its local folder (downloaded once)."
     p = Path(path).expanduser()
     if not p.exists() and str(path) in SHORT_NAMES:
@@ -142,8 +144,8 @@ def read_latest(
 def pretrained_files(
     path: str | Path,  # a folder, a training folder (latest.json), or NAME.safetensors / NAME.json
     names: tuple = ('model',),  # file stems to look for, in order
-    what: str = 'model',
-) -> tuple[Path, str]:  # what is wanted, for messages
+    what: str = 'model',  # what is wanted, for messages
+) -> tuple[Path, str]:  # (folder, stem) of the weights
     "(folder, stem) of the sundae_vq weights at `path`."
     path = Path(path)
     if not path.exists():
@@ -177,14 +179,14 @@ class Pretrained(ModelHubMixin or _NoHub, **_card_info()):
 
     def save_pretrained(
         self,
-        save_directory: str | Path,
+        save_directory: str | Path,  # the folder to write (created if missing)
         *,
-        config=None,
-        repo_id: str | None = None,
-        push_to_hub: bool = False,
-        model_card_kwargs: dict | None = None,
-        **push_to_hub_kwargs,
-    ) -> Path | str:
+        config=None,  # passed on to `push_to_hub`
+        repo_id: str | None = None,  # the Hub repo to name in the card and push to; default the folder's name
+        push_to_hub: bool = False,  # also upload the folder to the Hub
+        model_card_kwargs: dict | None = None,  # facts added to the card (and the metadata's 'card')
+        **push_to_hub_kwargs,  # passed on to `push_to_hub` (private, token, ...)
+    ) -> Path | str:  # the folder; with `push_to_hub`, the commit's URL
         "Write model.safetensors, model.json, config.json and README.md (the card) to `save_directory`."
         folder = check_out(save_directory, 'save_directory')
         meta = dict(getattr(self, 'metadata', None) or {})
@@ -275,13 +277,20 @@ def _cell(v) -> str:  # a card's table cell: its text shown as text (no HTML, no
     return ' '.join(html.escape(_fmt(v), quote=False).replace('|', '\\|').split())
 
 
-def card_row(facts: dict, key: str, default: str = 'not recorded') -> str:
+def card_row(
+    facts: dict,  # a model's metadata
+    key: str,  # the fact to show
+    default: str = 'not recorded',  # shown when the fact is missing or None
+) -> str:
     "A card value: `facts[key]` formatted, else `default`."
     return _fmt(facts[key]) if facts.get(key) is not None else default
 
 
 @patch
-def card_rows(self: Pretrained, meta: dict) -> dict:  # rows a class adds: key (see `_LABELS`) → value
+def card_rows(
+    self: Pretrained,
+    meta: dict,  # the model's metadata (with its 'card' facts)
+) -> dict:  # rows a class adds: key (see `_LABELS`) → value
     return {}
 
 # %% ../nbs/00a_hub.ipynb #h033a
@@ -289,8 +298,8 @@ def card_rows(self: Pretrained, meta: dict) -> dict:  # rows a class adds: key (
 def model_card(
     self: Pretrained,
     meta: dict | None = None,  # the metadata (with its 'card' facts); default `self.metadata`
-    repo_id: str | None = None,
-) -> str:  # the repo the card will live in, for the loading example
+    repo_id: str | None = None,  # the repo the card will live in, for the loading example
+) -> str:  # the card's Markdown
     "A Markdown model card for the Hub: front matter, the facts, how to load the model, its config."
     meta = meta if meta is not None else getattr(self, 'metadata', None) or {}
     cls, n = type(self), sum(p.numel() for p in self.parameters())
