@@ -25,7 +25,14 @@ class Block(nn.Module):
     "Pre-LN transformer block: x + attn(LN x), then x + MLP(LN x)."
 
     def __init__(
-        self, dim: int, *, heads: int, dim_head: int, mlp_mult: int = 4, dropout: float = 0.0, attn_dropout: float = 0.0
+        self,
+        dim: int,  # model width d
+        *,
+        heads: int,  # attention heads
+        dim_head: int,  # channels per head
+        mlp_mult: int = 4,  # the MLP's hidden width, in multiples of `dim`
+        dropout: float = 0.0,  # on the residual branches
+        attn_dropout: float = 0.0,  # on the attention weights
     ):
         super().__init__()
         self.norm1, self.attn = nn.LayerNorm(dim), Attention(dim, heads=heads, dim_head=dim_head, dropout=attn_dropout)
@@ -39,7 +46,11 @@ class Block(nn.Module):
         )
         self.drop = nn.Dropout(dropout)
 
-    def forward(self, x: Tensor, rotary: tuple | None = None) -> Tensor:  # (b, n, d) → (b, n, d)
+    def forward(
+        self,
+        x: Tensor,  # (b, n, d) tokens
+        rotary: tuple | None = None,  # (cos, sin) tables for the n positions, or None
+    ) -> Tensor:  # (b, n, d)
         x = x + self.drop(self.attn(self.norm1(x), rotary=rotary))
         return x + self.mlp(x)
 
@@ -47,11 +58,22 @@ class Block(nn.Module):
 class Blocks(nn.Module):
     "A stack of `Block`s, optionally gradient-checkpointed while training."
 
-    def __init__(self, depth: int, dim: int, *, checkpoint: bool = False, **kw):
+    def __init__(
+        self,
+        depth: int,  # number of blocks
+        dim: int,  # model width d
+        *,
+        checkpoint: bool = False,  # recompute each block in the backward pass (less memory) while training
+        **kw,  # `Block`'s other arguments (heads, dim_head, ...)
+    ):
         super().__init__()
         self.layers, self.checkpoint = nn.ModuleList([Block(dim, **kw) for _ in range(depth)]), checkpoint
 
-    def forward(self, x: Tensor, rotary: tuple | None = None) -> Tensor:
+    def forward(
+        self,
+        x: Tensor,  # (b, n, d) tokens
+        rotary: tuple | None = None,  # (cos, sin) tables for the n positions, or None
+    ) -> Tensor:  # (b, n, d)
         for blk in self.layers:
             if self.checkpoint and self.training and torch.is_grad_enabled():
                 x = _checkpoint(blk, x, rotary, use_reentrant=False)
@@ -81,15 +103,15 @@ class HourglassConfig:
     dim: int = 32  # model width
     depths: int | tuple = (1, 2, 1)  # an int (vanilla) or nested (pre, valley, post)
     shorten: int | tuple = 2  # per level: int or (sh, sw); an int alone applies to every level
-    heads: int = 2
-    dim_head: int = 16
-    mlp_mult: int = 4
+    heads: int = 2  # attention heads per block
+    dim_head: int = 16  # channels per head
+    mlp_mult: int = 4  # the MLP's hidden width, in multiples of `dim`
     dropout: float = 0.0  # on the residual branches
     attn_dropout: float = 0.0  # on the attention weights
     resample: str = '2d'  # '2d' | '1d' | 'attn'
     rotary: str = '2d'  # '2d' | '1d' | 'none'
     rotary_freqs: str = 'pixel'  # 'pixel' | 'lang' (see 04_rotary)
-    rotary_max_freq: float = 10.0
+    rotary_max_freq: float = 10.0  # top of the 'pixel' frequencies
     rotary_dim: int | None = None  # channels rotated per head; None: all (dim_head)
     checkpoint: bool = False  # gradient checkpointing of every block while training
 
@@ -99,7 +121,9 @@ class HourglassConfig:
         check_sizes(self, **_BOUNDS, **({} if self.rotary_dim is None else dict(rotary_dim=(1, 1024))))
 
 # %% ../nbs/06_hourglass.ipynb #c010
-def levels(config: HourglassConfig) -> tuple[list, int]:
+def levels(
+    config: HourglassConfig,  # its `depths` and `shorten` are read
+) -> tuple[list, int]:
     "([(pre, post, (sh, sw)), ...] outermost first, innermost depth) of a config; errors say what to fix."
     out, d = [], config.depths
     while not isinstance(d, int):
@@ -127,7 +151,11 @@ def levels(config: HourglassConfig) -> tuple[list, int]:
     return [(pre, post, pair(f)) for (pre, post), f in zip(out, s)], d
 
 
-def level_shapes(config: HourglassConfig, h: int, w: int) -> list[tuple[int, int]]:
+def level_shapes(
+    config: HourglassConfig,  # its `depths`, `shorten` and `resample` are read
+    h: int,  # grid height
+    w: int,  # grid width
+) -> list[tuple[int, int]]:
     "The grid (h, w) at every level, outermost first; a clear error if a factor does not divide it."
     lv, _ = levels(config)
     kind = '1d' if config.resample == '1d' else '2d'
@@ -146,7 +174,12 @@ def level_shapes(config: HourglassConfig, h: int, w: int) -> list[tuple[int, int
 class HourglassLevel(nn.Module):
     "pre → down → valley → up (+ residual) → post; with no shortening left, just a stack of blocks."
 
-    def __init__(self, lv: list, inner: int, cfg: HourglassConfig):
+    def __init__(
+        self,
+        lv: list,  # `levels`' [(pre, post, (sh, sw)), ...] from this level in
+        inner: int,  # depth of the innermost stack
+        cfg: HourglassConfig,  # widths, heads, dropout, resampling
+    ):
         super().__init__()
         kw = dict(heads=cfg.heads, dim_head=cfg.dim_head, dropout=cfg.dropout)
         bkw = dict(kw, mlp_mult=cfg.mlp_mult, attn_dropout=cfg.attn_dropout, checkpoint=cfg.checkpoint)
@@ -161,8 +194,8 @@ class HourglassLevel(nn.Module):
     def forward(
         self,
         x: Tensor,  # (b, h·w, d)
-        shapes: list,
-        rotary: list,  # per level from this one down: (h, w) and (cos, sin) or None
+        shapes: list,  # per level from this one down: its grid (h, w)
+        rotary: list,  # per level from this one down: (cos, sin) or None
     ):
         x = self.pre(x, rotary[0])
         if self.valley is None:
@@ -183,7 +216,10 @@ class Hourglass(nn.Module, Pretrained):
     config_class = HourglassConfig
     pretrained_names, card_title = ('ema', 'prior', 'model'), 'A SUNDAE prior (sundae_vq)'  # see `Pretrained`
 
-    def __init__(self, config: HourglassConfig):
+    def __init__(
+        self,
+        config: HourglassConfig,  # the architecture
+    ):
         super().__init__()
         for k, opts in _CHOICES.items():
             if getattr(config, k) not in opts:
@@ -211,11 +247,8 @@ class Hourglass(nn.Module, Pretrained):
         )
         self._rot_cache = {}
 
-    def forward(
-        self,
-        codes: Tensor,  # (b, h, w) integer codes in [0, v)
-        labels: Tensor | None = None,  # (b,) class labels, or None
-    ) -> Tensor:  # (b, h, w, v) logits
+    def _check_inputs(self, codes: Tensor, labels: Tensor | None) -> list:
+        "Refuse codes and labels the model cannot take, before any work; the grid (h, w) at every level."
         if codes.ndim != 3 or codes.dtype not in (torch.long, torch.int, torch.int16, torch.uint8):
             raise ValueError(
                 f"codes must be an integer tensor (b, h, w), got {codes.dtype} of shape {tuple(codes.shape)}"
@@ -229,6 +262,15 @@ class Hourglass(nn.Module, Pretrained):
             )
         if labels is not None and labels.shape != (b,):
             raise ValueError(f"labels must have shape ({b},) to match the codes, got {tuple(labels.shape)}")
+        return shapes
+
+    def forward(
+        self,
+        codes: Tensor,  # (b, h, w) integer codes in [0, v)
+        labels: Tensor | None = None,  # (b,) class labels, or None
+    ) -> Tensor:  # (b, h, w, v) logits
+        shapes = self._check_inputs(codes, labels)
+        h, w = codes.shape[1:]
         x = self.embed(rearrange(codes.long(), 'b h w -> b (h w)'))
         if labels is not None:
             x = x + self.class_embed(labels.long())[:, None]
@@ -240,7 +282,13 @@ _is_compiling = getattr(torch.compiler, 'is_compiling', None) or torch._dynamo.i
 
 
 @patch
-def rotary_tables(self: Hourglass, h: int, w: int, device=None, dtype=torch.float32) -> list:
+def rotary_tables(
+    self: Hourglass,
+    h: int,  # grid height
+    w: int,  # grid width
+    device=None,  # where the tables live; default the CPU
+    dtype=torch.float32,  # the tables' dtype (the activations')
+) -> list:  # one (cos, sin) or None per level, outermost first
     "(cos, sin) per level for an h×w grid (None per level without rotary), cached per grid, device and dtype."
     if self.rotary is None:
         return [None] * len(level_shapes(self.config, h, w))
@@ -278,7 +326,7 @@ PRESETS = dict(
 
 def hourglass_preset(
     name: str,  # 'tiny', 'demo', 'small', 'base', 'ffhq256' or 'megapixel'
-    **overrides,
+    **overrides,  # `HourglassConfig` fields to change
 ) -> HourglassConfig:
     "A named `HourglassConfig`, with any fields overridden."
     if name == 'faces':
@@ -304,7 +352,10 @@ def _recipe(t: dict, step) -> str | None:
 
 
 @patch
-def card_rows(self: Hourglass, meta: dict) -> dict:
+def card_rows(
+    self: Hourglass,
+    meta: dict,  # the model's metadata (with its 'card' facts)
+) -> dict:  # rows of the card: key → value
     "The prior's rows of its model card: latent store, tokenizer, recipe, bits per code and sampler."
     c, final = self.config, (meta.get('training') or {}).get('final') or {}
     store = meta.get('store_sha256') and f"store sha256 `{meta['store_sha256']}`"
@@ -331,7 +382,11 @@ def _block_flops(n, c):
     return _attn_flops(n, n, n, c.dim, c.heads * c.dim_head) + 4 * n * c.dim * c.mlp_mult * c.dim
 
 
-def flops(config: HourglassConfig, h: int, w: int) -> int:
+def flops(
+    config: HourglassConfig,  # the architecture
+    h: int,  # grid height
+    w: int,  # grid width
+) -> int:
     "FLOPs (2 per multiply-add, matmuls and attention only) of one forward pass of one h×w grid."
     c, (lv, inner), shapes = config, levels(config), level_shapes(config, h, w)
     d, i, total = c.dim, c.heads * c.dim_head, 2 * h * w * c.dim * c.num_tokens
@@ -343,7 +398,9 @@ def flops(config: HourglassConfig, h: int, w: int) -> int:
     return total + inner * _block_flops(shapes[-1][0] * shapes[-1][1], c)
 
 
-def param_count(model: nn.Module | HourglassConfig) -> int:  # any module, or a config: `Hourglass(config)`'s
+def param_count(
+    model: nn.Module | HourglassConfig,  # any module, or a config: `Hourglass(config)`'s
+) -> int:
     "The number of parameters of `model` (a config's model is built on the meta device: no memory, no time)."
     if isinstance(model, nn.Module):
         return sum(p.numel() for p in model.parameters())
@@ -351,7 +408,9 @@ def param_count(model: nn.Module | HourglassConfig) -> int:  # any module, or a 
         return param_count(Hourglass(model))
 
 
-def vanilla_config(config: HourglassConfig) -> HourglassConfig:
+def vanilla_config(
+    config: HourglassConfig,  # an hourglass
+) -> HourglassConfig:  # one stack of sum(depths) blocks at full resolution
     "The same width and total depth without shortening: the baseline the hourglass is compared with."
     lv, inner = levels(config)
     return dataclasses.replace(config, depths=inner + sum(a + b for a, b, _ in lv), shorten=())

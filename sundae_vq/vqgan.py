@@ -54,9 +54,9 @@ class VQGANConfig:
     attn_resolutions: tuple = (16,)  # nominal resolutions that get a self-attention block
     z_channels: int = 256  # encoder output channels
     resolution: int = 256  # nominal training resolution (decides where attention goes)
-    in_channels: int = 3
-    out_ch: int = 3
-    dropout: float = 0.0
+    in_channels: int = 3  # image channels the encoder reads
+    out_ch: int = 3  # image channels the decoder writes
+    dropout: float = 0.0  # dropout rate inside the residual blocks
     double_z: bool = False  # taming's flag for VAEs; a VQ-GAN needs False
     n_embed: int = 1024  # codebook size v
     embed_dim: int = 256  # codeword size
@@ -84,14 +84,22 @@ class VQGANConfig:
         return 2 ** (len(self.ch_mult) - 1)
 
 # %% ../nbs/02_vqgan.ipynb #c008
-def Normalize(c: int):
+def Normalize(
+    c: int,  # channels (a multiple of 32)
+):
     return nn.GroupNorm(32, c, eps=1e-6, affine=True)
 
 
 class ResnetBlock(nn.Module):
     "Pre-activation residual block (taming's, without the timestep embedding)."
 
-    def __init__(self, *, in_channels: int, out_channels: int | None = None, dropout: float = 0.0):
+    def __init__(
+        self,
+        *,
+        in_channels: int,  # channels of the input
+        out_channels: int | None = None,  # channels of the output; default `in_channels`
+        dropout: float = 0.0,  # dropout rate before the second convolution
+    ):
         super().__init__()
         out_channels = out_channels or in_channels
         self.norm1, self.conv1 = Normalize(in_channels), nn.Conv2d(in_channels, out_channels, 3, padding=1)
@@ -100,7 +108,10 @@ class ResnetBlock(nn.Module):
         if in_channels != out_channels:
             self.nin_shortcut = nn.Conv2d(in_channels, out_channels, 1)
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # (b, in_channels, h, w)
+    ):  # (b, out_channels, h, w)
         h = self.conv1(F.silu(self.norm1(x)))
         h = self.conv2(self.dropout(F.silu(self.norm2(h))))
         return (self.nin_shortcut(x) if hasattr(self, 'nin_shortcut') else x) + h
@@ -109,12 +120,18 @@ class ResnetBlock(nn.Module):
 class AttnBlock(nn.Module):
     "Single-head self-attention over all positions of a feature map, with a residual connection."
 
-    def __init__(self, in_channels: int):
+    def __init__(
+        self,
+        in_channels: int,  # channels of the feature map
+    ):
         super().__init__()
         self.norm = Normalize(in_channels)
         self.q, self.k, self.v, self.proj_out = (nn.Conv2d(in_channels, in_channels, 1) for _ in range(4))
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # (b, c, h, w)
+    ):  # (b, c, h, w)
         b, c, h, w = x.shape
         y = self.norm(x)
         q, k, v = (rearrange(m(y), 'b c h w -> b 1 (h w) c') for m in (self.q, self.k, self.v))
@@ -125,22 +142,34 @@ class AttnBlock(nn.Module):
 class Downsample(nn.Module):
     "Halve the resolution: pad (0, 1, 0, 1), then a 3×3 stride-2 convolution."
 
-    def __init__(self, in_channels: int):
+    def __init__(
+        self,
+        in_channels: int,  # channels, kept
+    ):
         super().__init__()
         self.conv = nn.Conv2d(in_channels, in_channels, 3, stride=2)
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # (b, c, h, w), h and w even
+    ):  # (b, c, h/2, w/2)
         return self.conv(F.pad(x, (0, 1, 0, 1)))
 
 
 class Upsample(nn.Module):
     "Double the resolution: nearest-neighbour, then a 3×3 convolution."
 
-    def __init__(self, in_channels: int):
+    def __init__(
+        self,
+        in_channels: int,  # channels, kept
+    ):
         super().__init__()
         self.conv = nn.Conv2d(in_channels, in_channels, 3, padding=1)
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # (b, c, h, w)
+    ):  # (b, c, 2h, 2w)
         return self.conv(F.interpolate(x, scale_factor=2.0, mode='nearest'))
 
 # %% ../nbs/02_vqgan.ipynb #c014
@@ -171,7 +200,10 @@ def _run_level(lvl, h):
 class Encoder(nn.Module):
     "Taming's encoder: images (b, in_channels, H, W) → features (b, z_channels, H/f, W/f)."
 
-    def __init__(self, config: VQGANConfig):
+    def __init__(
+        self,
+        config: VQGANConfig,  # the architecture
+    ):
         super().__init__()
         c = config
         self.conv_in = nn.Conv2d(c.in_channels, c.ch, 3, padding=1)
@@ -185,7 +217,10 @@ class Encoder(nn.Module):
         self.mid, self.norm_out = _mid(top, c.dropout), Normalize(top)
         self.conv_out = nn.Conv2d(top, c.z_channels, 3, padding=1)
 
-    def forward(self, x):
+    def forward(
+        self,
+        x,  # (b, in_channels, H, W) images
+    ):  # (b, z_channels, H/f, W/f)
         h = self.conv_in(x)
         for lvl in self.down:
             h = _run_level(lvl, h)
@@ -198,7 +233,10 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     "Taming's decoder: features (b, z_channels, h, w) → images (b, out_ch, h·f, w·f)."
 
-    def __init__(self, config: VQGANConfig):
+    def __init__(
+        self,
+        config: VQGANConfig,  # the architecture
+    ):
         super().__init__()
         c = config
         n, c_in = len(c.ch_mult), c.ch * c.ch_mult[-1]
@@ -213,7 +251,10 @@ class Decoder(nn.Module):
             self.up.insert(0, lvl)  # up[0] is the finest level, as in taming
         self.norm_out, self.conv_out = Normalize(c_in), nn.Conv2d(c_in, c.out_ch, 3, padding=1)
 
-    def forward(self, z):
+    def forward(
+        self,
+        z,  # (b, z_channels, h, w) features
+    ):  # (b, out_ch, h·f, w·f)
         h = self.conv_in(z)
         h = self.mid.block_2(self.mid.attn_1(self.mid.block_1(h)))
         for lvl in reversed(self.up):
@@ -226,19 +267,30 @@ class Decoder(nn.Module):
 class VectorQuantizer(nn.Module):
     "Nearest-codeword quantization with a straight-through gradient and the codebook + β·commitment loss."
 
-    def __init__(self, n_e: int, e_dim: int, beta: float = 0.25):
+    def __init__(
+        self,
+        n_e: int,  # codebook size
+        e_dim: int,  # codeword size
+        beta: float = 0.25,  # weight of the commitment term (the encoder's side)
+    ):
         super().__init__()
         self.n_e, self.e_dim, self.beta = n_e, e_dim, beta
         self.embedding = nn.Embedding(n_e, e_dim)
         nn.init.uniform_(self.embedding.weight, -1.0 / n_e, 1.0 / n_e)
 
-    def codes(self, z: Tensor) -> Tensor:  # (b, e_dim, h, w) → (b, h, w) long
+    def codes(
+        self,
+        z: Tensor,  # (b, e_dim, h, w) features
+    ) -> Tensor:  # (b, h, w) long
         "Index of the nearest codeword at every position."
         zf, e = rearrange(z, 'b c h w -> b h w c'), self.embedding.weight
         d = zf.pow(2).sum(-1, keepdim=True) + e.pow(2).sum(-1) - 2 * zf @ e.t()
         return d.argmin(-1)
 
-    def lookup(self, codes: Tensor) -> Tensor:  # (b, h, w) long → (b, e_dim, h, w)
+    def lookup(
+        self,
+        codes: Tensor,  # (b, h, w) long
+    ) -> Tensor:  # (b, e_dim, h, w)
         "The codewords of a code grid, as a feature map."
         return rearrange(self.embedding(codes), 'b h w c -> b c h w')
 
@@ -256,7 +308,10 @@ class VQGAN(nn.Module, Pretrained):
     config_class = VQGANConfig
     pretrained_names, card_title = ('vqgan', 'model'), 'A VQ-GAN tokenizer (sundae_vq)'  # see `Pretrained`
 
-    def __init__(self, config: VQGANConfig):
+    def __init__(
+        self,
+        config: VQGANConfig,  # the architecture
+    ):
         super().__init__()
         self.config = config
         self.encoder, self.decoder = Encoder(config), Decoder(config)
@@ -276,10 +331,16 @@ class VQGAN(nn.Module, Pretrained):
     def last_layer(self) -> Tensor:
         return self.decoder.conv_out.weight  # for the GAN's adaptive weight
 
-    def encode_latent(self, x: Tensor) -> Tensor:
+    def encode_latent(
+        self,
+        x: Tensor,  # (b, in_channels, H, W) images in [-1, 1]
+    ) -> Tensor:  # (b, embed_dim, H/f, W/f), before quantization
         return self.quant_conv(self.encoder(x))
 
-    def decode_latent(self, zq: Tensor) -> Tensor:
+    def decode_latent(
+        self,
+        zq: Tensor,  # (b, embed_dim, h, w) quantized features
+    ) -> Tensor:  # (b, out_ch, h·f, w·f)
         return self.decoder(self.post_quant_conv(zq))
 
     def forward(self, x: Tensor):  # (b, 3, H, W) in [-1, 1]
@@ -305,7 +366,7 @@ def _check_images(vq, x):
 def _encode(
     self: VQGAN,
     images: Tensor,  # (b, 3, H, W) in [-1, 1]
-    batch_size: int = 64,
+    batch_size: int = 64,  # images encoded at a time
 ) -> Tensor:  # (b, H/f, W/f) long, on the images' device
     "Images → code grids, in batches, without gradients."
     _check_images(self, images)
@@ -317,7 +378,7 @@ def _encode(
 def _decode(
     self: VQGAN,
     codes: Tensor,  # (b, h, w) integer codes in [0, n_embed)
-    batch_size: int = 64,
+    batch_size: int = 64,  # grids decoded at a time
 ) -> Tensor:  # (b, 3, h·f, w·f) in [-1, 1]
     "Code grids → images, in batches, without gradients."
     if not torch.is_tensor(codes) or codes.ndim != 3 or codes.is_floating_point():
@@ -386,7 +447,7 @@ _PRESETS = dict(
 
 def vqgan_preset(
     name: str,  # 'tiny', 'demo', 'ffhq256_taming' or 'megapixel'
-    **overrides,
+    **overrides,  # `VQGANConfig` fields to change
 ) -> VQGANConfig:
     "A named `VQGANConfig`, optionally with some fields changed."
     if name not in _PRESETS:
@@ -403,7 +464,9 @@ def _check_target(target: str | None):
         )
 
 
-def vqgan_config_from_taming(params: dict) -> VQGANConfig:
+def vqgan_config_from_taming(
+    params: dict,  # a taming YAML's `model.params` (a VQ-GAN's, or a transformer's with `first_stage_config`)
+) -> VQGANConfig:
     "A `VQGANConfig` from taming's `model.params` (`embed_dim`, `n_embed`, `ddconfig`), or a transformer's."
     if 'first_stage_config' in params:
         _check_target(params['first_stage_config'].get('target'))
@@ -422,7 +485,9 @@ def vqgan_config_from_taming(params: dict) -> VQGANConfig:
     return VQGANConfig(**dd, n_embed=params['n_embed'], embed_dim=params['embed_dim'])
 
 
-def vqgan_config_to_taming(config: VQGANConfig) -> dict:
+def vqgan_config_to_taming(
+    config: VQGANConfig,  # the architecture to describe
+) -> dict:  # {'model': {'target': ..., 'params': ...}}
     "The taming YAML (`model.target` + `model.params`) describing `config`; taming's `VQModel(**params)` builds it."
     d = config_to_dict(config)
     d.pop('beta')
@@ -545,7 +610,9 @@ def _run_ckpt(folder: Path) -> Path:
     )
 
 
-def taming_files(path: str | Path) -> tuple:  # a taming run's folder, or a .ckpt
+def taming_files(
+    path: str | Path,  # a taming run's folder, or a .ckpt
+) -> tuple:  # (the .ckpt, a list of YAML configs)
     "The checkpoint and its YAML configs: `NAME.yaml` beside a `.ckpt`, else the run's `configs/*.yaml`."
     path = Path(path)
     if path.is_dir():
@@ -650,8 +717,8 @@ def _load_ours(path: Path, folder: Path, name: str, config, map_location):
 def load_vqgan(
     path: str | Path,  # our folder or `.safetensors`; a taming run folder or its `.ckpt` (`.pt`/`.pth`); a Hub repo id
     config: VQGANConfig | dict | str | Path | None = None,  # taming: YAML (path or dict) or VQGANConfig; default: found
-    map_location: str | torch.device = 'cpu',
-) -> VQGAN:
+    map_location: str | torch.device = 'cpu',  # device the weights are loaded onto
+) -> VQGAN:  # in eval mode
     "Load a VQ-GAN from our safetensors+JSON or from a taming-transformers checkpoint (VQ-GAN or combined transformer)."
     path = hub_path(path, 'VQ-GAN')  # a Hub repo id (owner/name) that is no local path: its downloaded folder
     if not path.exists():
@@ -677,7 +744,10 @@ def load_vqgan(
     return _load_strict(model, sd, ckpt).to(map_location).eval()
 
 # %% ../nbs/02_vqgan.ipynb #c037a
-def save_taming(vqgan: VQGAN, folder: str | Path) -> Path:  # becomes taming's layout: checkpoints/, configs/
+def save_taming(
+    vqgan: VQGAN,  # the model to write
+    folder: str | Path,  # becomes taming's layout: checkpoints/, configs/
+) -> Path:  # the folder
     "Write `vqgan` as taming publishes a VQ-GAN: `checkpoints/last.ckpt` (its `state_dict`) and `configs/model.yaml`."
     import yaml
 
@@ -698,7 +768,10 @@ def from_folder(cls: VQGAN, path: Path, name: str | None = None, map_location='c
 
 
 @patch
-def card_rows(self: VQGAN, meta: dict) -> dict:
+def card_rows(
+    self: VQGAN,
+    meta: dict,  # the model's metadata (with its 'card' facts)
+) -> dict:  # rows of the card: key → value
     "The VQ-GAN's rows of its model card: codebook, fingerprint, recipe and measured reconstruction."
     # the fingerprint stores and priors record (a later module: imported here)
     from sundae_vq.latents import vqgan_sha256
