@@ -21,7 +21,9 @@ __all__ = ['keyed_generator', 'StepSampler', 'rng_state', 'set_rng_state', 'late
            'clean_checkpoint_temps', 'data_record', 'read_metrics', 'plot_metrics']
 
 # %% ../nbs/07a_checkpoint.ipynb #c013
-def keyed_generator(*keys) -> torch.Generator:
+def keyed_generator(
+    *keys,  # anything with a stable repr: ('data', seed, epoch)
+) -> torch.Generator:
     "A CPU generator seeded by a stable hash of `keys` (same keys → same stream, in any process)."
     h = hashlib.sha256(repr(keys).encode()).digest()
     return torch.Generator().manual_seed(int.from_bytes(h[:8], 'little') & (2**63 - 1))
@@ -35,10 +37,10 @@ class StepSampler:
         n: int,  # dataset size
         batch_size: int,  # global batch
         *,
-        seed: int = 0,
-        rank: int = 0,
-        world: int = 1,
-        start: int = 0,
+        seed: int = 0,  # decides every epoch's shuffle
+        rank: int = 0,  # this process's index among `world`
+        world: int = 1,  # processes sharing each global batch
+        start: int = 0,  # the first step (a resumed run's)
     ):
         if n < batch_size:
             raise ValueError(f"the dataset has {n} items, fewer than one batch of {batch_size}: lower the batch size")
@@ -74,7 +76,9 @@ def rng_state() -> dict:
     )
 
 
-def set_rng_state(s: dict):
+def set_rng_state(
+    s: dict,  # what `rng_state()` returned
+):
     "Restore the generators from `rng_state()`'s dict."
     torch.set_rng_state(s['torch'].cpu())
     if s['cuda'] and torch.cuda.is_available():
@@ -101,7 +105,9 @@ def _complete(ckpt: Path) -> bool:
     return all((ckpt / f).exists() for f in _CKPT_FILES)
 
 
-def latest_checkpoint(out: str | Path) -> Path | None:
+def latest_checkpoint(
+    out: str | Path,  # a training folder
+) -> Path | None:
     "The folder of the newest complete checkpoint in a training folder `out`, or None."
     out = Path(out)
     p = out / 'latest.json'
@@ -119,7 +125,11 @@ def latest_checkpoint(out: str | Path) -> Path | None:
     return max(newer, key=_ckpt_step, default=named)
 
 # %% ../nbs/07a_checkpoint.ipynb #c041a
-def load_trained(out: str | Path, ema: bool = True, map_location='cpu') -> nn.Module:
+def load_trained(
+    out: str | Path,  # a training folder, or one of its checkpoint folders
+    ema: bool = True,  # the EMA weights; False: the raw ones
+    map_location='cpu',  # device the weights are loaded onto
+) -> nn.Module:
     "The prior of the latest checkpoint in `out` (or of a checkpoint folder): its EMA weights unless `ema=False`."
     return load_model(_checkpoint_folder(out), 'ema' if ema else 'model', map_location=map_location)
 
@@ -217,7 +227,9 @@ def _repair_latest(out: Path, ckpt: Path):
     _point_latest(out, ckpt)
 
 # %% ../nbs/07a_checkpoint.ipynb #c032a
-def data_record(ds: Dataset) -> dict:
+def data_record(
+    ds: Dataset,  # the training data
+) -> dict:
     "What a checkpoint records of its data: a latent store's fingerprint and its VQ-GAN's sha256 ({} for others)."
     if not isinstance(ds, LatentDataset):
         return {}
@@ -266,7 +278,9 @@ def _parse_metrics(p: Path) -> list[dict]:
     return recs
 
 
-def read_metrics(out: str | Path) -> list[dict]:  # a training folder (or its metrics.jsonl)
+def read_metrics(
+    out: str | Path,  # a training folder (or its metrics.jsonl)
+) -> list[dict]:  # one dict per line
     "The records of a run's metrics.jsonl, in order."
     p = Path(out)
     p = p / 'metrics.jsonl' if p.is_dir() else p
@@ -279,8 +293,8 @@ def read_metrics(out: str | Path) -> list[dict]:  # a training folder (or its me
 # %% ../nbs/07a_checkpoint.ipynb #c051
 def plot_metrics(
     out: str | Path,  # a training folder (or its metrics.jsonl)
-    ax=None,
-    log: bool = True,
+    ax=None,  # a matplotlib axes to draw on; default a new figure's
+    log: bool = True,  # a log scale for the losses
 ):
     "Train and valid losses of a run, from its metrics.jsonl."
     recs = read_metrics(out)

@@ -59,14 +59,14 @@ class TrainConfig:
     batch_size: int = 32  # global batch, split over the processes
     lr: float = 3e-4  # peak learning rate
     weight_decay: float = 0.01  # AdamW decay, on matrices and embeddings only
-    betas: tuple = (0.9, 0.95)
+    betas: tuple = (0.9, 0.95)  # AdamW's (β1, β2)
     warmup: int = 100  # steps of linear warm-up from 0
     schedule: str = 'constant'  # after warm-up: 'constant' or 'cosine' (down to lr·min_lr_ratio)
-    min_lr_ratio: float = 0.1
+    min_lr_ratio: float = 0.1  # the cosine schedule's last lr, as a fraction of `lr`
     grad_clip: float = 1.0  # max gradient norm; 0 turns clipping off
     unroll: int = 2  # T, the denoising steps of the unrolled loss
-    r_min: float = 0.0  # corruption rate range
-    r_max: float = 1.0
+    r_min: float = 0.0  # the lowest per-sample corruption rate
+    r_max: float = 1.0  # the highest per-sample corruption rate
     amp: str = 'auto'  # 'auto' (bf16 autocast on CUDA, fp32 elsewhere), 'bf16' or 'none'
     ema_decay: float = 0.999  # EMA of the weights, used for sampling
     log_every: int = 10  # steps between metric records
@@ -104,7 +104,10 @@ class TrainConfig:
             check_number('betas', b, 0, 1, hi_open=True)
 
 # %% ../nbs/08_train.ipynb #c010
-def lr_factor(step: int, config: TrainConfig) -> float:
+def lr_factor(
+    step: int,  # the optimizer step
+    config: TrainConfig,  # its `warmup`, `schedule`, `steps` and `min_lr_ratio` are read
+) -> float:  # multiplies `config.lr`
     "The learning-rate multiplier at `step`: linear warm-up, then constant or cosine."
     c = config
     if step < c.warmup:
@@ -115,7 +118,9 @@ def lr_factor(step: int, config: TrainConfig) -> float:
     return c.min_lr_ratio + (1 - c.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p))
 
 # %% ../nbs/08_train.ipynb #c019
-def split_batch(batch) -> tuple[Tensor, Tensor | None]:
+def split_batch(
+    batch,  # codes, (codes,) or (codes, labels): a dataset's item or a loader's batch
+) -> tuple[Tensor, Tensor | None]:
     "(codes, labels or None) from an item or batch that is codes, (codes,) or (codes, labels)."
     if isinstance(batch, (tuple, list)):
         if len(batch) not in (1, 2):
@@ -132,7 +137,11 @@ def _store_vocab(ds):
     return meta.get('v') if isinstance(meta, dict) else None
 
 # %% ../nbs/08_train.ipynb #c020
-def check_data(model: nn.Module, ds: Dataset, name: str = 'train') -> tuple[int, int]:
+def check_data(
+    model: nn.Module,  # the prior (its `config.num_tokens` and `num_classes` are read)
+    ds: Dataset,  # items: codes (h, w) or (codes, label)
+    name: str = 'train',  # the split, for messages
+) -> tuple[int, int]:
     "Refuse a dataset whose codes, vocabulary, labels or grid do not fit `model`; return its grid (h, w)."
     cfg = model.config
     v, n_classes = cfg.num_tokens, getattr(cfg, 'num_classes', 0)
@@ -177,11 +186,23 @@ def check_data(model: nn.Module, ds: Dataset, name: str = 'train') -> tuple[int,
 class UnrolledLoss(nn.Module):
     "The unrolled denoising loss of `model` as a module: forward(codes, labels, noise) → dict of loss and metrics."
 
-    def __init__(self, model: nn.Module, *, unroll: int = 2, r_min: float = 0.0, r_max: float = 1.0):
+    def __init__(
+        self,
+        model: nn.Module,  # the prior: `model(codes, labels) -> logits`
+        *,
+        unroll: int = 2,  # T, the number of denoising steps
+        r_min: float = 0.0,  # the lowest per-sample corruption rate
+        r_max: float = 1.0,  # the highest per-sample corruption rate
+    ):
         super().__init__()
         self.model, self.kw = model, dict(unroll=unroll, r_min=r_min, r_max=r_max)
 
-    def forward(self, codes: Tensor, labels: Tensor | None = None, noise: Noise | None = None) -> dict:
+    def forward(
+        self,
+        codes: Tensor,  # (b, h, w) clean codes
+        labels: Tensor | None = None,  # (b,) class labels, or None
+        noise: Noise | None = None,  # the draws to use; default: fresh from torch's generator
+    ) -> dict:  # loss (with grad), acc, step_loss (T,), step_acc (T,), as `unrolled_loss`
         return unrolled_loss(self.model, codes, labels, num_tokens=self.model.config.num_tokens, noise=noise, **self.kw)
 
 # %% ../nbs/08_train.ipynb #c027
@@ -190,7 +211,9 @@ def dist_env() -> tuple[int, int, int]:
     return int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1)), int(os.environ.get('LOCAL_RANK', 0))
 
 
-def init_distributed(device: torch.device):
+def init_distributed(
+    device: torch.device,  # this process's device (decides the backend)
+):
     "Join torchrun's process group (NCCL on CUDA, gloo otherwise) unless alone or already joined."
     if dist_env()[1] > 1 and not dist.is_initialized():
         dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
@@ -215,17 +238,17 @@ class Trainer:
     def __init__(
         self,
         model: nn.Module,  # `Model(config)` with the prior's interface
-        train_ds: Dataset,
-        valid_ds: Dataset | None = None,  # items: codes (h, w) or (codes, label)
+        train_ds: Dataset,  # items: codes (h, w) or (codes, label)
+        valid_ds: Dataset | None = None,  # the same kind of items, for validation; None: no validation
         *,
-        config: TrainConfig | None = None,
+        config: TrainConfig | None = None,  # the run's settings; default `TrainConfig()`
         out: str | Path,  # folder for checkpoints and metrics.jsonl
         resume: bool = False,  # continue the run in `out` (if there is one)
         allow_other_store: bool = False,  # resume even on a store (or VQ-GAN) other than the checkpoint's
         vqgan: nn.Module | None = None,  # decodes the grids of `config.sample_every` (the store's VQ-GAN)
         loss_fn=None,  # model → loss module with `UnrolledLoss`'s forward(codes, labels, noise) → dict
-        device=None,
-        progress: bool = True,  # device: default CUDA (this process's GPU) → MPS → CPU
+        device=None,  # default CUDA (this process's GPU) → MPS → CPU
+        progress: bool = True,  # show a progress bar (on rank 0)
     ):
         self.config, self.out, self.progress = (c := config or TrainConfig()), Path(out), progress
         self.rank, self.world, local = dist_env()
@@ -289,7 +312,10 @@ class Trainer:
         )
 
 # %% ../nbs/08_train.ipynb #c035
-def amp_context(amp: str, device: torch.device):
+def amp_context(
+    amp: str,  # 'auto', 'bf16' or 'none'
+    device: torch.device,  # where the model runs
+):
     "bf16 autocast when `amp` is 'bf16' (or 'auto' on CUDA), else a disabled (fp32) one."
     on = amp == 'bf16' or (amp == 'auto' and device.type == 'cuda')
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=on)
@@ -313,7 +339,10 @@ def update_ema(self: Trainer):
 
 
 @patch
-def all_mean(self: Trainer, x: Tensor) -> Tensor:
+def all_mean(
+    self: Trainer,
+    x: Tensor,  # this process's value
+) -> Tensor:
     "The mean of `x` over the processes (itself when alone)."
     if self.world > 1:
         x = x.clone()
@@ -323,7 +352,11 @@ def all_mean(self: Trainer, x: Tensor) -> Tensor:
 
 # %% ../nbs/08_train.ipynb #c037
 @patch
-def train_step(self: Trainer, codes: Tensor, labels: Tensor | None) -> Tensor:  # → [loss, acc, loss of each step]
+def train_step(
+    self: Trainer,
+    codes: Tensor,  # (b, h, w) this process's slice of the global batch
+    labels: Tensor | None,  # (b,) class labels, or None
+) -> Tensor:  # [loss, acc, loss of each step], averaged over the processes
     "Forward the unrolled loss on this process's slice, check it is finite, step the optimizer, EMA and schedule."
     c, b = self.config, len(codes)
     noise = Noise.draw(c.batch_size, *self.grid, unroll=c.unroll, generator=keyed_generator('noise', c.seed, self.step))
@@ -423,7 +456,10 @@ def save(self: Trainer) -> Path | None:
 
 # %% ../nbs/08_train.ipynb #c044
 @patch
-def load_state(self: Trainer, ckpt: Path):
+def load_state(
+    self: Trainer,
+    ckpt: Path,  # a checkpoint folder of this run
+):
     "Resume from checkpoint folder `ckpt`: weights, EMA, optimizer, schedule, step and RNG."
     for name, target in (('model', self.model), ('ema', self.ema)):
         saved = load_model(ckpt, name, cls=type(self.model), map_location=self.device)
@@ -474,7 +510,11 @@ def read_trainer_state(
 
 # %% ../nbs/08_train.ipynb #c046
 @patch
-def log(self: Trainer, rec: dict, **watch):  # watch: numbers for TensorBoard only (speed, memory)
+def log(
+    self: Trainer,
+    rec: dict,  # a metrics record, with its 'step'
+    **watch,  # numbers for TensorBoard only (speed, memory)
+):
     "Append one record to metrics.jsonl (rank 0), and to the TensorBoard log if there is one."
     if self.rank != 0:
         return
@@ -494,7 +534,10 @@ def _loader(self: Trainer):
 
 # %% ../nbs/08_train.ipynb #c047
 @patch
-def fit(self: Trainer, until: int | None = None) -> Trainer:  # the step to stop at (default config.steps)
+def fit(
+    self: Trainer,
+    until: int | None = None,  # the step to stop at (default config.steps)
+) -> Trainer:  # itself
     "Train to step `until`, logging, validating and checkpointing on the way."
     c = self.config
     until = c.steps if until is None else until
@@ -532,7 +575,9 @@ def fit(self: Trainer, until: int | None = None) -> Trainer:  # the step to stop
     return self
 
 # %% ../nbs/08_train.ipynb #c071
-def store_num_classes(ds: LatentDataset) -> int:
+def store_num_classes(
+    ds: LatentDataset,  # a latent store's split
+) -> int:
     "The number of classes of a labelled latent store (0 without labels)."
     if ds.labels is None:
         return 0
@@ -555,7 +600,9 @@ def sample_grid(self: Trainer) -> Path | None:
     return path
 
 # %% ../nbs/08_train.ipynb #c075p
-def card_facts(out: str | Path) -> dict:  # a training folder
+def card_facts(
+    out: str | Path,  # a training folder
+) -> dict:  # {'bits_per_code': ...}, or {} before any validation
     "What a run measured, for its model card: bits per code of the EMA weights on the valid split (last validation)."
     last = next((r for r in reversed(read_metrics(out)) if 'valid_ema_loss' in r), None)
     if last is None:
