@@ -60,7 +60,9 @@ def _prior_card(run: Path, meta: dict, before: dict | None = None) -> dict:
     return dict(card, stages=stages, steps=offset, seconds=sum(st['seconds'] for st in stages), curve=curve)
 
 
-def train_seconds(run: str | Path) -> float:
+def train_seconds(
+    run: str | Path,  # a training folder (its latest checkpoint and metrics.jsonl are read)
+) -> float:
     "Seconds of a `sundae_vq_train` run, from the rates in its metrics.jsonl (validations and checkpoints included)."
     run = Path(run)
     meta = json.loads((latest_checkpoint(run) / 'model.json').read_text())['metadata']
@@ -135,7 +137,9 @@ def load_demo(
     return load_models(device=device)  # no checkpoint: the files in DEMO_DIR
 
 
-def demo_latents(split: str = 'train') -> LatentDataset:
+def demo_latents(
+    split: str = 'train',  # 'train', 'valid' or 'all'
+) -> LatentDataset:
     "The latent store the demo prior was trained on (codes of the emoji faces and their mirror images)."
     if not (DEMO_DIR / 'latents' / 'codes.npy').exists():
         raise FileNotFoundError(f"no latent store in {DEMO_DIR / 'latents'}: reinstall sundae_vq")
@@ -217,7 +221,7 @@ def _card(folder: Path) -> str:
 # %% ../nbs/12_pretrained.ipynb #c020
 def plot_demo_training(
     folder: str | Path | None = None,  # a demo model folder; default: the package's `DEMO_DIR`
-    size=(10, 2.6),
+    size=(10, 2.6),  # the figure's (width, height) in inches
 ):
     "The recorded training curves of the demo VQ-GAN and prior."
     folder = Path(folder or DEMO_DIR)
@@ -247,7 +251,7 @@ def plot_demo_training(
 def nearest_pixels(
     images: torch.Tensor,  # (M, 3, H, W) samples
     train: torch.Tensor,  # (N, 3, H, W) training images of the same size
-    batch_size: int = 256,
+    batch_size: int = 256,  # training images compared at a time
 ) -> tuple:  # (M,) indices into `train`, (M,) mean squared distance per value
     "Index of the nearest training image (squared pixel distance) for each image, and that distance per pixel."
     a, b = images.flatten(1).float(), train.flatten(1).float()

@@ -32,7 +32,11 @@ __all__ = ['FROZEN', 'ACTIVE', 'MASK_PRESETS', 'CELL_CSS', 'MAX_UPLOAD_PIXELS', 
 class WidgetProgress:
     "A fastprogress bar drawn into an `ipywidgets.HTML` and advanced by hand."
 
-    def __init__(self, total: int, html: W.HTML | None = None):  # steps; the widget to draw into (a new one if None)
+    def __init__(
+        self,
+        total: int,  # steps
+        html: W.HTML | None = None,  # the widget to draw into (a new one if None)
+    ):
         self.html = html if html is not None else W.HTML()
         self.bar = NBProgressBar(range(total), total=total, display=False)
         self.bar._parent_show = self._show  # fastprogress calls this on every redraw
@@ -42,10 +46,17 @@ class WidgetProgress:
     def _show(self):
         self.html.value = html_styles + self.bar.progress._repr_html_()
 
-    def update(self, step: int):
+    def update(
+        self,
+        step: int,  # steps done so far
+    ):
         self.bar.update(step)
 
-    def done(self, step: int, comment: str = ''):
+    def done(
+        self,
+        step: int,  # the step the run ended at
+        comment: str = '',  # shown after the bar
+    ):
         "Draw the final state (`step` of total, with an optional comment)."
         self.bar.comment, self.bar.last_t = comment, time.time()
         self.bar.update_bar(step)
@@ -64,15 +75,15 @@ class _TickingChain(Chain):
 
 # %% ../nbs/11_widgets.ipynb #c009
 def record_sample(
-    prior: nn.Module,
-    vqgan,  # the prior; a VQ-GAN (encode/decode, f) or None for codes only
-    n: int = 8,
-    shape: tuple | None = None,  # samples; (h, w) latent grid (default: the prior's metadata)
-    config: SamplerConfig | None = None,
-    seed: int | None = 0,
+    prior: nn.Module,  # the prior
+    vqgan,  # a VQ-GAN (encode/decode, f) or None for codes only
+    n: int = 8,  # samples
+    shape: tuple | None = None,  # (h, w) latent grid (default: the prior's metadata)
+    config: SamplerConfig | None = None,  # default `SamplerConfig()`
+    seed: int | None = 0,  # None: torch's global generator
     progress: WidgetProgress | None = None,  # ticked at every step
-    **overrides,
-) -> Samples:  # overrides: SamplerConfig fields
+    **overrides,  # `SamplerConfig` fields to change
+) -> Samples:  # with `.chain` holding every step
     "`sample` with a `Chain` of every step, decoded by `vqgan` (`.chain.images`: uint8 (b, 3, H, W) per step)."
     cfg = dataclasses.replace(config or SamplerConfig(), **overrides)
     decode = None if vqgan is None else (lambda c: vqgan.decode(c.to(module_device(vqgan))))
@@ -83,7 +94,9 @@ def record_sample(
     return r
 
 
-def module_device(m: nn.Module) -> torch.device:
+def module_device(
+    m: nn.Module,  # any module
+) -> torch.device:
     "The device of a module's first parameter or buffer (CPU when it has none)."
     return next((t.device for t in [*m.parameters(), *m.buffers()]), torch.device('cpu'))
 
@@ -94,10 +107,10 @@ FROZEN, ACTIVE = (40, 160, 60), (200, 200, 200)
 def frame_image(
     images: Tensor,  # (b, 3, H, W) uint8 (as `Chain.images` holds them) or float in [-1, 1]
     active: Tensor | None = None,  # (b,) bool: False draws a green (frozen) frame
-    ncol: int | None = None,
-    scale: int = 2,
-    pad: int = 3,
-) -> Image.Image:  # nearest-neighbour upscale
+    ncol: int | None = None,  # images per row; default ⌈√b⌉
+    scale: int = 2,  # nearest-neighbour upscale
+    pad: int = 3,  # pixels of frame around each image
+) -> Image.Image:  # the grid, upscaled
     "One step of a chain as a PIL grid, frozen samples framed in green."
     x = images.float() / 127.5 - 1 if images.dtype == torch.uint8 else images.float()
     b, _, H, Wd = x.shape
@@ -116,7 +129,9 @@ def frame_image(
     return im.resize((im.width * scale, im.height * scale), Image.NEAREST) if scale != 1 else im
 
 
-def png_bytes(im: Image.Image) -> bytes:
+def png_bytes(
+    im: Image.Image,  # any PIL image
+) -> bytes:
     "A PIL image as PNG bytes (what `ipywidgets.Image` shows)."
     buf = io.BytesIO()
     im.save(buf, 'png', optimize=True)
@@ -126,7 +141,7 @@ def png_bytes(im: Image.Image) -> bytes:
 def chain_stats(
     samples: Samples,  # from `sample`/`record_sample` (uses `trace` and `stopped`)
     step: int | None = None,  # mark this step with a vertical line
-    figsize: tuple = (4, 3),
+    figsize: tuple = (4, 3),  # (width, height) in inches
 ):
     "A figure: the share of codes changed per step (top), the steps each sample ran (bottom, green if it froze)."
     steps = [t['step'] for t in samples.trace]
@@ -150,7 +165,10 @@ def chain_stats(
     return fig
 
 
-def fig_png(fig, dpi: int = 80) -> bytes:
+def fig_png(
+    fig,  # a matplotlib figure
+    dpi: int = 80,  # pixels per inch
+) -> bytes:
     "A matplotlib figure as PNG bytes; the figure is closed."
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=dpi)
@@ -158,7 +176,9 @@ def fig_png(fig, dpi: int = 80) -> bytes:
     return buf.getvalue()
 
 # %% ../nbs/11_widgets.ipynb #c017
-def close_widgets(w: W.Widget):
+def close_widgets(
+    w: W.Widget,  # the outermost widget
+):
     "Close a widget and every widget inside it, with their layouts and styles (don't share those with widgets kept)."
     for ch in getattr(w, 'children', ()):
         close_widgets(ch)
@@ -206,17 +226,17 @@ class ChainPlayer:
 
     def __init__(
         self,
-        prior: nn.Module | None = None,
-        vqgan=None,  # default: the bundled demo model
+        prior: nn.Module | None = None,  # default: the bundled demo model (with its VQ-GAN)
+        vqgan=None,  # decodes the prior's codes; default: the bundled demo model's
         *,
-        n: int = 8,
-        shape: tuple | None = None,  # samples; latent grid (default: the prior's metadata)
-        config: SamplerConfig | None = None,
-        seed: int = 0,
-        device=None,  # device: default the GPU when there is one
-        scale: int = 2,
-        ncol: int | None = None,
-        run: bool = True,  # image upscale; grid columns; sample at once
+        n: int = 8,  # samples (the slider's first value)
+        shape: tuple | None = None,  # latent grid (default: the prior's metadata)
+        config: SamplerConfig | None = None,  # the controls' first values; default `SamplerConfig()`
+        seed: int = 0,  # the seed control's first value
+        device=None,  # default the GPU when there is one
+        scale: int = 2,  # image upscale
+        ncol: int | None = None,  # grid columns; default ⌈√n⌉
+        run: bool = True,  # sample at once
     ):
         prior, vqgan = _models(prior, vqgan, device)
         self.device = get_device(device)
@@ -334,10 +354,10 @@ def _ending(r: Samples) -> str:  # how a recorded chain ended
 # %% ../nbs/11_widgets.ipynb #c025
 def chain_strip(
     samples: Samples,  # from `record_sample` (its chain holds decoded images)
-    nframes: int = 8,
-    nrows: int = 4,  # steps shown (evenly spaced, first and last included); samples shown
-    size: float = 0.9,
-    stats: bool = True,  # inches per image; add the statistics panel
+    nframes: int = 8,  # steps shown (evenly spaced, first and last included)
+    nrows: int = 4,  # samples shown
+    size: float = 0.9,  # inches per image
+    stats: bool = True,  # add the statistics panel
 ):
     "A figure of the denoising chain: rows are samples, columns steps; frozen samples framed in green."
     ch = samples.chain
@@ -427,11 +447,11 @@ def chain_html(
     samples: Samples,  # from `record_sample` (its chain holds decoded images)
     frames: int | None = None,  # steps kept: evenly spaced, first and last included; None: every recorded step
     colors: int | None = None,  # palette PNGs of at most this many colours (about half the bytes); None: exact RGB
-    scale: int = 2,
-    ncol: int | None = None,  # on-screen upscale of the 1× PNGs; grid columns
-    interval: int = 150,
-    stats: bool = True,
-) -> HTML:  # ms a frame when playing; add the `chain_stats` figure
+    scale: int = 2,  # on-screen upscale of the 1× PNGs
+    ncol: int | None = None,  # grid columns; default ⌈√b⌉
+    interval: int = 150,  # ms a frame when playing
+    stats: bool = True,  # add the `chain_stats` figure
+) -> HTML:  # a player that works without a kernel
     "The recorded chain as a self-contained HTML player (PNG frames, a step slider, Play) that needs no kernel."
     ch = samples.chain
     if ch is None or not ch.images:
@@ -472,9 +492,9 @@ def chain_html(
 
 def save_html(
     page: HTML | str,  # what `chain_html` returned, or any HTML fragment
-    path: str | Path,
-    title: str = 'sundae_vq',
-) -> Path:  # the .html file to write; the page's title
+    path: str | Path,  # the .html file to write
+    title: str = 'sundae_vq',  # the page's title
+) -> Path:  # the file written
     "Write an HTML fragment as a standalone UTF-8 page (a temporary file, then a rename); returns its path."
     body = getattr(page, 'data', page)
     if not isinstance(body, str):
@@ -511,8 +531,8 @@ def _check_preset(name: str):
 def preset_mask(
     name: str,  # one of `MASK_PRESETS`
     cells: Tensor,  # (gh, gw) bool: the current cell mask
-    seed: int = 0,
-) -> Tensor:  # draws the cells of 'blocks'
+    seed: int = 0,  # draws the cells of 'blocks'
+) -> Tensor:  # (gh, gw) bool
     "A (gh, gw) bool cell mask: a named region (`region_mask` on the cells), none, all, or `cells` inverted."
     _check_preset(name)
     if name == 'invert':
@@ -522,12 +542,18 @@ def preset_mask(
     return region_mask(name, tuple(cells.shape), seed)
 
 
-def cell_size(h: int, most: int = 8) -> int:
+def cell_size(
+    h: int,  # latent grid side
+    most: int = 8,  # most cells per side
+) -> int:
     "Latent codes per cell side: the smallest divisor of `h` that leaves at most `most` cells per side."
     return next(d for d in range(1, h + 1) if h % d == 0 and h // d <= most)
 
 
-def square_image(img: Image.Image, size: int) -> Tensor:
+def square_image(
+    img: Image.Image,  # an uploaded image, any mode `to_rgb` reads
+    size: int,  # side in pixels
+) -> Tensor:
     "An uploaded image as (3, size, size) in [-1, 1]: read by `to_rgb`, centre-cropped to a square and resized."
     return img2tensor(
         ImageOps.fit(to_rgb(img), (size, size), Image.LANCZOS)
@@ -539,20 +565,20 @@ class Inpainter:
 
     def __init__(
         self,
-        prior: nn.Module | None = None,
-        vqgan=None,  # default: the bundled demo model
+        prior: nn.Module | None = None,  # default: the bundled demo model (with its VQ-GAN)
+        vqgan=None,  # encodes and decodes the images; default: the bundled demo model's
         *,
         images: Tensor | None = None,  # (b, 3, H, W) in [-1, 1] to pick from; default the demo faces
-        names: list | None = None,
-        n: int = 4,  # names in the picker; candidates per run
-        config: SamplerConfig | None = None,
-        seed: int = 0,
-        device=None,
-        preset: str = 'none',
-        scale: int = 4,
-        max_cells: int = 8,  # image upscale on screen; most cells per side
-        run: bool = False,
-        sheet: int | None = None,  # inpaint at once; the sheet's scale (default `sheet_scale`)
+        names: list | None = None,  # names in the picker; default 'image 0', 'image 1', ...
+        n: int = 4,  # candidates per run
+        config: SamplerConfig | None = None,  # the controls' first values; default `SamplerConfig()`
+        seed: int = 0,  # the seed control's first value
+        device=None,  # default the GPU when there is one
+        preset: str = 'none',  # the mask preset applied first (one of `MASK_PRESETS`)
+        scale: int = 4,  # image upscale on screen
+        max_cells: int = 8,  # most cells per side
+        run: bool = False,  # inpaint at once
+        sheet: int | None = None,  # the sheet's scale (default `sheet_scale`)
     ):
         _check_preset(preset)
         if sheet is not None:
@@ -750,8 +776,8 @@ def show_sheet(self: Inpainter):
 def show_inpainting(
     images: Tensor,  # (b, 3, H, W) or (3, H, W) the images that were inpainted, in [-1, 1]
     masks: Tensor,  # (b, H, W) or (H, W) bool pixel masks, True = filled
-    result: Inpainting,
-    size: float = 1.1,  # what `inpaint` returned; inches per image
+    result: Inpainting,  # what `inpaint` returned
+    size: float = 1.1,  # inches per image
 ):
     "A figure: each image with its mask (red), then its candidates."
     images, masks = (images[None] if images.ndim == 3 else images), (masks[None] if masks.ndim == 2 else masks)

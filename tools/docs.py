@@ -29,7 +29,7 @@ NPM = {'@jupyter-widgets/html-manager@1.0.15': ('package/dist/embed-amd.js', 'em
 WIDGET_STATE = 'application/vnd.jupyter.widget-state+json'
 # Modules whose exported parameters are all documented: a gap in one of these fails the check. Add a module here when
 # its notebook is done; when every module is here, `--all-params` is the default.
-DOCUMENTED_MODULES = {'bench', 'checkpoint', 'core', 'experiments', 'hourglass', 'hub', 'inpaint', 'peers', 'repro', 'resample', 'rotary', 'sundae', 'testing', 'timing', 'train', 'vqgan', 'vqgan_train', 'watch'}
+DOCUMENTED_MODULES = {'bench', 'checkpoint', 'core', 'experiments', 'hourglass', 'hub', 'inpaint', 'peers', 'pretrained', 'repro', 'resample', 'rotary', 'sundae', 'testing', 'timing', 'train', 'vqgan', 'vqgan_train', 'watch', 'widgets'}
 MACHINE_PATH = re.compile(r'(?<![\w.~])/(?:tmp|work|root|home|Users|private/var|var/folders)/[^\s\'"<]{0,40}')   # where a build machine keeps files
 
 
