@@ -92,7 +92,7 @@ def _grey16_to_l(img: Image.Image, name: str) -> Image.Image:
 
 # %% ../nbs/00_core.ipynb #c011a
 def to_rgb(
-    img: Image.Image,  # any mode sundae_vq reads (RGB, grey, 16-bit grey, palette, with or without alpha)
+    img: Image.Image,  # RGB, grey (8 or 16 bits), palette, CMYK or YCbCr, with or without alpha
     background=(255, 255, 255),  # RGB colour that transparent pixels are composited onto
 ) -> Image.Image:  # an upright RGB image
     "An upright (EXIF) RGB copy of `img`: 16-bit grey scaled to 8 bits, any transparency composited onto `background`."

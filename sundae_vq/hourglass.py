@@ -410,7 +410,7 @@ def param_count(
 
 def vanilla_config(
     config: HourglassConfig,  # an hourglass
-) -> HourglassConfig:  # one stack of sum(depths) blocks at full resolution
+) -> HourglassConfig:  # the same total depth in one stack at full resolution
     "The same width and total depth without shortening: the baseline the hourglass is compared with."
     lv, inner = levels(config)
     return dataclasses.replace(config, depths=inner + sum(a + b for a, b, _ in lv), shorten=())
