@@ -10,7 +10,7 @@ index, `proc_nbs` with its `show_doc` processors) and renders each processed not
 - an exported name of a module has no `show_doc` section on its page;
 - a page has no title;
 - an output shows a path of the machine that ran it (`/tmp/...`, `/home/...`, ...);
-- the notebooks weigh more than a lesson's budget (`tools/outputs.py`: 2.5 MB in all, 400 KB each);
+- the notebooks weigh more than a lesson's budget (`tools/outputs.py`: stored outputs 1.5 MB in all and 300 KB a notebook, files 3.2 MB in all);
 - a page with saved widget state would load the widget manager or require.js from a CDN;
 - `README.md` is not what `nbs/index.ipynb` renders to (`--write-readme` regenerates it);
 - an exported parameter of a module in `DOCUMENTED_MODULES` has no doc comment, or its function's return comment is
