@@ -23,6 +23,7 @@ from .vqgan_train import VQGANTrainConfig, train_vqgan
 from .latents import LatentDataset, extract_latents, vqgan_sha256
 from .train import TrainConfig, Trainer, store_num_classes
 from .checkpoint import keyed_generator, latest_checkpoint, load_trained
+from .critic import train_critic, save_critic, load_critic
 from .sampler import DEMO_DIR, load_models, sample, sampler_preset
 from .eval import bits_per_code, code_diversity, check_fid_extra, image_metrics
 from .pretrained import train_seconds
@@ -31,7 +32,8 @@ from .experiments import EXPERIMENTS, get_row, training_of, sampler_steps, appen
 
 # %% auto #0
 __all__ = ['FASHION_VQGAN', 'FASHION_VQGAN_TRAIN', 'row_config', 'row_model', 'row_loss_fn', 'train_row', 'loss_bits',
-           'draw_samples', 'measure_row', 'run_row', 'measure_checkpoint', 'sundae_vq_repro', 'prepare_repro']
+           'draw_samples', 'measure_row', 'row_critic', 'run_row', 'measure_checkpoint', 'sundae_vq_repro',
+           'prepare_repro']
 
 # %% ../nbs/15_repro.ipynb #c014
 _NETS = dict(sundae=Hourglass, maskgit=MaskGITPrior, ar=ARPrior)
@@ -279,6 +281,22 @@ def measure_row(
     return rec
 
 # %% ../nbs/15_repro.ipynb #c034
+def row_critic(
+    name: str,  # a row of EXPERIMENTS
+    model: nn.Module,  # its trained prior
+    folder: str | Path,  # its training folder
+    latents: str | Path,  # the latent store it was trained on
+    steps: int = 700,  # the critic's optimizer steps, when one is trained
+):
+    "A critic row's critic, saved beside the latest checkpoint (trained there the first time); None for other rows."
+    if get_row(name).sampler.get('order') != 'critic':
+        return None
+    ckpt = latest_checkpoint(Path(folder))
+    if not (ckpt / 'critic.json').exists():
+        save_critic(train_critic(model, LatentDataset(latents, 'train'), steps=steps), ckpt)
+    return load_critic(ckpt, map_location=next(model.parameters()).device)
+
+
 def run_row(
     name: str,  # a row of EXPERIMENTS
     latents: str | Path,  # the latent store
@@ -295,6 +313,7 @@ def run_row(
     results: str | Path | None = None,  # JSON-lines file (default out/results.jsonl)
     device=None,  # default: `get_device`'s choice
     progress: bool = False,  # show a progress bar
+    critic_steps: int = 700,  # a critic row's critic: its training steps (once per training)
     **train_kw,  # other TrainConfig fields (lr, warmup, ...)
 ) -> dict:  # the record appended to `results`
     "Train (or reuse) row `name`'s network, measure its figures and append them as one JSON line to `results`."
@@ -304,11 +323,13 @@ def run_row(
     _train_config(name, steps, batch_size, seed, train_kw)
     budget = dict(seed=seed, steps=steps, batch_size=batch_size, preset=preset)
     folder = train_row(name, latents, out, **budget, device=device, progress=progress, **train_kw)
-    model = load_trained(folder)
+    model = load_trained(folder, map_location=get_device(device))
+    if (critic := row_critic(name, model, folder, latents, critic_steps)) is not None:
+        object.__setattr__(model, 'critic', critic)  # where `sample` finds it, as `load_models` leaves it
     rec = dict(row=name, training=training_of(name), **budget, params=param_count(model))
     rec |= dict(train_s=train_seconds(folder), latents=str(latents))
     measure = dict(seed=seed, n_samples=n_samples, sample_batch=sample_batch, vqgan=vqgan, reference=reference)
-    rec |= measure_row(name, folder, latents, **measure, fid_cache=Path(out) / 'fid_cache', device=device)
+    rec |= measure_row(name, model, latents, **measure, fid_cache=Path(out) / 'fid_cache', device=device)
     append_result(results or Path(out) / 'results.jsonl', rec | dict(time=time.strftime('%Y-%m-%d %H:%M:%S')))
     return rec
 
