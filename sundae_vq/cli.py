@@ -202,7 +202,7 @@ def cli_sampler_config(
         "start [end] temperature; 0 = the most likely code (default: the preset's)", float, nargs='+'
     ) = None,
     proportion: Param("start [end] share of codes resampled per step (default: the preset's)", float, nargs='+') = None,
-    order: str = None,  # codes to redraw: 'random', 'confidence' (least likely), 'spread' or 'critic' (the prior's critic)
+    order: str = None,  # codes to redraw: 'random', 'confidence' (least likely), 'spread' or 'critic'
     schedule: str = None,  # 'linear' or 'cosine'
     top_k: int = None,  # draw among the k most likely codes only (0 = all)
     min_steps: int = None,  # no freezing before this step
