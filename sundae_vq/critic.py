@@ -31,7 +31,10 @@ class Critic(nn.Module):
 
     config_class = CriticConfig
 
-    def __init__(self, config: CriticConfig):
+    def __init__(
+        self,
+        config: CriticConfig,  # its sizes and its threshold
+    ):
         super().__init__()
         self.config, n = config, config.dim + 3
         self.net = nn.Sequential(nn.LayerNorm(n), nn.Linear(n, config.hidden), nn.GELU(), nn.Linear(config.hidden, 1))
