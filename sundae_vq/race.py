@@ -23,6 +23,7 @@ RACE_KEYS = ('prior', 'sampler', 'calls', 'fid', 'precision', 'recall', 'seed', 
 RACE_KEYS += ('train_steps', 'batch_size', 'cpu_s_train')
 RACE_FAMILIES = {  # the plot's lines: a label → the rows (samplers) it joins, fewest calls first
     'SUNDAE, confidence order': ('default_8', 'default_12', 'default_16', 'default'),
+    'SUNDAE, fast preset': ('fast_8', 'fast_12'),
     'SUNDAE, critic': ('critic_8', 'critic_12', 'critic_16', 'critic_30'),
     'SUNDAE, paper (100 steps)': ('main',),
     'MaskGIT': ('maskgit_8', 'maskgit', 'maskgit_16', 'maskgit_30'),
@@ -82,7 +83,7 @@ def measure_race(
         fid_cache=fid_cache,
         max_valid=64,
     )
-    extra = dict(n_samples=n_samples, commit=_commit())
+    extra = dict(seed=seed, n_samples=n_samples, commit=_commit())
     if time_64:
         _, secs, _ = draw_samples(row, model, 4, (64, 64), seed=seed, batch_size=4)
         extra['s_per_image_64'] = secs / 4
@@ -137,8 +138,11 @@ def plot_race(
             ax.errorbar(x, y, yerr=[l['fid'][1] or 0 for l in pts], marker=marker, capsize=3, label=label)
     axs[0].set(xscale='log', xlabel='network calls per image', ylabel='FID (lower is better)')
     axs[1].set(xscale='log', xlabel='seconds per image (16² grid, 1 CPU thread)')
-    for ax in axs:
+    for ax, ticks in zip(axs, ([8, 12, 16, 30, 100, 256], [0.03, 0.1, 0.3, 1, 3, 10])):
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in ticks if lo <= t <= hi]  # labelled ticks inside the data's range
         ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.set_xticks(ticks, [f'{t:g}' for t in ticks])
     axs[0].legend(fontsize=7)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()

@@ -110,8 +110,10 @@ def main():
             if after < before:
                 print(f"{p.name}: {before / 1e3:.0f} KB -> {after / 1e3:.0f} KB")
     all_nbs = notebooks()
-    print(f"{len(all_nbs)} notebooks, {sum(p.stat().st_size for p in all_nbs) / 1e6:.2f} MB in all, the heaviest "
-          f"{max(p.stat().st_size for p in all_nbs) / 1e3:.0f} KB (budget {TOTAL_MB} MB, {EACH_KB} KB each)")
+    outs = [_outputs_size(p) for p in all_nbs]
+    print(f"{len(all_nbs)} notebooks: outputs {sum(outs) / 1e6:.2f} MB in all, the heaviest {max(outs) / 1e3:.0f} KB "
+          f"(budget {TOTAL_MB} MB, {EACH_KB} KB each); files {sum(p.stat().st_size for p in all_nbs) / 1e6:.2f} MB "
+          f"(budget {FILES_MB} MB)")
     if problems := budget_problems(all_nbs):
         print('over budget:\n- ' + '\n- '.join(problems))
         sys.exit(1)
