@@ -17,8 +17,9 @@ from .latents import LatentDataset, store_fingerprint
 
 # %% auto #0
 __all__ = ['keyed_generator', 'StepSampler', 'rng_state', 'set_rng_state', 'latest_checkpoint', 'load_trained',
-           'checkpoint_vqgan_sha256', 'written_checkpoints', 'prune_checkpoints', 'run_records',
-           'clean_checkpoint_temps', 'data_record', 'read_metrics', 'plot_metrics']
+           'checkpoint_vqgan_sha256', 'written_checkpoints', 'point_latest', 'prune_checkpoints', 'run_records',
+           'clean_checkpoint_temps', 'repair_latest', 'data_record', 'check_resumed_data', 'parse_metrics',
+           'read_metrics', 'plot_metrics']
 
 # %% ../nbs/07a_checkpoint.ipynb #c013
 def keyed_generator(
@@ -176,7 +177,11 @@ def _recorded_step(ckpt: Path):
         return None
 
 
-def _point_latest(out: Path, ckpt: Path, written: list | None = None):  # written: the record (default: + ckpt)
+def point_latest(
+    out: Path,  # the training folder
+    ckpt: Path,  # the checkpoint folder latest.json will name
+    written: list | None = None,  # the trainer's checkpoints to record (default: the recorded ones + ckpt)
+):
     "Point `out/latest.json` at checkpoint folder `ckpt` (atomically), recording the trainer's checkpoints."
     written = _by_step(written if written is not None else written_checkpoints(out) + [ckpt.name])
     with atomic_write(out / 'latest.json') as f:
@@ -192,7 +197,7 @@ def prune_checkpoints(
     written, latest = written_checkpoints(out), read_latest(out)
     gone = [n for n in written[:-keep] if n != latest]
     if gone and latest:
-        _point_latest(out, out / latest, [n for n in written if n not in gone])  # the record first, then the folders
+        point_latest(out, out / latest, [n for n in written if n not in gone])  # the record first, then the folders
     for n in gone:
         if not (out / n).is_symlink():
             shutil.rmtree(out / n, ignore_errors=True)
@@ -215,7 +220,10 @@ def clean_checkpoint_temps(
     return clean_stale(out, min_age=0, match=lambda name: _ckpt_step(Path(name)) is not None)
 
 
-def _repair_latest(out: Path, ckpt: Path):
+def repair_latest(
+    out: Path,  # the training folder
+    ckpt: Path,  # its newest complete checkpoint
+):
     "Point latest.json at `ckpt`, the newest complete checkpoint, when it names an older one (or is missing)."
     p = out / 'latest.json'
     if read_latest(out) == ckpt.name:
@@ -224,7 +232,7 @@ def _repair_latest(out: Path, ckpt: Path):
         f"{ckpt} is complete but {p} did not name it (the run was killed between the two writes): "
         f"{p.name} now points at it, and training resumes from step {_ckpt_step(ckpt)}"
     )
-    _point_latest(out, ckpt)
+    point_latest(out, ckpt)
 
 # %% ../nbs/07a_checkpoint.ipynb #c032a
 def data_record(
@@ -236,7 +244,11 @@ def data_record(
     return dict(store_sha256=store_fingerprint(ds.store), vqgan_sha256=ds.meta.get('vqgan_sha256'))
 
 
-def _check_resumed_data(ckpt: Path, now: dict, allow: bool):
+def check_resumed_data(
+    ckpt: Path,  # the checkpoint to resume
+    now: dict,  # the store and VQ-GAN fingerprints of this run
+    allow: bool,  # go on (with a warning) on another store or VQ-GAN
+):
     "Refuse to resume `ckpt` on another store or VQ-GAN than its own, unless `allow`; warn if it has no record."
     was = json.loads((ckpt / 'model.json').read_text()).get('metadata', {})
     if now and 'store_sha256' not in was:
@@ -261,7 +273,9 @@ def _check_resumed_data(ckpt: Path, now: dict, allow: bool):
     warnings.warn(f"{msg}: going on with this one (allow_other_store)")
 
 # %% ../nbs/07a_checkpoint.ipynb #c044
-def _parse_metrics(p: Path) -> list[dict]:
+def parse_metrics(
+    p: Path,  # a metrics.jsonl file
+) -> list[dict]:  # its records
     "The records of metrics file `p`; a torn last line (a kill while it was written) is dropped with a warning."
     lines = [l for l in p.read_text().splitlines() if l.strip()]
     recs = []
@@ -288,7 +302,7 @@ def read_metrics(
         raise FileNotFoundError(
             f"no metrics file {str(p)!r}: give a training folder written by the Trainer / sundae_vq_train"
         )
-    return _parse_metrics(p)
+    return parse_metrics(p)
 
 # %% ../nbs/07a_checkpoint.ipynb #c051
 def plot_metrics(

@@ -19,8 +19,8 @@ import fastcore.script
 __all__ = ['STALE_AGE', 'USER_ERRORS', 'seed_everything', 'seeded', 'get_device', 'to_rgb', 'img2tensor', 'tensor2img',
            'image_grid', 'show_images', 'clean_stale', 'atomic_path', 'atomic_write', 'atomic_dir', 'file_sha256',
            'config_to_dict', 'config_from_dict', 'save_model', 'check_regular', 'check_sizes', 'machine_memory',
-           'check_memory', 'build_checked', 'load_model', 'UserError', 'user_errors', 'run_command', 'error_line',
-           'check_number', 'check_out', 'file_tree']
+           'check_memory', 'build_checked', 'read_model_json', 'load_model', 'UserError', 'user_errors', 'run_command',
+           'error_line', 'check_number', 'check_out', 'file_tree']
 
 # %% ../nbs/00_core.ipynb #c005
 def seed_everything(seed: int):  # any integer; the same seed gives the same draws
@@ -443,7 +443,10 @@ def build_checked(
     return cls(config)
 
 # %% ../nbs/00_core.ipynb #c028b
-def _read_model_json(jpath: Path, need_cls: bool) -> dict:
+def read_model_json(
+    jpath: Path,  # a `NAME.json` written by `save_model`
+    need_cls: bool,  # its `cls` must be there (no class was passed)
+) -> dict:  # its contents, checked
     "The dict of a `NAME.json` written by `save_model`, its keys and their types checked."
     check_regular(jpath, "model's JSON file")
     if (size := jpath.stat().st_size) > 64 << 20:
@@ -520,7 +523,7 @@ def load_model(
             raise FileNotFoundError(
                 f"{p} not found: expected {name}.json and {name}.safetensors written by `save_model`"
             )
-    info = _read_model_json(jpath, need_cls=cls is None)
+    info = read_model_json(jpath, need_cls=cls is None)
     shapes = _check_weights(wpath)
     cls = cls or _resolve_class(info['cls'], jpath)
     if not (isinstance(cls, type) and issubclass(cls, nn.Module)):

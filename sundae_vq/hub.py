@@ -16,7 +16,7 @@ from sundae_vq.core import (
     atomic_write,
     check_out,
     UserError,
-    _read_model_json,
+    read_model_json,
     check_regular,
 )
 
@@ -27,7 +27,7 @@ except ImportError:
 
 # %% auto #0
 __all__ = ['HUB_INSTALL', 'HUB_FILES', 'SHORT_NAMES', 'is_repo_id', 'hub_path', 'read_latest', 'pretrained_files', 'Pretrained',
-           'from_pretrained', 'card_row']
+           'from_pretrained', 'card_cell', 'card_row']
 
 # %% ../nbs/00a_hub.ipynb #h018
 _REPO_ID = re.compile(r'[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*')
@@ -209,7 +209,7 @@ class Pretrained(ModelHubMixin or _NoHub, **_card_info()):
 def from_folder(cls: Pretrained, path: Path, name: str | None = None, map_location='cpu'):
     "Load a `cls` from the files at a local `path`, refusing another class's."
     folder, stem = pretrained_files(path, (name,) if name else cls.pretrained_names, cls.__name__)
-    held = _read_model_json(folder / f'{stem}.json', need_cls=True)['cls'].rpartition('.')[2]
+    held = read_model_json(folder / f'{stem}.json', need_cls=True)['cls'].rpartition('.')[2]
     if held != cls.__name__:
         raise ValueError(f"{folder / stem}.json holds a {held}, not a {cls.__name__}: pass a {cls.__name__}'s folder")
     return load_model(folder, stem, cls=cls, map_location=map_location).eval()
@@ -273,7 +273,9 @@ def _fmt(v) -> str:
     return str(v)
 
 
-def _cell(v) -> str:  # a card's table cell: its text shown as text (no HTML, no table break, one line)
+def card_cell(
+    v,  # the value to show
+) -> str:  # a card's table cell: its text shown as text (no HTML, no table break, one line)
     return ' '.join(html.escape(_fmt(v), quote=False).replace('|', '\\|').split())
 
 
@@ -306,7 +308,7 @@ def model_card(
     rows = dict(model=f"`{cls.__name__}`, {n:,} parameters", data=card_row(meta, 'data')) | self.card_rows(meta)
     rows |= meta.get('card', {})  # facts given to save_pretrained win
     table = '\n'.join(
-        f"| {_cell(_LABELS.get(k, k.replace('_', ' ').capitalize()))} | {_cell(v)} |"
+        f"| {card_cell(_LABELS.get(k, k.replace('_', ' ').capitalize()))} | {card_cell(v)} |"
         for k, v in rows.items()
         if v is not None
     )

@@ -13,24 +13,12 @@ from fastprogress.fastprogress import progress_bar
 from .core import check_number, check_out, file_sha256
 from .core import atomic_path, atomic_write, config_to_dict, get_device
 from .data import ImageFolder, split_of
-from .vqgan import VQGAN
+from .vqgan import VQGAN, vqgan_sha256
 
 # %% auto #0
-__all__ = ['vqgan_sha256', 'code_dtype', 'extract_latents', 'LatentDataset', 'store_fingerprint']
+__all__ = ['code_dtype', 'extract_latents', 'LatentDataset', 'store_fingerprint']
 
 # %% ../nbs/03_latents.ipynb #c005
-def vqgan_sha256(
-    vqgan: VQGAN,  # the model to fingerprint
-) -> str:  # the hex digest
-    "SHA-256 of a model's state dict (names, dtypes, shapes and values)."
-    h = hashlib.sha256()
-    for k, v in vqgan.state_dict().items():
-        v = v.detach().cpu().contiguous()
-        h.update(f'{k}:{v.dtype}:{tuple(v.shape)};'.encode())
-        h.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b'')
-    return h.hexdigest()
-
-
 def code_dtype(
     n_embed: int,  # the codebook size
 ):  # the NumPy type of the stored codes: uint16 when every code fits, else int32

@@ -14,7 +14,7 @@ from .rotary import RotaryEmbedding, apply_rotary
 from .resample import Attention
 from .hourglass import Block, Hourglass, HourglassConfig, vanilla_config
 from .sundae import Noise
-from .sampler import _draw
+from .sampler import draw_codes
 
 # %% auto #0
 __all__ = ['CausalAttention', 'CausalBlock', 'CausalTwin', 'ar_sample', 'ARPrior', 'draw_labels', 'sample_ar', 'masked_twin',
@@ -135,7 +135,7 @@ def ar_sample(
     )
     tok = torch.full((n, 1), v, dtype=torch.long, device=dev)  # the start token
     for i in range(h * w):
-        tok = _draw(model(tok, caches)[:, -1], temperature, top_k, generator)[:, None]
+        tok = draw_codes(model(tok, caches)[:, -1], temperature, top_k, generator)[:, None]
         out[:, i] = tok[:, 0]
     return rearrange(out, 'b (h w) -> b h w', h=h)
 
@@ -275,7 +275,7 @@ def maskgit_sample(
     codes = torch.full((n, h * w), mask, dtype=torch.long, device=dev)
     for t, keep_masked in enumerate(maskgit_schedule(h * w, steps), 1):
         logits = rearrange(model(rearrange(codes, 'b (h w) -> b h w', h=h))[..., :mask], 'b h w v -> b (h w) v')
-        masked, drawn = codes == mask, _draw(logits, temperature, 0, generator)
+        masked, drawn = codes == mask, draw_codes(logits, temperature, 0, generator)
         logp = (logits.float() / temperature).log_softmax(-1).gather(-1, drawn[..., None])[..., 0]
         u = torch.rand(logp.shape, generator=generator, device=dev).clamp(1e-20, 1 - 1e-7)
         conf = (logp - choice_temperature * (1 - t / steps) * torch.log(-torch.log(u))).masked_fill(~masked, math.inf)

@@ -10,8 +10,9 @@ from pathlib import Path
 import torch, matplotlib.pyplot as plt
 
 from .core import load_model, save_model, atomic_dir
-from .hub import _cell
-from .latents import LatentDataset, vqgan_sha256
+from .hub import card_cell
+from .latents import LatentDataset
+from .vqgan import vqgan_sha256
 from .checkpoint import latest_checkpoint, read_metrics
 from .sampler import DEMO_DIR, load_models
 
@@ -214,7 +215,7 @@ def _card(folder: Path) -> str:
     fence = '`' * max(3, 1 + max((len(r) for r in re.findall('`+', cmds)), default=0))  # longer than any run inside
     return (
         "| | |\n|---|---|\n"
-        + "\n".join(f"| {_cell(k)} | {_cell(v)} |" for k, v in rows)  # values as text: no HTML, no table break
+        + "\n".join(f"| {card_cell(k)} | {card_cell(v)} |" for k, v in rows)  # values as text: no HTML, no table break
         + (f"\n\n{fence}sh\n{cmds}\n{fence}" if cmds else "")
     )
 

@@ -20,7 +20,8 @@ from .sundae import Noise
 from .hourglass import Hourglass, HourglassConfig, hourglass_preset, param_count
 from .vqgan import VQGAN, load_vqgan, vqgan_preset
 from .vqgan_train import VQGANTrainConfig, train_vqgan
-from .latents import LatentDataset, extract_latents, vqgan_sha256
+from .latents import LatentDataset, extract_latents
+from .vqgan import vqgan_sha256
 from .train import TrainConfig, Trainer, store_num_classes
 from .checkpoint import keyed_generator, latest_checkpoint, load_trained
 from .critic import train_critic, save_critic, load_critic

@@ -14,7 +14,7 @@ from fastprogress.fastprogress import progress_bar
 
 from .core import get_device, load_model, UserError
 from .data import ASSETS
-from .latents import vqgan_sha256
+from .vqgan import vqgan_sha256
 from .checkpoint import checkpoint_vqgan_sha256
 from .vqgan import load_vqgan
 from .hub import hub_path
@@ -23,8 +23,8 @@ from .critic import watch, load_critic
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'ORDERS', 'SPREAD', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep',
-           'code_logp', 'choose_codes', 'sample_steps', 'Chain', 'Samples', 'sample', 'check_vqgan', 'load_models',
-           'latent_shape', 'decode_codes']
+           'draw_codes', 'code_logp', 'choose_codes', 'sample_steps', 'Chain', 'Samples', 'sample', 'check_vqgan',
+           'load_models', 'latent_shape', 'decode_codes']
 
 # %% ../nbs/09_sampler.ipynb #c005
 SCHEDULES = ('linear', 'cosine')
@@ -140,7 +140,12 @@ class SampleStep:
     proportion: float  # the share of codes this step redrew (at most)
 
 
-def _draw(logits: Tensor, temperature: float, top_k: int, generator) -> Tensor:
+def draw_codes(
+    logits: Tensor,  # (..., v) the prior's logits
+    temperature: float,  # τ; 0 draws the most likely code
+    top_k: int,  # draw among the k most likely only; 0 = all
+    generator,  # a `torch.Generator` for the draws, or None
+) -> Tensor:  # (...) a code per position
     "Draw a code per position from softmax(logits / temperature), among the `top_k` most likely if > 0; τ = 0: argmax."
     if temperature == 0 or top_k == 1:
         return logits.argmax(-1)
@@ -256,7 +261,7 @@ def sample_steps(
             trust, distrusted, logp = _trust(cfg, t, logits, x, free, score, generator)
             pick = choose_codes(x, trust, props[t].item(), cfg.order, free, generator)
             pick = pick if distrusted is None else pick & distrusted  # the critic: never redraw a trusted code
-            new = torch.where(pick, _draw(logits, temps[t].item(), cfg.top_k, generator), x)
+            new = torch.where(pick, draw_codes(logits, temps[t].item(), cfg.top_k, generator), x)
             changed = torch.zeros(b, device=dev)
             changed[idx] = stop.changed_share(new != x, free)
             codes[idx] = new

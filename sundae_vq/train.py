@@ -39,10 +39,10 @@ from sundae_vq.checkpoint import (
     latest_checkpoint,
     data_record,
     read_metrics,
-    _point_latest,
-    _repair_latest,
-    _check_resumed_data,
-    _parse_metrics,
+    point_latest,
+    repair_latest,
+    check_resumed_data,
+    parse_metrics,
     prune_checkpoints,
     clean_checkpoint_temps,
     run_records,
@@ -272,7 +272,7 @@ class Trainer:
             )
         self.train_ds, self.valid_ds, self.data = train_ds, valid_ds, data_record(train_ds)
         if latest is not None:
-            _check_resumed_data(latest, self.data, allow_other_store)
+            check_resumed_data(latest, self.data, allow_other_store)
         self.grid = check_data(model, train_ds, 'train')
         if valid_ds is not None and check_data(model, valid_ds, 'valid') != self.grid:
             raise ValueError("the valid grid differs from the train grid")
@@ -303,7 +303,7 @@ class Trainer:
         if latest is None:
             seed_everything(c.seed * 1000 + self.rank)  # the network's own draws (dropout) start from the seed too
         if latest is not None and self.rank == 0:
-            _repair_latest(self.out, latest)
+            repair_latest(self.out, latest)
         self.vqgan = vqgan.to(self.device).eval() if vqgan is not None and self.rank == 0 else None
         self.tb = (
             TensorBoardLog(self.out / 'tensorboard', resume_step=self.step)
@@ -450,7 +450,7 @@ def save(self: Trainer) -> Path | None:
     final = self.out / f'ckpt-{self.step:07d}'
     if not final.exists():
         self._write_checkpoint(final, ranks)  # one already there is complete: it was renamed in
-    _point_latest(self.out, final)
+    point_latest(self.out, final)
     prune_checkpoints(self.out, self.config.keep)  # only the checkpoints this trainer wrote and recorded
     return final
 
@@ -481,7 +481,7 @@ def load_state(
 @patch
 def _trim_metrics(self: Trainer):
     "Drop the records a killed run logged after the step it resumes from."
-    keep = [r for r in _parse_metrics(self.metrics) if r['step'] <= self.step]
+    keep = [r for r in parse_metrics(self.metrics) if r['step'] <= self.step]
     with atomic_write(self.metrics) as f:
         f.write(''.join(json.dumps(r) + '\n' for r in keep))
 

@@ -57,7 +57,7 @@ def store_vqgan(
     "The VQ-GAN that made a store's codes, checked against the fingerprint the store records."
     from sundae_vq.core import UserError
     from sundae_vq.vqgan import load_vqgan
-    from sundae_vq.latents import vqgan_sha256
+    from sundae_vq.vqgan import vqgan_sha256
 
     if vqgan is None and (ds.store.parent / 'vqgan.json').exists():
         vqgan = ds.store.parent  # a bundle: latents/ + vqgan.*

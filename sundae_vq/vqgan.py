@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_vqgan.ipynb #c002
 from __future__ import annotations
-import contextlib, dataclasses, functools, zipfile
+import contextlib, dataclasses, functools, hashlib, zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from .hub import Pretrained, hub_path, card_row
 # %% auto #0
 __all__ = ['VQGANConfig', 'Normalize', 'ResnetBlock', 'AttnBlock', 'Downsample', 'Upsample', 'Encoder', 'Decoder',
            'VectorQuantizer', 'VQGAN', 'vqgan_preset', 'vqgan_config_from_taming', 'vqgan_config_to_taming',
-           'load_ckpt', 'taming_files', 'load_vqgan', 'save_taming']
+           'load_ckpt', 'taming_files', 'load_vqgan', 'vqgan_sha256', 'save_taming']
 
 # %% ../nbs/02_vqgan.ipynb #c005
 _BOUNDS = dict(  # sane ranges of every size: a config beyond them is a mistake or a memory bomb
@@ -743,6 +743,18 @@ def load_vqgan(
     model = build_checked(VQGAN, cfg, f"{ckpt}'s config", lambda own: _check_state(own, sd, ckpt))  # before allocating
     return _load_strict(model, sd, ckpt).to(map_location).eval()
 
+# %% ../nbs/02_vqgan.ipynb #v_sha
+def vqgan_sha256(
+    vqgan: VQGAN,  # the model to fingerprint
+) -> str:  # the hex digest
+    "SHA-256 of a model's state dict (names, dtypes, shapes and values)."
+    h = hashlib.sha256()
+    for k, v in vqgan.state_dict().items():
+        v = v.detach().cpu().contiguous()
+        h.update(f'{k}:{v.dtype}:{tuple(v.shape)};'.encode())
+        h.update(v.view(torch.uint8).numpy().tobytes() if v.numel() else b'')
+    return h.hexdigest()
+
 # %% ../nbs/02_vqgan.ipynb #c037a
 def save_taming(
     vqgan: VQGAN,  # the model to write
@@ -774,7 +786,6 @@ def card_rows(
 ) -> dict:  # rows of the card: key → value
     "The VQ-GAN's rows of its model card: codebook, fingerprint, recipe and measured reconstruction."
     # the fingerprint stores and priors record (a later module: imported here)
-    from sundae_vq.latents import vqgan_sha256
 
     c, t = self.config, meta.get('train_config') or {}
     final = (meta.get('training') or {}).get('final') or {}
