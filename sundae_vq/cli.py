@@ -208,7 +208,6 @@ def cli_sampler_config(
     min_steps: int = None,  # no freezing before this step
     tol: float = None,  # a step that changes at most this share of a sample's free codes settles it
     patience: int = None,  # settled steps in a row that freeze a sample
-    stall: int = None,  # also freeze a sample whose mean log-probability has not risen for this many steps (0 = off)
     no_early_stop: bool = False,  # run every sample for the whole budget
 ):  # a `SamplerConfig`
     "The `SamplerConfig` of a preset with the sampler's command-line options that were given (None: the preset's)."

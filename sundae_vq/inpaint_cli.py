@@ -123,7 +123,7 @@ def sundae_vq_inpaint(
     cfg = cli_sampler_config(**kwargs)
     region = 'centre' if region == 'center' else region
     from sundae_vq.core import img2tensor, tensor2img, atomic_path
-    from sundae_vq.sampler import load_models
+    from sundae_vq.models import load_models
     from sundae_vq.inpaint import load_mask, region_mask, check_inpaint_inputs, inpaint, inpaint_sheet
 
     img = img2tensor(_open_image(image, '--image')) if image is not None else _demo_face(face)

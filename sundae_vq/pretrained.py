@@ -14,7 +14,7 @@ from .hub import card_cell
 from .latents import LatentDataset
 from .vqgan import vqgan_sha256
 from .checkpoint import latest_checkpoint, read_metrics
-from .sampler import DEMO_DIR, load_models
+from .models import DEMO_DIR, load_models
 
 # %% auto #0
 __all__ = ['train_seconds', 'export_demo', 'load_demo', 'demo_latents', 'model_card', 'plot_demo_training', 'nearest_pixels']

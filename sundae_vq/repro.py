@@ -25,7 +25,8 @@ from .vqgan import vqgan_sha256
 from .train import TrainConfig, Trainer, store_num_classes
 from .checkpoint import keyed_generator, latest_checkpoint, load_trained
 from .critic import train_critic, save_critic, load_critic
-from .sampler import DEMO_DIR, load_models, sample, sampler_preset
+from .sampler import sample, sampler_preset
+from .models import DEMO_DIR, load_models
 from .eval import bits_per_code, code_diversity, check_fid_extra, image_metrics
 from .pretrained import train_seconds
 from .peers import ARPrior, MaskGITPrior, ARLoss, MaskGITLoss, sample_ar, sample_maskgit

@@ -65,7 +65,8 @@ def sundae_vq_sample(
     cfg = cli_sampler_config(**kwargs)  # all before loading a model
     import numpy as np, torch
     from sundae_vq.core import image_grid, atomic_path, tensor2img
-    from sundae_vq.sampler import sample, load_models, latent_shape, decode_codes
+    from sundae_vq.sampler import sample, decode_codes
+    from sundae_vq.models import load_models, latent_shape
 
     prior, vq = load_models(
         checkpoint,

@@ -4,27 +4,20 @@
 
 # %% ../nbs/09_sampler.ipynb #c002
 from __future__ import annotations
-import contextlib, dataclasses, json, math, time, warnings
+import contextlib, dataclasses, math, time
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 from torch import nn, Tensor
 from fastprogress.fastprogress import progress_bar
 
-from .core import get_device, load_model, UserError
-from .data import ASSETS
-from .vqgan import vqgan_sha256
-from .checkpoint import checkpoint_vqgan_sha256
-from .vqgan import load_vqgan
-from .hub import hub_path
+from .core import get_device, UserError
 from .timing import sync
-from .critic import watch, load_critic
+from .critic import watch
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'ORDERS', 'SPREAD', 'DEMO_DIR', 'DEMO_FILES', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep',
-           'draw_codes', 'code_logp', 'choose_codes', 'sample_steps', 'Chain', 'Samples', 'sample', 'check_vqgan',
-           'load_models', 'latent_shape', 'decode_codes']
+__all__ = ['SCHEDULES', 'ORDERS', 'SPREAD', 'anneal', 'SamplerConfig', 'sampler_preset', 'SampleStep', 'draw_codes', 'code_logp',
+           'choose_codes', 'sample_steps', 'Chain', 'Samples', 'sample', 'decode_codes']
 
 # %% ../nbs/09_sampler.ipynb #c005
 SCHEDULES = ('linear', 'cosine')
@@ -61,7 +54,7 @@ def _pair(name, v) -> tuple:
 def _check_config(c: SamplerConfig):
     "Refuse a setting that cannot work, saying which and what to use instead."
     ints = dict(
-        steps=(1, 'at least 1'), top_k=(0, '>= 0'), min_steps=(0, '>= 0'), patience=(1, 'at least 1'), stall=(0, '>= 0')
+        steps=(1, 'at least 1'), top_k=(0, '>= 0'), min_steps=(0, '>= 0'), patience=(1, 'at least 1')
     )
     for name, (lo, say) in ints.items():
         v = getattr(c, name)
@@ -87,11 +80,11 @@ class SamplerConfig:
     schedule: str = 'linear'  # 'linear' or 'cosine', for both schedules
     order: str = 'confidence'  # which codes a step redraws: 'random', 'confidence', 'spread' or 'critic'
     top_k: int = 0  # draw only among the k most likely codes; 0 = all
+    # the stopping rules: when a sample is done
     min_steps: int = 5  # no sample is frozen before this many steps
     early_stop: bool = True  # freeze settled samples and stop when all are frozen
     tol: float = 0.02  # ε: a step that changes at most this share of a sample's free codes settles it
     patience: int = 2  # a sample freezes after this many settled steps in a row
-    stall: int = 0  # also freeze a sample whose mean code log-probability has not risen for this many steps; 0 = off
 
     def __post_init__(self):
         for name in ('temperature', 'proportion'):
@@ -110,7 +103,6 @@ _PAPER = dict(
     early_stop=True,
     tol=0.0,
     patience=1,
-    stall=0,
 )  # every field: the paper whatever the defaults
 _FAST = dict(steps=12, proportion=(1.0, 0.1))  # the best measured at 12 calls: the first step redraws every code
 _PRESETS = dict(default={}, paper=_PAPER, fast=_FAST)
@@ -184,12 +176,11 @@ def choose_codes(
 
 # %% ../nbs/09_sampler.ipynb #c015c
 class _Convergence:
-    "Per-sample counters of the stopping rules: calls, settled steps in a row, steps since the mean log p rose."
+    "Per-sample counters of the stopping rules: calls and settled steps in a row."
 
     def __init__(self, cfg: SamplerConfig, b: int, dev):
         self.cfg, z = cfg, torch.zeros(b, dtype=torch.long, device=dev)
-        self.calls, self.settled, self.since = z.clone(), z.clone(), z.clone()
-        self.best = torch.full((b,), -math.inf, device=dev)
+        self.calls, self.settled = z.clone(), z.clone()
 
     @staticmethod
     def changed_share(
@@ -198,7 +189,7 @@ class _Convergence:
         n = diff[0].numel() if free is None else free.flatten(1).sum(1).clamp(min=1)
         return diff.flatten(1).sum(1) / n
 
-    def update(self, idx, changed, pick, free, logp, trusted=None) -> Tensor:  # (len(idx),) bool: the samples to freeze
+    def update(self, idx, changed, pick, free, trusted=None) -> Tensor:  # (len(idx),) bool: the samples to freeze
         self.calls[idx] += 1
         tried = pick.flatten(1).any(1) | (
             False if free is None else ~free.flatten(1).any(1)
@@ -208,13 +199,6 @@ class _Convergence:
         done = self.settled[idx] >= self.cfg.patience
         if trusted is not None:
             done |= trusted  # the critic trusts every free code: nothing left to repair
-        if self.cfg.stall:
-            w = torch.ones_like(logp) if free is None else free.float()
-            m = (logp * w).flatten(1).sum(1) / w.flatten(1).sum(1).clamp(min=1)  # mean log p of the free codes
-            rose = m > self.best[idx]
-            self.best[idx] = torch.maximum(self.best[idx], m)
-            self.since[idx] = torch.where(rose, 0, self.since[idx] + 1)
-            done |= self.since[idx] >= self.cfg.stall
         return done
 
 # %% ../nbs/09_sampler.ipynb #c016
@@ -222,16 +206,18 @@ SPREAD = 4.5  # 'spread': the scale of the Gumbel noise on log p at the first st
 
 
 def _trust(cfg, t, logits, x, free, score, generator):
-    "(trust (b, h, w): lowest redrawn first, distrusted (b, h, w) bool or None, log p or None) of step `t`."
-    logp = code_logp(logits, x) if cfg.order != 'random' or cfg.stall else None
+    "(trust (b, h, w) or None: lowest redrawn first, distrusted (b, h, w) bool or None) of step `t`."
+    if cfg.order == 'random':
+        return None, None
+    if cfg.order == 'critic':
+        wrong = score(logits, x)  # (b, h, w) the critic's logit that a code is wrong
+        distrusted = wrong > math.log(score.threshold / (1 - score.threshold))
+        return -wrong, distrusted if free is None else distrusted & free
+    logp = code_logp(logits, x)
     if cfg.order == 'spread':  # noise on the ranks, so the redrawn codes are not clumped; none by the last step
         u = torch.rand(x.shape, generator=generator, device=x.device).clamp_(1e-9, 1 - 1e-9)
-        return logp - SPREAD * (1 - t / max(cfg.steps - 1, 1)) * u.log().neg().log(), None, logp
-    if cfg.order != 'critic':
-        return logp, None, logp
-    wrong = score(logits, x)  # (b, h, w) the critic's logit that a code is wrong
-    distrusted = wrong > math.log(score.threshold / (1 - score.threshold))
-    return -wrong, distrusted if free is None else distrusted & free, logp
+        return logp - SPREAD * (1 - t / max(cfg.steps - 1, 1)) * u.log().neg().log(), None
+    return logp, None
 
 
 @torch.no_grad()
@@ -258,7 +244,7 @@ def sample_steps(
             idx = active.nonzero().squeeze(1)
             x, free = codes[idx], None if fill is None else fill[idx]  # active samples only
             logits = model(x) if labels is None else model(x, labels[idx])
-            trust, distrusted, logp = _trust(cfg, t, logits, x, free, score, generator)
+            trust, distrusted = _trust(cfg, t, logits, x, free, score, generator)
             pick = choose_codes(x, trust, props[t].item(), cfg.order, free, generator)
             pick = pick if distrusted is None else pick & distrusted  # the critic: never redraw a trusted code
             new = torch.where(pick, draw_codes(logits, temps[t].item(), cfg.top_k, generator), x)
@@ -266,7 +252,7 @@ def sample_steps(
             changed[idx] = stop.changed_share(new != x, free)
             codes[idx] = new
             trusted = None if distrusted is None else ~distrusted.flatten(1).any(1)
-            done = stop.update(idx, changed[idx], pick, free, logp, trusted)  # (the counters run from the first step)
+            done = stop.update(idx, changed[idx], pick, free, trusted)  # (the counters run from the first step)
             if cfg.early_stop and t + 1 > cfg.min_steps:
                 active[idx[done]] = False
             yield SampleStep(
@@ -386,12 +372,12 @@ def _check_inputs(model, codes, labels, fill, n):
 def sample(
     model: nn.Module,  # the prior: codes (b, h, w) [, labels (b,)] -> logits (b, h, w, v)
     n: int = 16,  # how many samples (ignored when `codes` is given)
-    shape: tuple | None = None,  # (h, w) latent grid, needed when `codes` is None
+    shape: tuple | None = None,  # (h, w) latent grid; default: the grid saved with the prior (ignored with `codes`)
     *,
     codes: Tensor | None = None,  # (n, h, w) starting codes; default uniform random
     labels=None,  # int or (n,) labels for a class-conditional model; None draws random ones
     fill: Tensor | None = None,  # (n, h, w) bool, where codes may change (inpainting); None = everywhere
-    config: SamplerConfig | None = None,  # schedules, order and stopping rules; default `SamplerConfig()`
+    config: SamplerConfig | str | None = None,  # a config or a preset's name ('fast', 'paper'); default `SamplerConfig()`
     seed: int | None = None,  # the starting codes and every draw; None: a random one
     device=None,  # default: the model's
     chain: Chain | None = None,  # record the chain here
@@ -400,12 +386,13 @@ def sample(
     **overrides,  # SamplerConfig fields to change (`steps=12`, ...)
 ) -> Samples:  # what was drawn, with its record
     "Sample latent codes from `model` with annealing, freezing and early stop."
-    cfg = dataclasses.replace(config or SamplerConfig(), **overrides)
+    cfg = sampler_preset(config, **overrides) if isinstance(config, str) else dataclasses.replace(config or SamplerConfig(), **overrides)
     critic = critic if critic is not None or cfg.order != 'critic' else getattr(model, 'critic', None)
     dev = get_device(device) if device is not None else next(iter(model.parameters()), torch.empty(0)).device
     g = torch.Generator(dev)
     g.manual_seed(seed if seed is not None else int(torch.randint(2**62, ())))
     v, n_classes = _model_attr(model, 'num_tokens'), _model_attr(model, 'num_classes', 0) or 0
+    shape = shape or getattr(model, 'metadata', {}).get('latent_shape')
     if codes is None:
         if shape is None or v is None:
             raise ValueError("pass shape=(h, w) (and a model with config.num_tokens), or starting codes=")
@@ -452,95 +439,7 @@ def sample(
         chain.add(s.step, s.codes, s.active, final=True, changed=s.changed, calls=s.calls)
     return Samples(s.codes, labels, stopped, secs, trace, chain, torch.stack(changed))
 
-# %% ../nbs/09_sampler.ipynb #c042a
-def check_vqgan(
-    prior: nn.Module,  # a loaded prior, with its saved metadata
-    vqgan: nn.Module,  # a loaded VQ-GAN
-    allow_other_vqgan: bool = False,  # a fingerprint that differs only warns
-):
-    "Refuse a VQ-GAN other than the one whose codes the prior was trained on: another vocabulary or recorded sha256."
-    v_prior, v_vqgan = _model_attr(prior, 'num_tokens'), _model_attr(vqgan, 'n_embed')
-    if None not in (v_prior, v_vqgan) and v_prior != v_vqgan:
-        raise UserError(
-            f"the prior has {v_prior} codes but the VQ-GAN {v_vqgan}: "
-            "pass the VQ-GAN the prior was trained with (--vqgan PATH)"
-        )
-    want = checkpoint_vqgan_sha256(prior)
-    if want is None or want == (got := vqgan_sha256(vqgan)):
-        return  # a checkpoint without the record: not checked
-    msg = f"the prior was trained on the codes of another VQ-GAN (sha256 {want[:12]}…, this one's {got[:12]}…)"
-    if not allow_other_vqgan:
-        raise UserError(
-            f"{msg}: pass the VQ-GAN it was trained with (--vqgan PATH), or --allow_other_vqgan to go on with this one"
-        )
-    warnings.warn(f"{msg}: going on with this one (allow_other_vqgan)")
-
-# %% ../nbs/09_sampler.ipynb #c043
-DEMO_DIR = ASSETS / 'demo'  # the demo model bundled with the package (how it was made: 12_pretrained)
-DEMO_FILES = ('prior.json', 'prior.safetensors', 'vqgan.json', 'vqgan.safetensors')
-
-
-def load_models(
-    checkpoint: str | Path | None = None,  # a save_model folder, a training folder with latest.json, or a Hub repo id
-    vqgan: str | Path | None = None,  # VQ-GAN folder or file; default `vqgan.json` beside the prior if present
-    name: str | None = None,  # file stem of the prior; default 'ema' if saved, else 'prior' (a bundle), else 'model'
-    device=None,  # default: CUDA, else MPS, else CPU
-    need_vqgan: bool = True,  # refuse when no VQ-GAN is given or found
-    allow_other_vqgan: bool = False,  # go on (with a warning) with a VQ-GAN other than the recorded one
-    vqgan_config: str | Path | None = None,  # taming's YAML for `vqgan` (default: found beside it)
-):
-    "The prior and the VQ-GAN (None if not needed nor found), in eval mode on `device`, checked to belong together."
-    if vqgan_config is not None:
-        if vqgan is None:
-            raise ValueError("--vqgan_config was given without --vqgan: pass the taming VQ-GAN it describes")
-        if not Path(vqgan_config).is_file():
-            raise FileNotFoundError(f"--vqgan_config {vqgan_config}: no such file")
-    if checkpoint is None:
-        if vqgan is not None or name is not None:
-            raise ValueError(
-                "--vqgan or --name was given without --checkpoint: "
-                "pass the prior as well (or none of them, for the bundled demo model)"
-            )
-        if missing := [f for f in DEMO_FILES if not (DEMO_DIR / f).exists()]:
-            raise FileNotFoundError(
-                f"the demo model files {missing} are missing from {DEMO_DIR}: reinstall sundae_vq "
-                "(pip install --force-reinstall sundae_vq) or pass --checkpoint DIR"
-            )
-        checkpoint, vqgan, name = DEMO_DIR, DEMO_DIR, 'prior'
-    dev = get_device(device)
-    ckpt = hub_path(checkpoint, '--checkpoint')  # a path, or a Hub repo id (owner/name)
-    if (ckpt / 'latest.json').exists():
-        ckpt = ckpt / json.loads((ckpt / 'latest.json').read_text())['checkpoint']
-    name = name or next((n for n in ('ema', 'prior') if (ckpt / f'{n}.json').exists()), 'model')
-    if not (ckpt / f'{name}.json').exists():
-        raise FileNotFoundError(
-            f"{ckpt / name}.json not found: --checkpoint must be a folder written by save_model (or a training folder)"
-        )
-    if vqgan is None and (ckpt / 'vqgan.json').exists():
-        vqgan = ckpt
-    if vqgan is None and need_vqgan:
-        raise ValueError(f"no VQ-GAN to decode with: pass --vqgan PATH (none saved as {ckpt}/vqgan.json)")
-    vq = None if vqgan is None else load_vqgan(vqgan, vqgan_config, map_location=dev)
-    prior = load_model(ckpt, name).to(dev).eval()  # (load_model's map_location leaves the module on the CPU)
-    if (ckpt / 'critic.json').exists():  # kept beside the prior, not among its weights (saving it stays the same)
-        object.__setattr__(prior, 'critic', load_critic(ckpt, map_location=dev))
-    if vq is not None:
-        check_vqgan(prior, vq, allow_other_vqgan)
-    return prior, vq
-
 # %% ../nbs/09_sampler.ipynb #c045
-def latent_shape(
-    model,  # a loaded prior
-    shape=None,  # (h, w) asked for, or None
-) -> tuple:  # (h, w)
-    "The (h, w) grid to sample: `shape` if given, else the prior's metadata `latent_shape`."
-    if shape:
-        return tuple(int(o) for o in shape)
-    if s := getattr(model, 'metadata', {}).get('latent_shape'):
-        return tuple(s)
-    raise ValueError("the latent grid size is unknown: pass --shape H W (the prior's metadata has no 'latent_shape')")
-
-
 @torch.no_grad()
 def decode_codes(
     vqgan,  # the VQ-GAN

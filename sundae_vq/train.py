@@ -30,6 +30,7 @@ from sundae_vq.core import (
 from .sundae import Noise, unrolled_loss
 from .latents import LatentDataset
 from .timing import speed_memory
+from .sampler import sample, decode_codes
 from .watch import TensorBoardLog, need_tensorboard, save_grid, grid_path
 from sundae_vq.checkpoint import (
     keyed_generator,
@@ -589,7 +590,6 @@ def sample_grid(self: Trainer) -> Path | None:
     "Sample `config.samples` grids from the EMA weights (the same seed each time), decode, write out/samples (rank 0)."
     if self.rank != 0 or self.vqgan is None:
         return None
-    from sundae_vq.sampler import sample, decode_codes  # the sampler imports this module: imported when used
 
     c, n_classes = self.config, self.ema.config.num_classes
     labels = torch.arange(c.samples) % n_classes if n_classes else None  # a conditional prior: every class in turn

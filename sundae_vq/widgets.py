@@ -18,7 +18,8 @@ from ipywidgets.widgets.widget_string import HTMLStyle
 from .core import get_device, image_grid, img2tensor, tensor2img, show_images, to_rgb
 from .core import atomic_write, check_number, check_out
 from .data import demo_faces
-from .sampler import ORDERS, SamplerConfig, Samples, Chain, sample, latent_shape, load_models
+from .sampler import ORDERS, SamplerConfig, Samples, Chain, sample
+from .models import latent_shape, load_models
 from .inpaint import Inpainting, inpaint, overlay_mask
 from .inpaint import REGIONS, REPLACED, region_mask, inpaint_sheet, sheet_scale
 
