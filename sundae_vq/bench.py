@@ -4,15 +4,14 @@
 
 # %% ../nbs/14_bench.ipynb #c002
 from __future__ import annotations
-import dataclasses, json, math, time
+import dataclasses, math, time
 
 import torch, torch.nn.functional as F, matplotlib.pyplot as plt
 from torch import nn, Tensor
 from einops import rearrange
-from fastcore.script import call_parse
 from torch.utils.flop_counter import FlopCounterMode
 
-from .core import seeded, get_device, atomic_write, atomic_path, user_errors, check_number, check_out
+from .core import seeded, get_device, atomic_path
 from .timing import sync, timed, threads, matmul_peak, fast_context, device_name, table, quiet_stderr
 from .hourglass import Hourglass, HourglassConfig, hourglass_preset, flops, vanilla_config
 from .sampler import SamplerConfig, sample, sample_steps, sampler_preset
@@ -22,7 +21,7 @@ from .peers import CausalTwin, ar_sample, masked_twin, maskgit_sample
 # %% auto #0
 __all__ = ['NETWORK_COLS', 'SAMPLER_COLS', 'GRID_COLS', 'MEGAPIXEL_COLS', 'UTIL_COLS', 'PROFILE_COLS', 'BENCHES', 'network_bench',
            'Anchored', 'sampler_bench', 'grid_bench', 'decoder_flops', 'megapixel_bench', 'random_models',
-           'utilisation', 'profile_forward', 'summary', 'plot_bench', 'run_bench', 'sundae_vq_bench']
+           'utilisation', 'profile_forward', 'summary', 'plot_bench', 'run_bench']
 
 # %% ../nbs/14_bench.ipynb #c012s
 def _net_step(model, codes, backward: bool):
@@ -590,33 +589,3 @@ def run_bench(
         print('Summary:', *summary(res), sep='\n- ')
     res['figure'] = plot_bench(res, plot)
     return res
-
-# %% ../nbs/14_bench.ipynb #c050
-@call_parse
-@user_errors
-def sundae_vq_bench(
-    quick: bool = False,  # tiny stand-ins, under a minute (checks the machinery only)
-    device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
-    threads: int = 1,  # torch threads on the CPU (0: leave torch's default)
-    only: str = 'network,samplers,megapixel,utilisation',  # comma-separated benches to run
-    compile: bool = False,  # torch.compile the megapixel prior (worth it on a GPU)
-    out: str = None,  # write every figure to this JSON file
-    plot: str = None,  # save the plots to this image file
-):
-    "Speed benchmarks: network, samplers, megapixel pipeline, utilisation; prints tables, saves JSON and plots."
-    check_number('--threads', threads, 0, integer=True)
-    for path, name in ((out, '--out'), (plot, '--plot')):
-        if path:
-            check_out(path, name, folder=False)
-    res = run_bench(
-        quick=quick,
-        device=device,
-        n_threads=threads,
-        only=tuple(o.strip() for o in only.split(',') if o.strip()),
-        compile=compile,
-        plot=plot,
-    )
-    res.pop('figure', None)
-    if out:
-        with atomic_write(out) as f:
-            json.dump(res, f, indent=1)
