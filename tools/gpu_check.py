@@ -19,7 +19,8 @@ from sundae_vq.core import load_model, save_model, seeded
 from sundae_vq.hourglass import Hourglass, hourglass_preset
 from sundae_vq.latents import LatentDataset
 from sundae_vq.train import Trainer, TrainConfig
-from sundae_vq.sampler import DEMO_DIR, load_models, latent_shape, sample, decode_codes
+from sundae_vq.sampler import sample, decode_codes
+from sundae_vq.models import DEMO_DIR, load_models, latent_shape
 from sundae_vq.inpaint import inpaint, rect_mask
 from sundae_vq.bench import run_bench, network_bench
 from sundae_vq.timing import table, device_name
