@@ -10,13 +10,14 @@ from pathlib import Path
 import numpy as np, torch
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
-from .core import check_number, check_out, file_sha256
+from .core import check_number, check_out, file_sha256, UserError
 from .core import atomic_path, atomic_write, config_to_dict, get_device
 from .data import ImageFolder, split_of
 from .vqgan import VQGAN, vqgan_sha256
 
 # %% auto #0
-__all__ = ['code_dtype', 'extract_latents', 'LatentDataset', 'store_fingerprint']
+__all__ = ['STORE_KEYS', 'MAX_META_BYTES', 'code_dtype', 'extract_latents', 'read_store_meta', 'LatentDataset',
+           'store_fingerprint']
 
 # %% ../nbs/03_latents.ipynb #c005
 def code_dtype(
@@ -173,7 +174,7 @@ def extract_latents(
     h, w = hw[0] // vqgan.f, hw[1] // vqgan.f
     header = _header(vqgan, names, hw, flip, h, w, classes)
     if (out / 'meta.json').exists():  # finished already (perhaps killed while tidying up)
-        _check_same(json.loads((out / 'meta.json').read_text()), header, out)
+        _check_same(read_store_meta(out), header, out)
         for f in ('codes.partial.npy', 'progress.json'):
             (out / f).unlink(missing_ok=True)
         return out
@@ -193,7 +194,51 @@ def extract_latents(
             json.dump(prog, f)
     return _finish(out, mm, prog, names, skipped0, per_image)
 
+# %% ../nbs/03_latents.ipynb #c017r
+STORE_KEYS = dict(h=int, w=int, v=int, rows_per_image=int, sources=list, labels=bool)  # what reading a store needs
+MAX_META_BYTES = 1 << 28  # 256 MiB: a million sources' names, with room to spare
+
+
+def read_store_meta(
+    store: str | Path,  # a latent store's folder
+) -> dict:  # its meta.json, checked
+    "A latent store's `meta.json`, refused with the file's name and the fix when it is not one `extract_latents` wrote."
+    p = Path(store) / 'meta.json'
+    fix = f"re-extract the store with sundae_vq_extract (or restore {p} from a copy)"
+    if not p.is_file():
+        raise UserError(f"{p} is not a regular file: {fix}")
+    if p.stat().st_size > MAX_META_BYTES:
+        raise UserError(f"{p} holds {p.stat().st_size:,} bytes, more than a store's description can: {fix}")
+    try:
+        meta = json.loads(p.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UserError(f"{p} is not valid JSON ({e}): {fix}") from None
+    if not isinstance(meta, dict):
+        raise UserError(f"{p} holds a JSON {type(meta).__name__}, not a store's description: {fix}")
+    for k, kind in STORE_KEYS.items():
+        v = meta.get(k)
+        if not isinstance(v, kind) or (kind is int and (isinstance(v, bool) or v < 1)):
+            want = 'a positive integer' if kind is int else f'a {kind.__name__}'
+            raise UserError(f"{p}: '{k}' should be {want}, got {v!r}: {fix}")
+    if not all(isinstance(s, str) for s in meta['sources']):
+        raise UserError(f"{p}: 'sources' should list the source images' names: {fix}")
+    return meta
+
 # %% ../nbs/03_latents.ipynb #c018
+def _store_array(p: Path, shape: tuple):
+    "A store's .npy, memory-mapped, refused unless it holds integers of the shape its meta.json says."
+    fix = f"re-extract the store with sundae_vq_extract (or restore {p.name} from a copy)"
+    try:
+        a = np.load(p, mmap_mode='r', allow_pickle=False)
+    except FileNotFoundError:
+        raise UserError(f"{p} is missing: {fix}") from None
+    except (ValueError, OSError) as e:
+        raise UserError(f"{p} is not a .npy file NumPy can read ({e}): {fix}") from None
+    if a.shape != shape or a.dtype.kind not in 'iu':
+        raise UserError(f"{p} holds {a.dtype} {a.shape}, but meta.json says integers {shape}: {fix}")
+    return a
+
+
 class LatentDataset(Dataset):
     "A latent store as a dataset of long code grids (h, w), or (codes, label) when the store has labels."
 
@@ -214,10 +259,10 @@ class LatentDataset(Dataset):
             raise FileNotFoundError(
                 f"{store} is not a latent store (no meta.json): create one with extract_latents or sundae_vq_extract"
             )
-        self.store, self.split, self.meta = store, split, json.loads((store / 'meta.json').read_text())
-        self.codes = np.load(store / 'codes.npy', mmap_mode='r')
-        self.labels = np.load(store / 'labels.npy') if self.meta['labels'] else None
+        self.store, self.split, self.meta = store, split, read_store_meta(store)
         per_image, srcs = self.meta['rows_per_image'], self.meta['sources']
+        self.codes = _store_array(store / 'codes.npy', (len(srcs) * per_image, self.h, self.w))
+        self.labels = _store_array(store / 'labels.npy', (len(self.codes),)) if self.meta['labels'] else None
         keep = [split == 'all' or split_of(s, valid_pct) == split for s in srcs]
         self.rows = np.array([r for r in range(len(self.codes)) if keep[r // per_image]], dtype=np.int64)
 
