@@ -12,7 +12,8 @@ from fastcore.script import Param
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'user_errors', 'check_number', 'check_counts', 'check_out', 'check_output', 'wrote', 'out_suffix',
-           'cli_sampler_config', 'default_threads', 'set_threads', 'checkpoint_note']
+           'cli_sampler_config', 'default_threads', 'set_threads', 'checkpoint_note', 'free_memory',
+           'check_free_memory', 'sample_memory']
 
 # %% ../nbs/00e_cli.ipynb #e006
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
@@ -250,3 +251,53 @@ def checkpoint_note(
         if gib > 1
         else None
     )
+
+# %% ../nbs/00e_cli.ipynb #e017q
+def free_memory(
+    device: str | None = None,  # 'cuda', 'cuda:1', ...: that device's free memory; else the machine's
+) -> int | None:  # bytes free now, or None where it cannot be read
+    "The memory free for new work now: a CUDA device's, or the machine's (`MemAvailable`)."
+    if device is not None and str(device).startswith('cuda'):
+        import torch
+
+        return torch.cuda.mem_get_info(torch.device(device))[0]
+    try:
+        with open('/proc/meminfo') as f:
+            kib = next(int(l.split()[1]) for l in f if l.startswith('MemAvailable:'))
+        return kib * 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        try:
+            return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+        except (ValueError, OSError, AttributeError):
+            return None  # no way to tell here: nothing is refused
+
+
+def check_free_memory(
+    need: float,  # the job's estimate, in bytes
+    what: str,  # the job, as the user asked for it ('--n 100000 samples')
+    fix: str,  # the options that shrink it
+    device: str | None = None,  # where the work runs (`free_memory`)
+):
+    "Refuse, before any work, a job whose memory estimate is larger than what is free, with both figures and the fix."
+    have = free_memory(device)
+    if have is not None and need > have:
+        raise ValueError(
+            f"{what} needs about {need / 2**30:,.1f} GiB of memory, and {have / 2**30:,.1f} GiB are free: {fix}"
+        )
+
+# %% ../nbs/00e_cli.ipynb #e017u
+def sample_memory(
+    n: int,  # samples
+    h: int,  # latent grid height
+    w: int,  # latent grid width
+    v: int,  # the vocabulary: codes a position can take
+    batch_size: int,  # samples drawn at once
+    dim: int = 0,  # the network's width (its activations)
+    f: int | None = None,  # the VQ-GAN's downsampling factor when images are decoded; None: codes only
+) -> int:  # bytes, an upper estimate
+    "The memory sampling needs (`sundae_vq_sample`, `sundae_vq_inpaint`): `n` samples on an h×w grid, `batch_size` at once."
+    b, hw = min(n, batch_size), h * w
+    per_batch = b * hw * (4 * v * 4 + 24 * dim * 4 + 8 * 8)  # logits and their copies, activations, code copies
+    kept = 2 * n * hw * 8  # every sample's codes, in batches and then joined
+    images = 0 if f is None else n * 3 * hw * f * f * (2 * 4 + 1) + b * 128 * hw * f * f * 4 * 3
+    return per_batch + kept + images
