@@ -4,18 +4,25 @@
 
 # %% ../nbs/15b_race.ipynb #r002
 from __future__ import annotations
-import json, subprocess
+import dataclasses, json, subprocess
 from pathlib import Path
 
 import numpy as np, matplotlib.pyplot as plt
+import torch
 from torch import nn
 
-from .timing import table
+from .core import seeded
+from .timing import table, timed, fast_context
+from .hourglass import Hourglass, HourglassConfig
+from .sampler import sample, sampler_preset
+from .critic import Critic, CriticConfig
+from .peers import masked_twin, maskgit_sample
 from .experiments import get_row, append_result
 from .repro import measure_row, draw_samples
 
 # %% auto #0
-__all__ = ['PRIORS', 'RACE_KEYS', 'RACE_FAMILIES', 'race_record', 'measure_race', 'race_summary', 'plot_race']
+__all__ = ['PRIORS', 'RACE_KEYS', 'RACE_FAMILIES', 'SPEED_COLS', 'race_record', 'measure_race', 'race_summary', 'plot_race',
+           'speed_race']
 
 # %% ../nbs/15b_race.ipynb #r005
 PRIORS = ('sundae', 'maskgit', 'ar')
@@ -147,3 +154,43 @@ def plot_race(
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+# %% ../nbs/15b_race.ipynb #r018
+def speed_race(
+    config: HourglassConfig,  # the priors' network (the demo's preset); untrained: time does not depend on weights
+    grids=(32, 64),  # grid sides, in codes
+    *,
+    steps: int = 12,  # network calls of every sampler
+    batch: int = 1,  # images at once
+    reps: int = 3,  # rounds of the three timings; each sampler's best counts
+    device='cpu',  # where the networks run
+) -> list:  # rows: grid, sampler, calls, s (per image), vs_maskgit
+    "Seconds per image at `steps` calls: SUNDAE's fast preset, with the critic's order, and MaskGIT, timed in one run."
+    dev = torch.device(device)
+    with seeded(0):
+        prior, twin = Hourglass(config).to(dev).eval(), masked_twin(config).to(dev).eval()
+        critic = Critic(CriticConfig(dim=prior.to_logits.in_features)).to(dev).eval()
+    fast = sampler_preset('fast', steps=steps, early_stop=False)  # every step runs
+    by_critic = dataclasses.replace(fast, order='critic')
+    rows = []
+    for grid in grids:
+        shape, gen = (grid, grid), lambda: torch.Generator(dev).manual_seed(0)
+        runs = {
+            'SUNDAE, fast': lambda: sample(prior, batch, shape, config=fast, seed=0),
+            'SUNDAE, fast, critic order': lambda: sample(prior, batch, shape, config=by_critic, critic=critic, seed=0),
+            'MaskGIT': lambda: maskgit_sample(twin, batch, shape, steps=steps, generator=gen()),
+        }
+        best = dict.fromkeys(runs, float('inf'))
+        with fast_context(dev, None):
+            for f in runs.values():
+                f()  # warm-up
+            for _ in range(reps):
+                for k, f in runs.items():
+                    best[k] = min(best[k], timed(f, reps=1, warmup=0, device=dev))
+        rows += [
+            dict(grid=grid, sampler=k, calls=steps, s=t / batch, vs_maskgit=t / best['MaskGIT']) for k, t in best.items()
+        ]
+    return rows
+
+
+SPEED_COLS = dict(grid='d', sampler='s', calls='d', s='.3f', vs_maskgit='.2f')
