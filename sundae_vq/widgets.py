@@ -600,61 +600,10 @@ class Inpainter:
         self.grid = h // self.cell
         self.px = self.size * scale // self.grid
         self.cfg, self.scale, self.runs, self.result = config or SamplerConfig(), scale, 0, None
-        self.picker = W.Dropdown(options=[(s, i) for i, s in enumerate(names)], value=0, description='image')
-        self.upload = W.FileUpload(accept='image/*', multiple=False, description='upload')
-        self.preset = W.Dropdown(options=MASK_PRESETS, value=preset, description='preset')
-        self.controls = dict(
-            n=W.IntSlider(
-                n, 1, 16, description='candidates', style={'description_width': '90px'}, layout=W.Layout(width='300px')
-            ),
-            **_sampler_controls(self.cfg, seed),
-        )
-        self.run_button = W.Button(description='Run', button_style='primary').add_class('sv-inpaint-run')
-        self.status, self.bar = W.HTML().add_class('sv-inpaint-status'), W.HTML()
-        side, cell = (
-            f'{self.px * self.grid}px',
-            W.Layout(width=f'{self.px}px', height=f'{self.px}px'),
-        )  # one layout for all cells
-        self.picture = W.Image(format='png', layout=W.Layout(grid_area='1 / 1', width=side, height=side))
-        style = W.ButtonStyle()
-        self.cells = [W.Button(layout=cell, style=style).add_class('sv-cell') for _ in range(self.grid**2)]
-        for i, b in enumerate(self.cells):
-            b.on_click(lambda _, i=i: self.toggle(i))
-        over = W.GridBox(
-            self.cells,
-            layout=W.Layout(
-                grid_area='1 / 1', grid_template_columns=f'repeat({self.grid}, {self.px}px)', grid_gap='0px'
-            ),
-        )
-        self.board = W.GridBox(
-            [self.picture, over], layout=W.Layout(grid_template_columns=side, grid_template_rows=side)
-        ).add_class('sv-inpaint-board')
-        sheet = sheet or sheet_scale(self.size)
-        self.zoom = W.Dropdown(options=sorted({1, 2, 3, 4, sheet}), value=sheet, description='sheet scale')
-        self.zoom.add_class('sv-inpaint-zoom')
-        self.sheet = W.Image(format='png').add_class('sv-inpaint-sheet')  # the last result, as `inpaint_sheet`
+        self._controls(names, n, seed, preset, sheet or sheet_scale(self.size))
+        self._board()
         self.mask = torch.zeros(self.grid, self.grid, dtype=torch.bool)
-        self.picker.observe(lambda c: self.pick(self.images[c['new']]), 'value')
-        self.upload.observe(self._uploaded, 'value')
-        seed_now = lambda: self.controls['seed'].value  # 'blocks' draws its cells with it
-        self.preset.observe(lambda c: self.set_mask(preset_mask(c['new'], self.mask, seed_now())), 'value')
-        self.run_button.on_click(lambda _: self.run())
-        self.zoom.observe(lambda _: self.show_sheet(), 'value')
-        left = W.VBox(
-            [
-                self.picker,
-                self.upload,
-                self.preset,
-                *self.controls.values(),
-                self.zoom,
-                self.run_button,
-                self.bar,
-                self.status,
-            ],
-            layout=W.Layout(width='320px'),
-        )
-        top = W.HBox([W.HTML(CELL_CSS), left, self.board])
-        self.widget = W.VBox([top, self.sheet]).add_class('sv-inpainter')  # the sheet, wide, below
+        self._wire()
         self.pick(self.images[0])
         self.set_mask(preset_mask(preset, self.mask, seed))
         if run:
@@ -668,6 +617,56 @@ class Inpainter:
         from IPython.display import display
 
         display(self.widget)
+
+# %% ../nbs/11_widgets.ipynb #c030a
+@patch
+def _controls(self: Inpainter, names: list, n: int, seed: int, preset: str, sheet: int):
+    "The left column's widgets: the image picker, an upload, the mask preset, the sampler's controls, the sheet's scale."
+    self.picker = W.Dropdown(options=[(s, i) for i, s in enumerate(names)], value=0, description='image')
+    self.upload = W.FileUpload(accept='image/*', multiple=False, description='upload')
+    self.preset = W.Dropdown(options=MASK_PRESETS, value=preset, description='preset')
+    self.controls = dict(
+        n=W.IntSlider(
+            n, 1, 16, description='candidates', style={'description_width': '90px'}, layout=W.Layout(width='300px')
+        ),
+        **_sampler_controls(self.cfg, seed),
+    )
+    self.run_button = W.Button(description='Run', button_style='primary').add_class('sv-inpaint-run')
+    self.status, self.bar = W.HTML().add_class('sv-inpaint-status'), W.HTML()
+    self.zoom = W.Dropdown(options=sorted({1, 2, 3, 4, sheet}), value=sheet, description='sheet scale')
+    self.zoom.add_class('sv-inpaint-zoom')
+    self.sheet = W.Image(format='png').add_class('sv-inpaint-sheet')  # the last result, as `inpaint_sheet`
+
+# %% ../nbs/11_widgets.ipynb #c030b
+@patch
+def _board(self: Inpainter):
+    "The picture with a grid of clickable cells over it, one per `cell`×`cell` block of codes."
+    side, cell = f'{self.px * self.grid}px', W.Layout(width=f'{self.px}px', height=f'{self.px}px')
+    self.picture = W.Image(format='png', layout=W.Layout(grid_area='1 / 1', width=side, height=side))
+    style = W.ButtonStyle()  # one style and one layout for all cells
+    self.cells = [W.Button(layout=cell, style=style).add_class('sv-cell') for _ in range(self.grid**2)]
+    for i, b in enumerate(self.cells):
+        b.on_click(lambda _, i=i: self.toggle(i))
+    columns = f'repeat({self.grid}, {self.px}px)'
+    over = W.GridBox(self.cells, layout=W.Layout(grid_area='1 / 1', grid_template_columns=columns, grid_gap='0px'))
+    self.board = W.GridBox(
+        [self.picture, over], layout=W.Layout(grid_template_columns=side, grid_template_rows=side)
+    ).add_class('sv-inpaint-board')
+
+# %% ../nbs/11_widgets.ipynb #c030w
+@patch
+def _wire(self: Inpainter):
+    "Connect the controls to their actions and lay the widget out: controls left, the board right, the sheet below."
+    self.picker.observe(lambda c: self.pick(self.images[c['new']]), 'value')
+    self.upload.observe(self._uploaded, 'value')
+    seed_now = lambda: self.controls['seed'].value  # 'blocks' draws its cells with it
+    self.preset.observe(lambda c: self.set_mask(preset_mask(c['new'], self.mask, seed_now())), 'value')
+    self.run_button.on_click(lambda _: self.run())
+    self.zoom.observe(lambda _: self.show_sheet(), 'value')
+    left = [self.picker, self.upload, self.preset, *self.controls.values(), self.zoom, self.run_button, self.bar]
+    left = W.VBox([*left, self.status], layout=W.Layout(width='320px'))
+    top = W.HBox([W.HTML(CELL_CSS), left, self.board])
+    self.widget = W.VBox([top, self.sheet]).add_class('sv-inpainter')  # the sheet, wide, below
 
 # %% ../nbs/11_widgets.ipynb #c031
 @patch
