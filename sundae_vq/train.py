@@ -251,66 +251,93 @@ class Trainer:
         device=None,  # default CUDA (this process's GPU) → MPS → CPU
         progress: bool = True,  # show a progress bar (on rank 0)
     ):
-        self.config, self.out, self.progress = (c := config or TrainConfig()), Path(out), progress
+        self.config, self.out, self.progress = config or TrainConfig(), Path(out), progress
         self.rank, self.world, local = dist_env()
-        check_out(self.out)  # before any work: a file or an unwritable place fails now, not at the first log
-        _check_watch(c, model, vqgan)
-        latest = latest_checkpoint(self.out)
-        if latest is not None and not resume:
-            raise FileExistsError(
-                f"{self.out} already holds a run (checkpoint {latest.name}): pass resume=True (--resume) "
-                "to continue it, or choose another folder"
-            )
-        if latest is None and not resume and (held := run_records(self.out)):
-            raise FileExistsError(
-                f"{self.out} already holds another run's records ({', '.join(held[:4])}) and no complete "
-                "checkpoint: choose another folder, or pass resume=True (--resume) to start that run again "
-                "from step 0 here (its records are then replaced)"
-            )
-        if c.batch_size % self.world:
-            raise ValueError(
-                f"batch size {c.batch_size} does not split over {self.world} processes: use a multiple of {self.world}"
-            )
-        self.train_ds, self.valid_ds, self.data = train_ds, valid_ds, data_record(train_ds)
-        if latest is not None:
-            check_resumed_data(latest, self.data, allow_other_store)
-        self.grid = check_data(model, train_ds, 'train')
-        if valid_ds is not None and check_data(model, valid_ds, 'valid') != self.grid:
-            raise ValueError("the valid grid differs from the train grid")
-        StepSampler(len(train_ds), c.batch_size, world=self.world)  # raises if the split is smaller than a batch
-        self.device = get_device(f'cuda:{local}' if device is None and torch.cuda.is_available() else device)
-        if self.device.type == 'cuda':
-            torch.cuda.set_device(self.device)
-        init_distributed(self.device)
-        self.model = model.to(self.device)
-        self.ema = copy.deepcopy(self.model).requires_grad_(False).eval()
-        self.loss_fn = loss_fn or (lambda m: UnrolledLoss(m, unroll=c.unroll, r_min=c.r_min, r_max=c.r_max))
-        self.loss = self.loss_fn(self.model)
-        ddp_dev = [self.device.index] if self.device.type == 'cuda' else None
-        self.ddp = DistributedDataParallel(self.loss, device_ids=ddp_dev) if self.world > 1 else self.loss
-        decay = [p for p in self.model.parameters() if p.ndim >= 2]
-        rest = [p for p in self.model.parameters() if p.ndim < 2]
-        self.opt = torch.optim.AdamW(
-            [dict(params=decay, weight_decay=c.weight_decay), dict(params=rest, weight_decay=0.0)],
-            lr=c.lr,
-            betas=c.betas,
+        latest = self._check_run(model, train_ds, valid_ds, vqgan, resume, allow_other_store)
+        self._place(model, device, local, loss_fn)
+        self._optimizer()
+        self._start(latest, vqgan)
+
+
+# %% ../nbs/08_train.ipynb #c033q
+@patch
+def _check_run(self: Trainer, model, train_ds, valid_ds, vqgan, resume: bool, allow_other_store: bool) -> Path | None:
+    "Everything a user can get wrong, before any work: the folder, the batch, the data. The run's latest checkpoint."
+    c = self.config
+    check_out(self.out)  # a file or an unwritable place fails now, not at the first log
+    _check_watch(c, model, vqgan)
+    latest = latest_checkpoint(self.out)
+    if latest is not None and not resume:
+        raise FileExistsError(
+            f"{self.out} already holds a run (checkpoint {latest.name}): pass resume=True (--resume) "
+            "to continue it, or choose another folder"
         )
-        self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: lr_factor(s, c))
-        self.step, self.metrics = 0, self.out / 'metrics.jsonl'
-        if latest is not None:
-            self.load_state(latest)
-        elif self.rank == 0 and self.metrics.exists():
-            self._trim_metrics()  # a run killed before its first checkpoint: its records go, it starts again
-        if latest is None:
-            seed_everything(c.seed * 1000 + self.rank)  # the network's own draws (dropout) start from the seed too
-        if latest is not None and self.rank == 0:
-            repair_latest(self.out, latest)
-        self.vqgan = vqgan.to(self.device).eval() if vqgan is not None and self.rank == 0 else None
-        self.tb = (
-            TensorBoardLog(self.out / 'tensorboard', resume_step=self.step)
-            if c.tensorboard and self.rank == 0
-            else None
+    if latest is None and not resume and (held := run_records(self.out)):
+        raise FileExistsError(
+            f"{self.out} already holds another run's records ({', '.join(held[:4])}) and no complete "
+            "checkpoint: choose another folder, or pass resume=True (--resume) to start that run again "
+            "from step 0 here (its records are then replaced)"
         )
+    if c.batch_size % self.world:
+        raise ValueError(
+            f"batch size {c.batch_size} does not split over {self.world} processes: use a multiple of {self.world}"
+        )
+    self.train_ds, self.valid_ds, self.data = train_ds, valid_ds, data_record(train_ds)
+    if latest is not None:
+        check_resumed_data(latest, self.data, allow_other_store)
+    self.grid = check_data(model, train_ds, 'train')
+    if valid_ds is not None and check_data(model, valid_ds, 'valid') != self.grid:
+        raise ValueError("the valid grid differs from the train grid")
+    StepSampler(len(train_ds), c.batch_size, world=self.world)  # raises if the split is smaller than a batch
+    return latest
+
+# %% ../nbs/08_train.ipynb #c033r
+@patch
+def _place(self: Trainer, model, device, local: int, loss_fn):
+    "The model, its EMA and its loss on this process's device, the loss wrapped in DDP when there are several."
+    c = self.config
+    self.device = get_device(f'cuda:{local}' if device is None and torch.cuda.is_available() else device)
+    if self.device.type == 'cuda':
+        torch.cuda.set_device(self.device)
+    init_distributed(self.device)
+    self.model = model.to(self.device)
+    self.ema = copy.deepcopy(self.model).requires_grad_(False).eval()
+    self.loss_fn = loss_fn or (lambda m: UnrolledLoss(m, unroll=c.unroll, r_min=c.r_min, r_max=c.r_max))
+    self.loss = self.loss_fn(self.model)
+    ddp_dev = [self.device.index] if self.device.type == 'cuda' else None
+    self.ddp = DistributedDataParallel(self.loss, device_ids=ddp_dev) if self.world > 1 else self.loss
+
+# %% ../nbs/08_train.ipynb #c033s
+@patch
+def _optimizer(self: Trainer):
+    "AdamW with weight decay on matrices and embeddings only, and the warm-up and decay of the learning rate."
+    c = self.config
+    decay = [p for p in self.model.parameters() if p.ndim >= 2]
+    rest = [p for p in self.model.parameters() if p.ndim < 2]
+    self.opt = torch.optim.AdamW(
+        [dict(params=decay, weight_decay=c.weight_decay), dict(params=rest, weight_decay=0.0)],
+        lr=c.lr,
+        betas=c.betas,
+    )
+    self.sched = torch.optim.lr_scheduler.LambdaLR(self.opt, lambda s: lr_factor(s, c))
+
+# %% ../nbs/08_train.ipynb #c033u
+@patch
+def _start(self: Trainer, latest: Path | None, vqgan):
+    "Resume from `latest`, or start a fresh run at step 0 (a killed run's records trimmed); open what watches it."
+    c = self.config
+    self.step, self.metrics = 0, self.out / 'metrics.jsonl'
+    if latest is not None:
+        self.load_state(latest)
+    elif self.rank == 0 and self.metrics.exists():
+        self._trim_metrics()  # a run killed before its first checkpoint: its records go, it starts again
+    if latest is None:
+        seed_everything(c.seed * 1000 + self.rank)  # the network's own draws (dropout) start from the seed too
+    if latest is not None and self.rank == 0:
+        repair_latest(self.out, latest)
+    self.vqgan = vqgan.to(self.device).eval() if vqgan is not None and self.rank == 0 else None
+    watched = c.tensorboard and self.rank == 0
+    self.tb = TensorBoardLog(self.out / 'tensorboard', resume_step=self.step) if watched else None
 
 # %% ../nbs/08_train.ipynb #c035
 def amp_context(
