@@ -4,7 +4,7 @@
 
 # %% ../nbs/14b_experiments.ipynb #x002
 from __future__ import annotations
-import dataclasses, inspect, json
+import dataclasses, inspect, json, subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,7 +17,8 @@ from .peers import sample_maskgit
 
 # %% auto #0
 __all__ = ['LOSSES', 'SIZE_NEUTRAL', 'PEER_SAMPLER', 'EXPERIMENTS', 'TABLE_COLS', 'SAMPLER_FAMILIES', 'Row', 'get_row',
-           'training_of', 'sampler_steps', 'append_result', 'results_table', 'plot_budgets', 'paired_differences']
+           'training_of', 'sampler_steps', 'code_commit', 'append_result', 'results_table', 'plot_budgets',
+           'paired_differences']
 
 # %% ../nbs/14b_experiments.ipynb #c009
 LOSSES = ('sundae', 'maskgit', 'ar')
@@ -156,15 +157,28 @@ def sampler_steps(
         return row.sampler.get('steps', inspect.signature(sample_maskgit).parameters['steps'].default)
 
 # %% ../nbs/14b_experiments.ipynb #c033
+def code_commit() -> str | None:
+    "The commit of the library's code (with '+dirty' when its files differ from it); None outside a git checkout."
+    import sundae_vq
+
+    here = Path(sundae_vq.__file__).parent  # the package's code, wherever this runs
+    try:
+        head = subprocess.run(['git', 'rev-parse', 'HEAD'], capture_output=True, text=True, cwd=here).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--', '.'], capture_output=True, text=True, cwd=here)
+    except OSError:
+        return None
+    return (head + '+dirty' * bool(dirty.stdout.strip())) or None
+
+
 def append_result(
     path: str | Path,  # a JSON-lines results file (made when missing)
-    rec: dict,  # the record to append (JSON-serialisable)
+    rec: dict,  # the record to append (JSON-serialisable); it gains the code's `commit` when it has none
 ):
     "Append one record to a JSON-lines file, atomically (the file is rewritten through a temporary file)."
     path = Path(path)
     old = path.read_text() if path.exists() else ''
     with atomic_write(path) as f:
-        f.write(old + json.dumps(rec) + '\n')
+        f.write(old + json.dumps(rec if rec.get('commit') else rec | dict(commit=code_commit())) + '\n')
 
 # %% ../nbs/14b_experiments.ipynb #c040
 TABLE_COLS = dict(

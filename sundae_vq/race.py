@@ -4,7 +4,7 @@
 
 # %% ../nbs/15b_race.ipynb #r002
 from __future__ import annotations
-import dataclasses, json, subprocess
+import dataclasses, json
 from pathlib import Path
 
 import numpy as np, matplotlib.pyplot as plt
@@ -17,7 +17,7 @@ from .hourglass import Hourglass, HourglassConfig
 from .sampler import sample, sampler_preset
 from .critic import Critic, CriticConfig
 from .peers import masked_twin, maskgit_sample
-from .experiments import get_row, append_result
+from .experiments import get_row, append_result, code_commit
 from .repro import measure_row, draw_samples
 
 # %% auto #0
@@ -54,15 +54,6 @@ def race_record(
     return out | {k: rec.get(k) for k in keep} | extra
 
 # %% ../nbs/15b_race.ipynb #r008
-def _commit() -> str | None:
-    "The commit of the code that makes a record (None outside a git checkout)."
-    try:
-        run = subprocess.run(['git', 'rev-parse', 'HEAD'], capture_output=True, text=True, cwd=Path(__file__).parent)
-    except OSError:
-        return None
-    return run.stdout.strip() or None
-
-
 def measure_race(
     row: str,  # the sampler's row (`14b_experiments`)
     model: nn.Module,  # the trained prior (a SUNDAE prior with its critic, where the row asks for one)
@@ -90,7 +81,7 @@ def measure_race(
         fid_cache=fid_cache,
         max_valid=64,
     )
-    extra = dict(seed=seed, n_samples=n_samples, commit=_commit())
+    extra = dict(seed=seed, n_samples=n_samples, commit=code_commit())
     if time_64:
         _, secs, _ = draw_samples(row, model, 4, (64, 64), seed=seed, batch_size=4)
         extra['s_per_image_64'] = secs / 4
