@@ -332,20 +332,9 @@ def reconstruction_grid(
     vqgan.train(was)
     return torch.cat([x, rec])
 
-# %% ../nbs/02a_vqgan_train.ipynb #c030
-def train_vqgan(
-    vqgan: VQGAN,  # trained in place
-    data,  # images (b, 3, H, W) in [-1, 1], or a dataset of them
-    out_dir: str | Path | None = None,  # checkpoints go here (None: keep nothing on disk)
-    config: VQGANTrainConfig | None = None,  # default `VQGANTrainConfig()`
-    perceptual: nn.Module | None = None,  # a `PerceptualLoss` (needed when perceptual_weight > 0)
-    device=None,  # default the GPU when there is one
-    resume: bool = True,  # continue from out_dir's checkpoint when it has one
-    progress: bool = True,  # show a progress bar
-) -> list[dict]:  # the logged history, one record per `log_every` steps
-    "Train `vqgan` on `data` (taming's recipe); checkpoints and resumes in `out_dir`; returns the logged history."
-    cfg = config or VQGANTrainConfig()
-    device = get_device(device)
+# %% ../nbs/02a_vqgan_train.ipynb #c030k
+def _check_run(vqgan: VQGAN, data, out_dir, cfg: VQGANTrainConfig, perceptual) -> tuple:  # → an image's (c, h, w)
+    "Refuse, before any step, a run that cannot work: the losses' parts, the folder, the data against the VQ-GAN."
     _check_perceptual(cfg, perceptual)
     if out_dir is not None:
         check_out(out_dir, 'out_dir')
@@ -367,6 +356,40 @@ def train_vqgan(
             f"images of {shape[1]}×{shape[2]} px are too small for a {cfg.disc_layers}-layer discriminator "
             f"(it needs sides ≥ {3 * 2**cfg.disc_layers}): lower disc_layers or use larger images"
         )
+    return shape
+
+# %% ../nbs/02a_vqgan_train.ipynb #c030s
+def _train_step(vqgan: VQGAN, disc: nn.Module, opt_g, opt_d, x: Tensor, s: int, cfg: VQGANTrainConfig, perceptual):
+    "One step on batch `x`: the VQ-GAN's update, then the discriminator's once it has started. → (codes, z, log)"
+    loss, xrec, codes, z, log = vqgan_losses(vqgan, disc, x, s, cfg, perceptual)
+    opt_g.zero_grad(set_to_none=True)
+    loss.backward()
+    gnorm = nn.utils.clip_grad_norm_(vqgan.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
+    opt_g.step()
+    log['grad_norm'] = gnorm.item()
+    if s >= cfg.disc_start and cfg.disc_factor > 0:
+        dl, dlog = disc_loss(disc, x, xrec, cfg)
+        opt_d.zero_grad(set_to_none=True)
+        dl.backward()
+        opt_d.step()
+        log |= dlog | dict(d_loss=dl.item())
+    return codes, z, log
+
+# %% ../nbs/02a_vqgan_train.ipynb #c030
+def train_vqgan(
+    vqgan: VQGAN,  # trained in place
+    data,  # images (b, 3, H, W) in [-1, 1], or a dataset of them
+    out_dir: str | Path | None = None,  # checkpoints go here (None: keep nothing on disk)
+    config: VQGANTrainConfig | None = None,  # default `VQGANTrainConfig()`
+    perceptual: nn.Module | None = None,  # a `PerceptualLoss` (needed when perceptual_weight > 0)
+    device=None,  # default the GPU when there is one
+    resume: bool = True,  # continue from out_dir's checkpoint when it has one
+    progress: bool = True,  # show a progress bar
+) -> list[dict]:  # the logged history, one record per `log_every` steps
+    "Train `vqgan` on `data` (taming's recipe); checkpoints and resumes in `out_dir`; returns the logged history."
+    cfg = config or VQGANTrainConfig()
+    device = get_device(device)
+    shape = _check_run(vqgan, data, out_dir, cfg, perceptual)
     seed_everything(cfg.seed)
     vqgan.to(device).train()
     perceptual = perceptual.to(device) if perceptual is not None else None
@@ -385,18 +408,7 @@ def train_vqgan(
     t_log, s_log = t0, step
     for s in progress_bar(range(step, cfg.steps)) if progress else range(step, cfg.steps):
         x = get_batch(data, cfg.batch_size, cfg.seed, s, cfg.flip).to(device)
-        loss, xrec, codes, z, log = vqgan_losses(vqgan, disc, x, s, cfg, perceptual)
-        opt_g.zero_grad(set_to_none=True)
-        loss.backward()
-        gnorm = nn.utils.clip_grad_norm_(vqgan.parameters(), cfg.grad_clip if cfg.grad_clip > 0 else math.inf)
-        opt_g.step()
-        log['grad_norm'] = gnorm.item()
-        if s >= cfg.disc_start and cfg.disc_factor > 0:
-            dl, dlog = disc_loss(disc, x, xrec, cfg)
-            opt_d.zero_grad(set_to_none=True)
-            dl.backward()
-            opt_d.step()
-            log |= dlog | dict(d_loss=dl.item())
+        codes, z, log = _train_step(vqgan, disc, opt_g, opt_d, x, s, cfg, perceptual)
         counts += torch.bincount(codes.flatten(), minlength=vqgan.config.n_embed)
         if cfg.restart_every and (s + 1) % cfg.restart_every == 0:
             log['restarted'] = restart_dead_codes(vqgan, counts, z, _step_gen(cfg.seed, s))
