@@ -295,7 +295,7 @@ def sample_memory(
     dim: int = 0,  # the network's width (its activations)
     f: int | None = None,  # the VQ-GAN's downsampling factor when images are decoded; None: codes only
 ) -> int:  # bytes, an upper estimate
-    "The memory sampling needs (`sundae_vq_sample`, `sundae_vq_inpaint`): `n` samples on an h×w grid, `batch_size` at once."
+    "The memory of sampling `n` grids of h×w codes, `batch_size` at once (the sample and inpaint commands)."
     b, hw = min(n, batch_size), h * w
     per_batch = b * hw * (4 * v * 4 + 24 * dim * 4 + 8 * 8)  # logits and their copies, activations, code copies
     kept = 2 * n * hw * 8  # every sample's codes, in batches and then joined

@@ -26,7 +26,9 @@ def check_vqgan(
     allow_other_vqgan: bool = False,  # a fingerprint that differs only warns
 ):
     "Refuse a VQ-GAN other than the one whose codes the prior was trained on: another vocabulary or recorded sha256."
-    v_prior, v_vqgan = (getattr(getattr(m, 'config', None), k, None) for m, k in ((prior, 'num_tokens'), (vqgan, 'n_embed')))
+    v_prior, v_vqgan = (
+        getattr(getattr(m, 'config', None), k, None) for m, k in ((prior, 'num_tokens'), (vqgan, 'n_embed'))
+    )
     if None not in (v_prior, v_vqgan) and v_prior != v_vqgan:
         raise UserError(
             f"the prior has {v_prior} codes but the VQ-GAN {v_vqgan}: "

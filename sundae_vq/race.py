@@ -179,7 +179,8 @@ def speed_race(
                 for k, f in runs.items():
                     best[k] = min(best[k], timed(f, reps=1, warmup=0, device=dev))
         rows += [
-            dict(grid=grid, sampler=k, calls=steps, s=t / batch, vs_maskgit=t / best['MaskGIT']) for k, t in best.items()
+            dict(grid=grid, sampler=k, calls=steps, s=t / batch, vs_maskgit=t / best['MaskGIT'])
+            for k, t in best.items()
         ]
     return rows
 

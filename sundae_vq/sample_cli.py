@@ -84,7 +84,12 @@ def sundae_vq_sample(
         n, *hw, prior.config.num_tokens, batch_size, getattr(prior.config, 'dim', 0), None if vq is None else vq.f
     )
     fix = "lower --n, --batch_size or --shape" + (", or write the codes alone (--out codes.npy)" if vq else "")
-    check_free_memory(need, f"--n {n} samples on a {hw[0]}×{hw[1]} grid", fix, str(next((p.device for p in prior.parameters()), 'cpu')))
+    check_free_memory(
+        need,
+        f"--n {n} samples on a {hw[0]}×{hw[1]} grid",
+        fix,
+        str(next((p.device for p in prior.parameters()), 'cpu')),
+    )
     if shape and trained and tuple(trained) != hw:
         print(
             f"warning: --shape {hw[0]} {hw[1]} is not the {trained[0]}×{trained[1]} grid the prior was trained at: "

@@ -53,9 +53,7 @@ def _pair(name, v) -> tuple:
 
 def _check_config(c: SamplerConfig):
     "Refuse a setting that cannot work, saying which and what to use instead."
-    ints = dict(
-        steps=(1, 'at least 1'), top_k=(0, '>= 0'), min_steps=(0, '>= 0'), patience=(1, 'at least 1')
-    )
+    ints = dict(steps=(1, 'at least 1'), top_k=(0, '>= 0'), min_steps=(0, '>= 0'), patience=(1, 'at least 1'))
     for name, (lo, say) in ints.items():
         v = getattr(c, name)
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
@@ -377,7 +375,9 @@ def sample(
     codes: Tensor | None = None,  # (n, h, w) starting codes; default uniform random
     labels=None,  # int or (n,) labels for a class-conditional model; None draws random ones
     fill: Tensor | None = None,  # (n, h, w) bool, where codes may change (inpainting); None = everywhere
-    config: SamplerConfig | str | None = None,  # a config or a preset's name ('fast', 'paper'); default `SamplerConfig()`
+    config: SamplerConfig
+    | str
+    | None = None,  # a config or a preset's name ('fast', 'paper'); default `SamplerConfig()`
     seed: int | None = None,  # the starting codes and every draw; None: a random one
     device=None,  # default: the model's
     chain: Chain | None = None,  # record the chain here
@@ -386,7 +386,11 @@ def sample(
     **overrides,  # SamplerConfig fields to change (`steps=12`, ...)
 ) -> Samples:  # what was drawn, with its record
     "Sample latent codes from `model` with annealing, freezing and early stop."
-    cfg = sampler_preset(config, **overrides) if isinstance(config, str) else dataclasses.replace(config or SamplerConfig(), **overrides)
+    cfg = (
+        sampler_preset(config, **overrides)
+        if isinstance(config, str)
+        else dataclasses.replace(config or SamplerConfig(), **overrides)
+    )
     critic = critic if critic is not None or cfg.order != 'critic' else getattr(model, 'critic', None)
     dev = get_device(device) if device is not None else next(iter(model.parameters()), torch.empty(0)).device
     g = torch.Generator(dev)

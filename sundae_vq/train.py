@@ -258,7 +258,6 @@ class Trainer:
         self._optimizer()
         self._start(latest, vqgan)
 
-
 # %% ../nbs/08_train.ipynb #c033q
 @patch
 def _check_run(self: Trainer, model, train_ds, valid_ds, vqgan, resume: bool, allow_other_store: bool) -> Path | None:

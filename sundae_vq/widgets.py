@@ -621,7 +621,7 @@ class Inpainter:
 # %% ../nbs/11_widgets.ipynb #c030a
 @patch
 def _controls(self: Inpainter, names: list, n: int, seed: int, preset: str, sheet: int):
-    "The left column's widgets: the image picker, an upload, the mask preset, the sampler's controls, the sheet's scale."
+    "The left column's widgets: the image picker, an upload, the mask preset, the sampler's controls, the sheet scale."
     self.picker = W.Dropdown(options=[(s, i) for i, s in enumerate(names)], value=0, description='image')
     self.upload = W.FileUpload(accept='image/*', multiple=False, description='upload')
     self.preset = W.Dropdown(options=MASK_PRESETS, value=preset, description='preset')
