@@ -375,9 +375,7 @@ def sample(
     codes: Tensor | None = None,  # (n, h, w) starting codes; default uniform random
     labels=None,  # int or (n,) labels for a class-conditional model; None draws random ones
     fill: Tensor | None = None,  # (n, h, w) bool, where codes may change (inpainting); None = everywhere
-    config: SamplerConfig
-    | str
-    | None = None,  # a config or a preset's name ('fast', 'paper'); default `SamplerConfig()`
+    config: SamplerConfig | str | None = None,  # a config, or a preset's name ('fast', ...); None: the default
     seed: int | None = None,  # the starting codes and every draw; None: a random one
     device=None,  # default: the model's
     chain: Chain | None = None,  # record the chain here
