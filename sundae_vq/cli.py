@@ -13,7 +13,7 @@ from fastcore.script import Param
 # %% auto #0
 __all__ = ['USER_ERRORS', 'user_errors', 'check_number', 'check_counts', 'check_out', 'check_output', 'wrote', 'out_suffix',
            'cli_sampler_config', 'default_threads', 'set_threads', 'checkpoint_note', 'free_memory',
-           'check_free_memory', 'sample_memory']
+           'check_free_memory', 'sample_memory', 'check_sampling_memory']
 
 # %% ../nbs/00e_cli.ipynb #e006
 USER_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotADirectoryError, IsADirectoryError, PermissionError)
@@ -301,3 +301,17 @@ def sample_memory(
     kept = 2 * n * hw * 8  # every sample's codes, in batches and then joined
     images = 0 if f is None else n * 3 * hw * f * f * (2 * 4 + 1) + b * 128 * hw * f * f * 4 * 3
     return per_batch + kept + images
+
+
+def check_sampling_memory(
+    prior,  # the loaded prior (its config's `num_tokens` and `dim`, its parameters' device)
+    n: int,  # samples
+    hw: tuple,  # (h, w) latent grid
+    batch_size: int,  # samples drawn at once
+    f: int | None,  # the VQ-GAN's downsampling factor when images are decoded; None: codes only
+    what: str,  # the job, as the user asked for it
+    fix: str,  # the options that shrink it
+):
+    "`check_free_memory` of `sample_memory` for a loaded prior, on the device its weights are on."
+    need = sample_memory(n, *hw, prior.config.num_tokens, batch_size, getattr(prior.config, 'dim', 0), f)
+    check_free_memory(need, what, fix, str(next((p.device for p in prior.parameters()), 'cpu')))

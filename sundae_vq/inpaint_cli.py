@@ -12,7 +12,7 @@ from fastcore.meta import delegates
 
 from .cli import user_errors, check_counts, check_number, check_out, check_output, out_suffix
 from .cli import cli_sampler_config
-from .cli import set_threads, wrote, check_free_memory, sample_memory
+from .cli import set_threads, wrote, check_sampling_memory
 
 # %% auto #0
 __all__ = ['sundae_vq_inpaint']
@@ -141,9 +141,9 @@ def sundae_vq_inpaint(
         print(f"resized the image from {size[1]}×{size[0]} to {to[1]}×{to[0]} px, the model's size (W×H)")
     check_inpaint_inputs(img, m, vq.f)
     h, w = img.shape[-2] // vq.f, img.shape[-1] // vq.f
-    need = sample_memory(n, h, w, prior.config.num_tokens, n, getattr(prior.config, 'dim', 0), vq.f)
-    dev = str(next((p.device for p in prior.parameters()), 'cpu'))
-    check_free_memory(need, f"--n {n} candidates on a {h}×{w} grid", "lower --n (they are drawn at once)", dev)
+    check_sampling_memory(
+        prior, n, (h, w), n, vq.f, f"--n {n} candidates on a {h}×{w} grid", "lower --n (they are drawn at once)"
+    )
     tty = sys.stdout.isatty()  # a progress bar only on a terminal: captured output stays clean
     res = inpaint(
         prior, vq, img, m, n, labels=label, config=cfg, seed=seed, paste=not no_paste, feather=feather, progress=tty

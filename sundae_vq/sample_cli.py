@@ -19,8 +19,7 @@ from sundae_vq.cli import (
     cli_sampler_config,
     set_threads,
     wrote,
-    check_free_memory,
-    sample_memory,
+    check_sampling_memory,
 )
 
 # %% auto #0
@@ -80,15 +79,9 @@ def sundae_vq_sample(
         vqgan_config=vqgan_config,
     )
     hw, trained = latent_shape(prior, shape), prior.metadata.get('latent_shape')
-    need = sample_memory(
-        n, *hw, prior.config.num_tokens, batch_size, getattr(prior.config, 'dim', 0), None if vq is None else vq.f
-    )
     fix = "lower --n, --batch_size or --shape" + (", or write the codes alone (--out codes.npy)" if vq else "")
-    check_free_memory(
-        need,
-        f"--n {n} samples on a {hw[0]}×{hw[1]} grid",
-        fix,
-        str(next((p.device for p in prior.parameters()), 'cpu')),
+    check_sampling_memory(
+        prior, n, hw, batch_size, None if vq is None else vq.f, f"--n {n} samples on a {hw[0]}×{hw[1]} grid", fix
     )
     if shape and trained and tuple(trained) != hw:
         print(
