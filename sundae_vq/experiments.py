@@ -53,7 +53,7 @@ class Row:
 # %% ../nbs/14b_experiments.ipynb #c011
 _DEFAULT = {f.name: getattr(SamplerConfig(), f.name) for f in dataclasses.fields(SamplerConfig)}  # every field
 _SPREAD = dict(order='spread')
-_FAST = dict(proportion=(1.0, 0.1))  # sampler_preset('fast') at its own budget
+_FAST = dict(proportion=(1.0, 0.1))  # every code redrawn first: the fast preset before its cooler start
 _CRITIC = dict(order='critic')  # needs the prior's critic (09b_critic), found beside it
 
 EXPERIMENTS = dict(
@@ -99,7 +99,7 @@ EXPERIMENTS = dict(
     ),
     **{
         f'fast_{n}': Row(
-            f"the fast preset (every code redrawn at the first step), {n} steps",
+            f"every code redrawn at the first step, {n} steps",
             sampler=_DEFAULT | _FAST | dict(steps=n),
             train='main',
         )
@@ -252,7 +252,7 @@ def results_table(
 # %% ../nbs/14b_experiments.ipynb #c043
 SAMPLER_FAMILIES = {
     'SUNDAE, default (confidence order)': ('default_8', 'default_12', 'default_16', 'default'),
-    'SUNDAE, fast preset': ('fast_8', 'fast_12'),
+    'SUNDAE, every code redrawn first': ('fast_8', 'fast_12'),
     'SUNDAE, critic': ('critic_8', 'critic_12', 'critic_16', 'critic_30'),
     'SUNDAE, paper (random order)': ('steps_25', 'steps_50', 'main'),
     'SUNDAE, fixed temperature': ('fixed_temperature',),

@@ -30,7 +30,7 @@ RACE_KEYS = ('prior', 'sampler', 'calls', 'fid', 'precision', 'recall', 'seed', 
 RACE_KEYS += ('train_steps', 'batch_size', 'cpu_s_train')
 RACE_FAMILIES = {  # the plot's lines: a label → the rows (samplers) it joins, fewest calls first
     'SUNDAE, confidence order': ('default_8', 'default_12', 'default_16', 'default'),
-    'SUNDAE, fast preset': ('fast_8', 'fast_12'),
+    'SUNDAE, every code redrawn first': ('fast_8', 'fast_12'),
     'SUNDAE, critic': ('critic_8', 'critic_12', 'critic_16', 'critic_30'),
     'SUNDAE, paper (100 steps)': ('main',),
     'MaskGIT': ('maskgit_8', 'maskgit', 'maskgit_16', 'maskgit_30'),
