@@ -25,6 +25,7 @@ def sundae_vq_extract(
     size: int = None,  # image side in pixels (default: the side the VQ-GAN was trained at, else its resolution)
     batch_size: int = 64,  # images encoded at a time
     no_flip: bool = False,  # don't store mirrored copies
+    augment: int = 0,  # also store this many jittered copies of each image (small shift, zoom, colour change)
     labels: bool = False,  # label each image by its first sub-folder
     device: str = None,  # 'cpu', 'cuda', ... (default: the best available)
 ):
@@ -39,13 +40,22 @@ def sundae_vq_extract(
     if size is not None:
         check_number('--size', size, 1, integer=True)
     check_number('--batch_size', batch_size, 1, integer=True)
+    check_number('--augment', augment, 0, integer=True)
     from sundae_vq.vqgan import load_vqgan
     from sundae_vq.latents import extract_latents
 
     vq = load_vqgan(vqgan, vqgan_config)
     t0 = time.perf_counter()
     st = extract_latents(
-        vq, images, out, flip=not no_flip, size=size, batch_size=batch_size, labels=labels, device=device
+        vq,
+        images,
+        out,
+        flip=not no_flip,
+        size=size,
+        batch_size=batch_size,
+        augment=augment,
+        labels=labels,
+        device=device,
     )
     meta = json.loads((Path(st) / 'meta.json').read_text())
     print(

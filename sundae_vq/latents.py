@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib, json
 from pathlib import Path
 
+import torch.nn.functional as F
+
 import numpy as np, torch
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
@@ -16,8 +18,8 @@ from .data import ImageFolder, split_of
 from .vqgan import VQGAN, vqgan_sha256
 
 # %% auto #0
-__all__ = ['STORE_KEYS', 'MAX_META_BYTES', 'code_dtype', 'extract_latents', 'read_store_meta', 'LatentDataset',
-           'store_fingerprint']
+__all__ = ['JITTER', 'STORE_KEYS', 'MAX_META_BYTES', 'code_dtype', 'jitter_seed', 'jitter_images', 'extract_latents',
+           'read_store_meta', 'LatentDataset', 'store_fingerprint']
 
 # %% ../nbs/03_latents.ipynb #c005
 def code_dtype(
@@ -48,10 +50,45 @@ def _load(ds, i):
     o = ds[i]
     return (o[0], int(o[1])) if isinstance(o, (tuple, list)) else (o, None)
 
+# %% ../nbs/03_latents.ipynb #c008k
+JITTER = dict(shift=3, zoom=0.06, colour=0.1)  # `jitter_images`' defaults, as stored in a store's meta.json
+
+
+def jitter_seed(
+    name: str,  # the source image's name in the store
+    copy: int,  # which copy, from 1
+) -> int:  # a 63-bit seed
+    "The seed of a jittered copy: the same for the same source and copy on every machine."
+    return int.from_bytes(hashlib.sha256(f'{name}#{copy}'.encode()).digest()[:8], 'big') >> 1
+
+
+def jitter_images(
+    x: torch.Tensor,  # (N, 3, H, W) images in [-1, 1] on a white background
+    seeds: list[int],  # one seed per image (`jitter_seed`): the same seed gives the same copy
+    shift: int = JITTER['shift'],  # largest shift in pixels along each axis (whole pixels, so no blur)
+    zoom: float = JITTER['zoom'],  # largest relative change of scale, about the centre
+    colour: float = JITTER['colour'],  # largest change of the brightness gamma's exponent and of saturation
+) -> torch.Tensor:  # (N, 3, H, W) in [-1, 1]; what moves in from outside is white
+    "Copies that keep a face a face: a small random shift and zoom, and a small change of brightness and saturation."
+    if len(seeds) != len(x):
+        raise ValueError(f"{len(x)} images but {len(seeds)} seeds: pass one seed per image")
+    n, _, h, w = x.shape
+    r = torch.stack([torch.rand(5, generator=torch.Generator().manual_seed(s)) for s in seeds]).to(x) * 2 - 1
+    dx, dy, s = torch.round(r[:, 0] * shift), torch.round(r[:, 1] * shift), 1 + r[:, 2] * zoom
+    theta = torch.zeros(n, 2, 3).to(x)
+    theta[:, 0, 0], theta[:, 1, 1] = 1 / s, 1 / s
+    theta[:, 0, 2], theta[:, 1, 2] = -2 * dx / w, -2 * dy / h  # the content moves by (dx, dy) pixels
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    y = F.grid_sample(x - 1, grid, mode='bilinear', padding_mode='zeros', align_corners=False) + 1  # white fill
+    y = ((y + 1) / 2).clamp(0, 1) ** (1 + r[:, 3, None, None, None] * colour)  # gamma: 0 and 1 stay put
+    grey = y.mean(1, keepdim=True)
+    y = (grey + (y - grey) * (1 + r[:, 4, None, None, None] * colour)).clamp(0, 1)
+    return y * 2 - 1
+
 # %% ../nbs/03_latents.ipynb #c010
-def _header(vqgan, sources, size, flip, h, w, classes):
+def _header(vqgan, sources, size, flip, h, w, classes, augment=0, jitter=None):
     c = vqgan.config
-    return dict(
+    head = dict(
         format='sundae_vq.latents',
         version=1,
         h=h,
@@ -61,12 +98,13 @@ def _header(vqgan, sources, size, flip, h, w, classes):
         size=size,
         dtype=np.dtype(code_dtype(c.n_embed)).name,
         flip=flip,
-        rows_per_image=2 if flip else 1,
+        rows_per_image=(2 if flip else 1) * (1 + augment),
         vqgan_config=config_to_dict(c),
         vqgan_sha256=vqgan_sha256(vqgan),
         sources_sha256=hashlib.sha256('\n'.join(sources).encode()).hexdigest(),
         classes=classes,
     )
+    return head | (dict(augment=augment, jitter=JITTER | (jitter or {})) if augment else {})  # older stores lack them
 
 
 def _check_same(old: dict, new: dict, where):
@@ -74,6 +112,8 @@ def _check_same(old: dict, new: dict, where):
         ('vqgan_sha256', 'another VQ-GAN'),
         ('size', 'another image size'),
         ('flip', 'another flip setting'),
+        ('augment', 'another number of jittered copies'),
+        ('jitter', 'other jitter settings'),
         ('sources_sha256', 'another list of source images'),
         ('classes', 'other class labels'),
     ):
@@ -94,7 +134,7 @@ def _open_partial(out, header, n_max, h, w, batch_size):
     return mm, dict(header=header, batch_size=batch_size, done=0, rows=0, skipped=[], labels=[])
 
 
-def _encode_batch(vqgan, ds, idx, names, prog, flip, device):
+def _encode_batch(vqgan, ds, idx, names, prog, flip, device, augment=0, jitter=None):
     xs, keep = [], []
     for i in idx:
         try:
@@ -107,13 +147,16 @@ def _encode_batch(vqgan, ds, idx, names, prog, flip, device):
     if not xs:
         return None, keep
     x = torch.stack(xs)
-    codes = vqgan.encode(x.to(device))
-    if flip:
-        codes = torch.stack([codes, vqgan.encode(x.flip(-1).to(device))], 1).flatten(0, 1)  # image, flip, image, ...
+    views = [x] + [
+        jitter_images(x, [jitter_seed(names[i], k) for i, _ in keep], **(jitter or {})) for k in range(1, augment + 1)
+    ]
+    views = [v for x in views for v in ((x, x.flip(-1)) if flip else (x,))]  # image, flip, copy 1, its flip, ...
+    codes = torch.stack([vqgan.encode(v.to(device)) for v in views], 1).flatten(0, 1)  # grouped by source image
     return codes.cpu().numpy(), keep
 
 # %% ../nbs/03_latents.ipynb #c014
 def _finish(out, mm, prog, names, skipped0, per_image):
+    "Seal the store: codes.npy, labels.npy and, last, meta.json; each row's flip is the row after it."
     n, labs = prog['rows'], prog['labels']
     with atomic_path(out / 'codes.npy') as tmp:
         np.save(tmp, np.ascontiguousarray(mm[:n]))
@@ -128,7 +171,7 @@ def _finish(out, mm, prog, names, skipped0, per_image):
         sources=srcs,
         skipped=skipped0 + prog['skipped'],
         labels=has_labels,
-        flip_of=[[r + 1, r] for r in range(0, n, per_image)] if per_image == 2 else [],
+        flip_of=[[r + 1, r] for r in range(0, n, 2)] if prog['header']['flip'] else [],
     )
     del mm
     with atomic_write(out / 'meta.json') as f:
@@ -138,12 +181,17 @@ def _finish(out, mm, prog, names, skipped0, per_image):
     return out
 
 # %% ../nbs/03_latents.ipynb #c013
-def _check_settings(out, size, batch_size):
+def _check_settings(out, size, batch_size, augment=0, jitter=None):
     "Refuse a store location or numbers that would fail later, or seal an empty store, before any work."
     check_out(out)
     if size is not None:
         check_number('size', size, 1, integer=True)
     check_number('batch_size', batch_size, 1, integer=True)
+    check_number('augment', augment, 0, integer=True)
+    for k, v in (jitter or {}).items():
+        if k not in JITTER:
+            raise ValueError(f"jitter has no setting {k!r}: use {', '.join(JITTER)}")
+        check_number(f'jitter {k}', v, 0, integer=k == 'shift')
 
 
 def extract_latents(
@@ -153,12 +201,14 @@ def extract_latents(
     flip: bool = True,  # also store each image's mirror image
     size: int | None = None,  # folders: side in pixels (default: the VQ-GAN's training side, else its resolution)
     batch_size: int = 64,  # images encoded at once
+    augment: int = 0,  # jittered copies of each image to store too (`jitter_images`; 'train' split only by default)
+    jitter: dict | None = None,  # overrides of `JITTER`: shift, zoom, colour
     labels: bool = False,  # folders: label = first sub-folder
     device=None,  # 'cpu', 'cuda', ... (default: the best available)
     progress: bool = True,  # show a progress bar
 ) -> Path:  # `out_dir`
     "Encode images to a latent store in `out_dir` (codes.npy + meta.json), resuming an interrupted extraction."
-    _check_settings(out_dir, size, batch_size)
+    _check_settings(out_dir, size, batch_size, augment, jitter)
     out = Path(out_dir)
     device = get_device(device)
     vqgan = vqgan.to(device).eval()
@@ -172,19 +222,19 @@ def extract_latents(
         raise ValueError("no images to extract")
     hw = list(_load(ds, 0)[0].shape[-2:])
     h, w = hw[0] // vqgan.f, hw[1] // vqgan.f
-    header = _header(vqgan, names, hw, flip, h, w, classes)
+    header = _header(vqgan, names, hw, flip, h, w, classes, augment, jitter)
     if (out / 'meta.json').exists():  # finished already (perhaps killed while tidying up)
         _check_same(read_store_meta(out), header, out)
         for f in ('codes.partial.npy', 'progress.json'):
             (out / f).unlink(missing_ok=True)
         return out
     out.mkdir(parents=True, exist_ok=True)
-    per_image = header['rows_per_image']  # 2 with flips: the image, then its mirror
+    per_image = header['rows_per_image']  # the image, its mirror, then each jittered copy and its mirror
     mm, prog = _open_partial(out, header, len(names) * per_image, h, w, batch_size)
     starts = range(prog['done'], len(names), prog['batch_size'])
     for s in progress_bar(starts) if progress else starts:
         idx = list(range(s, min(s + prog['batch_size'], len(names))))
-        codes, keep = _encode_batch(vqgan, ds, idx, names, prog, flip, device)
+        codes, keep = _encode_batch(vqgan, ds, idx, names, prog, flip, device, augment, header.get('jitter'))
         if codes is not None:
             mm[prog['rows'] : prog['rows'] + len(codes)] = codes
             mm.flush()
@@ -247,6 +297,7 @@ class LatentDataset(Dataset):
         store: str | Path,  # a latent store's folder (codes.npy + meta.json)
         split: str = 'train',  # 'train', 'valid' or 'all'
         valid_pct: float = 0.1,  # share of source images in 'valid' (chosen by `split_of` on their name)
+        augmented: bool | None = None,  # include the jittered copies; default: in 'train' and 'all', not in 'valid'
     ):
         store = Path(store)
         if split not in ('train', 'valid', 'all'):
@@ -264,7 +315,12 @@ class LatentDataset(Dataset):
         self.codes = _store_array(store / 'codes.npy', (len(srcs) * per_image, self.h, self.w))
         self.labels = _store_array(store / 'labels.npy', (len(self.codes),)) if self.meta['labels'] else None
         keep = [split == 'all' or split_of(s, valid_pct) == split for s in srcs]
-        self.rows = np.array([r for r in range(len(self.codes)) if keep[r // per_image]], dtype=np.int64)
+        own = (2 if self.meta.get('flip') else 1) if self.meta.get('augment') else per_image  # rows not jittered
+        augmented = split != 'valid' if augmented is None else augmented
+        self.rows = np.array(
+            [r for r in range(len(self.codes)) if keep[r // per_image] and (augmented or r % per_image < own)],
+            dtype=np.int64,
+        )
 
     h = property(lambda self: self.meta['h'])
     w = property(lambda self: self.meta['w'])
