@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from fastcore.script import call_parse
 
-from .cli import user_errors, check_out, checkpoint_note
+from .cli import user_errors, check_out, check_number, checkpoint_note
 
 if TYPE_CHECKING:  # annotations only: torch loads when a command runs
     from torch import nn
     from sundae_vq.latents import LatentDataset
 
 # %% auto #0
-__all__ = ['init_prior', 'store_vqgan', 'preset_for_store', 'closing_line', 'sundae_vq_train', 'bench_training']
+__all__ = ['init_prior', 'with_dropout', 'store_vqgan', 'preset_for_store', 'closing_line', 'sundae_vq_train', 'bench_training']
 
 # %% ../nbs/08a_train_cli.ipynb #c071
 def init_prior(
@@ -48,6 +48,23 @@ def init_prior(
             )
         warnings.warn(f"{msg}: starting from it anyway (allow_other_store)")
     return model
+
+# %% ../nbs/08a_train_cli.ipynb #c071r
+def with_dropout(
+    model: nn.Module,  # an `Hourglass`
+    p: float,  # dropout rate on its residual branches and attention weights, in [0, 1)
+) -> nn.Module:  # a new `Hourglass` with the same weights and metadata, in training mode
+    "The same prior with another dropout rate, a training setting that sampling (eval mode) never applies."
+    from dataclasses import replace
+    from sundae_vq.core import check_number
+    from sundae_vq.hourglass import Hourglass
+
+    check_number('dropout', p, 0, 1, hi_open=True)
+    new = Hourglass(replace(model.config, dropout=p, attn_dropout=p))
+    new.load_state_dict(model.state_dict())
+    if hasattr(model, 'metadata'):
+        new.metadata = model.metadata
+    return new.train()
 
 # %% ../nbs/08a_train_cli.ipynb #c071c
 def store_vqgan(
@@ -135,6 +152,8 @@ def sundae_vq_train(
     warmup: int = 200,  # steps of linear warm-up
     schedule: str = 'cosine',  # 'cosine' (to a tenth of the peak) or 'constant' after warm-up
     ema_decay: float = 0.999,  # EMA of the weights (saved as ema, used for sampling)
+    weight_decay: float = 0.01,  # AdamW decay on matrices and embeddings (more regularises a prior that memorises)
+    dropout: float = None,  # dropout on residual branches and attention while training (default: the network's, 0)
     log_every: int = 10,  # steps between lines of metrics.jsonl
     eval_every: int = 250,  # steps between validations (and at the end)
     ckpt_every: int = 250,  # steps between checkpoints (and at the end)
@@ -157,7 +176,9 @@ def sundae_vq_train(
         raise ValueError("--vqgan decodes the grids of --sample_every: pass --sample_every N too")
     check_out(out)
     given = dict(batch_size=batch_size, unroll=unroll, lr=lr, warmup=warmup, schedule=schedule, ema_decay=ema_decay)
-    given |= dict(seed=seed)
+    given |= dict(seed=seed, weight_decay=weight_decay)
+    if dropout is not None:
+        check_number('--dropout', dropout, 0, 1, hi_open=True)
     from sundae_vq.core import seed_everything, load_model
     from sundae_vq.latents import LatentDataset
     from sundae_vq.hourglass import Hourglass
@@ -177,7 +198,7 @@ def sundae_vq_train(
             "run would add to its records; choose another --out, or move that file away"
         )
     if ckpt is not None:
-        given = _resume_note(out, ckpt, given, preset=None if preset == 'demo' else preset, init=init)
+        given = _resume_note(out, ckpt, given, preset=None if preset == 'demo' else preset, init=init, dropout=dropout)
     config = TrainConfig(
         steps=steps,
         log_every=log_every,
@@ -200,6 +221,8 @@ def sundae_vq_train(
         model = init_prior(init, train_ds, allow_other_store)
     else:
         model = Hourglass(preset_for_store(preset, train_ds.n_embed, store_num_classes(train_ds)))
+    if ckpt is None and dropout is not None:
+        model = with_dropout(model, dropout)
     if ckpt is None and (note := checkpoint_note(sum(t.numel() for t in model.parameters()), 4, out)):
         print(note)
     Trainer(
