@@ -77,10 +77,13 @@ def train_seconds(
 def export_demo(
     vqgan_dir: str | Path,  # a sundae_vq_train_vqgan folder (model.*, history.json), or a demo bundle (vqgan.*)
     prior_run: str | Path,  # training folder written by sundae_vq_train (latest.json, metrics.jsonl)
-    store: str | Path,  # the latent store the prior was trained on
+    store: str | Path,  # the latent store to bundle: the one the prior trained on, or its plain form (`train_store`)
     dest: str | Path | None = None,  # the folder to (re)write (vqgan.*, prior.*, latents/); default: `DEMO_DIR`
     commands: list[str] | None = None,  # the commands that made them, for the model card
     init: str | Path | None = None,  # the demo bundle whose prior the run started from (`sundae_vq_train --init`)
+    train_store: str
+    | Path
+    | None = None,  # the store the prior trained on, if not `store`: the same images with copies
 ):
     "Bundle a trained VQ-GAN, a prior's EMA weights and their latent store as a demo model folder."
     vqgan_dir, prior_run, store, dest = Path(vqgan_dir), Path(prior_run), Path(store), Path(dest or DEMO_DIR)
@@ -96,6 +99,7 @@ def export_demo(
         (prior_run / 'metrics.jsonl', 'a prior training folder'),
         (store / 'codes.npy', 'a latent store'),
         (store / 'meta.json', 'a latent store'),
+        *(((Path(train_store) / 'meta.json', 'a latent store as train_store'),) if train_store else ()),
     ):
         if not p.exists():
             raise FileNotFoundError(f"{p} not found: pass {what} (see DEMO_RECIPE in 12_pretrained)")
@@ -117,9 +121,19 @@ def export_demo(
         )
     if meta.get('vqgan_sha256') != vqgan_sha256(vq):
         raise ValueError(f"the latent store {store} was not made by the VQ-GAN in {vqgan_dir}")
+    copies = 0
+    if train_store is not None:  # a store of the same images with jittered copies: the bundle keeps the plain one
+        tm = json.loads((Path(train_store) / 'meta.json').read_text())
+        if (tm.get('vqgan_sha256'), tm.get('sources_sha256')) != (meta['vqgan_sha256'], meta.get('sources_sha256')):
+            raise ValueError(
+                f"the training store {train_store} holds other images or another VQ-GAN's codes than {store}: "
+                "pass the store made from the same images (sundae_vq_extract --augment K)"
+            )
+        copies = tm.get('augment', 0)
+    data = 'emoji faces (Noto Color Emoji), 64 px, with mirrored copies'
     common = dict(
         commands=commands or [],
-        data='emoji faces (Noto Color Emoji), 64 px, with mirrored copies',
+        data=data + (f'; the prior also trained on {copies} jittered copies of each training face' if copies else ''),
         store=dict(h=meta['h'], w=meta['w']),
     )
     vq_training = vq.metadata['training'] if bundled else _vqgan_card(vqgan_dir)
