@@ -18,7 +18,7 @@ from .sundae import Noise
 from .hourglass import Hourglass, HourglassConfig, hourglass_preset, param_count
 from .vqgan import VQGAN, load_vqgan, vqgan_preset
 from .vqgan_train import VQGANTrainConfig, train_vqgan
-from .latents import LatentDataset, extract_latents
+from .latents import LatentDataset, extract_latents, store_fingerprint
 from .vqgan import vqgan_sha256
 from .train import TrainConfig, Trainer, store_num_classes
 from .checkpoint import keyed_generator, latest_checkpoint, load_trained
@@ -326,7 +326,7 @@ def run_row(
     if (critic := row_critic(name, model, folder, latents, critic_steps)) is not None:
         object.__setattr__(model, 'critic', critic)  # where `sample` finds it, as `load_models` leaves it
     rec = dict(row=name, training=training_of(name), **budget, params=param_count(model))
-    rec |= dict(train_s=train_seconds(folder), latents=str(latents))
+    rec |= dict(train_s=train_seconds(folder), latents=str(latents), store_sha256=store_fingerprint(latents))
     measure = dict(seed=seed, n_samples=n_samples, sample_batch=sample_batch, vqgan=vqgan, reference=reference)
     rec |= measure_row(name, model, latents, **measure, fid_cache=Path(out) / 'fid_cache', device=device)
     append_result(results or Path(out) / 'results.jsonl', rec | dict(time=time.strftime('%Y-%m-%d %H:%M:%S')))
@@ -359,6 +359,7 @@ def measure_checkpoint(
     tc = meta.get('train_config', {})
     rec = dict(row=name, training=str(checkpoint), seed=seed, steps=meta.get('step'), batch_size=tc.get('batch_size'))
     rec |= dict(preset=Path(checkpoint).name, params=param_count(model), train_s=None, latents=str(latents))
+    rec |= dict(store_sha256=store_fingerprint(latents))  # which codes: the VQ-GAN, the images, the bytes
     measure = dict(seed=seed, n_samples=n_samples, sample_batch=sample_batch, vqgan=vqgan, reference=reference)
     rec |= measure_row(name, model, latents, **measure, fid_cache=Path(out) / 'fid_cache', device=device)
     append_result(results or Path(out) / 'results.jsonl', rec | dict(time=time.strftime('%Y-%m-%d %H:%M:%S')))
