@@ -316,7 +316,7 @@ def paired_differences(
     keys: tuple = ('valid_bits', 'fid'),  # the figures compared
     base: str = 'main',  # the row the others are compared with
     show: bool = True,  # print the table
-) -> list[dict]:  # one dict a row: row, seeds, (mean, spread) of the difference per key
+) -> list[dict]:  # a dict a row: row, seeds, (mean, spread) per key, per_seed: key → each seed's difference
     "Per row of a results file: mean ± spread over the shared seeds of (row − `base`) for each of `keys`."
     latest = {(r['row'], r['seed']): r for r in _one_budget(path)}
     if not any(row == base for row, _ in latest):
@@ -324,15 +324,16 @@ def paired_differences(
     out = []
     for row in sorted({r for r, _ in latest} - {base}, key=lambda r: (_row_rank(r), r)):
         seeds = sorted(s for r, s in latest if r == row and (base, s) in latest)
-        line = dict(row=row, seeds=len(seeds))
+        line, per_seed = dict(row=row, seeds=len(seeds)), {}
         for k in keys:
             pairs = [(latest[row, s].get(k), latest[base, s].get(k)) for s in seeds]
-            line[k] = _mean_spread([a - b for a, b in pairs if a is not None and b is not None])
-        out.append(line)
+            per_seed[k] = [a - b for a, b in pairs if a is not None and b is not None]
+            line[k] = _mean_spread(per_seed[k])
+        out.append(line | dict(per_seed=per_seed))
     if show:
         fmt = lambda m, s: '–' if m is None else f'{m:+.3f}' + ('' if s is None else f' ± {s:.3f}')
         table(
-            [{k: (fmt(*v) if k in keys else v) for k, v in l.items()} for l in out],
+            [{k: (fmt(*v) if k in keys else v) for k, v in l.items() if k != 'per_seed'} for l in out],
             dict(row='s', seeds='d') | {k: 's' for k in keys},
         )
     return out
