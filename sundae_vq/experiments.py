@@ -55,6 +55,7 @@ _DEFAULT = {f.name: getattr(SamplerConfig(), f.name) for f in dataclasses.fields
 _SPREAD = dict(order='spread')
 _FAST = dict(proportion=(1.0, 0.1))  # every code redrawn first: the fast preset before its cooler start
 _CRITIC = dict(order='critic')  # needs the prior's critic (09b_critic), found beside it
+_PRESET_FAST = dataclasses.asdict(sampler_preset('fast'))  # the fast preset as it ships
 
 EXPERIMENTS = dict(
     main=Row(
@@ -105,6 +106,9 @@ EXPERIMENTS = dict(
         )
         for n in (8, 12)
     },
+    fast=Row(
+        "the fast preset: every code redrawn first, from a cooler start, 12 steps", sampler=_PRESET_FAST, train='main'
+    ),
     **{
         f'critic_{n}': Row(
             f"critic order and stop, {n} steps", sampler=_DEFAULT | _CRITIC | dict(steps=n), train='main'
