@@ -81,9 +81,7 @@ def export_demo(
     dest: str | Path | None = None,  # the folder to (re)write (vqgan.*, prior.*, latents/); default: `DEMO_DIR`
     commands: list[str] | None = None,  # the commands that made them, for the model card
     init: str | Path | None = None,  # the demo bundle whose prior the run started from (`sundae_vq_train --init`)
-    train_store: str
-    | Path
-    | None = None,  # the store the prior trained on, if not `store`: the same images with copies
+    train_store: str | Path | None = None,  # the store the prior trained on, when not `store`: with copies
 ):
     "Bundle a trained VQ-GAN, a prior's EMA weights and their latent store as a demo model folder."
     vqgan_dir, prior_run, store, dest = Path(vqgan_dir), Path(prior_run), Path(store), Path(dest or DEMO_DIR)
