@@ -51,7 +51,7 @@ class Row:
             raise ValueError(f"sampler settings {bad} do not apply to a {self.loss} row: use {sorted(ok)}")
 
 # %% ../nbs/14b_experiments.ipynb #c011
-_DEFAULT = {f.name: getattr(SamplerConfig(), f.name) for f in dataclasses.fields(SamplerConfig)}  # every field
+_DEFAULT = dataclasses.asdict(SamplerConfig())  # every field
 _SPREAD = dict(order='spread')
 _FAST = dict(proportion=(1.0, 0.1))  # every code redrawn first: the fast preset before its cooler start
 _CRITIC = dict(order='critic')  # needs the prior's critic (09b_critic), found beside it

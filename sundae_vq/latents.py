@@ -7,9 +7,8 @@ from __future__ import annotations
 import hashlib, json
 from pathlib import Path
 
-import torch.nn.functional as F
-
 import numpy as np, torch
+import torch.nn.functional as F
 from torch.utils.data import Dataset
 from fastprogress.fastprogress import progress_bar
 from .core import check_number, check_out, file_sha256, UserError
@@ -155,7 +154,7 @@ def _encode_batch(vqgan, ds, idx, names, prog, flip, device, augment=0, jitter=N
     return codes.cpu().numpy(), keep
 
 # %% ../nbs/03_latents.ipynb #c014
-def _finish(out, mm, prog, names, skipped0, per_image):
+def _finish(out, mm, prog, names, skipped0):
     "Seal the store: codes.npy, labels.npy and, last, meta.json; each row's flip is the row after it."
     n, labs = prog['rows'], prog['labels']
     with atomic_path(out / 'codes.npy') as tmp:
@@ -242,7 +241,7 @@ def extract_latents(
         prog |= dict(done=idx[-1] + 1, rows=prog['rows'] + (0 if codes is None else len(codes)))
         with atomic_write(out / 'progress.json') as f:
             json.dump(prog, f)
-    return _finish(out, mm, prog, names, skipped0, per_image)
+    return _finish(out, mm, prog, names, skipped0)
 
 # %% ../nbs/03_latents.ipynb #c017r
 STORE_KEYS = dict(h=int, w=int, v=int, rows_per_image=int, sources=list, labels=bool)  # what reading a store needs
@@ -315,7 +314,7 @@ class LatentDataset(Dataset):
         self.codes = _store_array(store / 'codes.npy', (len(srcs) * per_image, self.h, self.w))
         self.labels = _store_array(store / 'labels.npy', (len(self.codes),)) if self.meta['labels'] else None
         keep = [split == 'all' or split_of(s, valid_pct) == split for s in srcs]
-        own = (2 if self.meta.get('flip') else 1) if self.meta.get('augment') else per_image  # rows not jittered
+        own = per_image // (1 + self.meta.get('augment', 0))  # an image's own rows (and flip) come first
         augmented = split != 'valid' if augmented is None else augmented
         self.rows = np.array(
             [r for r in range(len(self.codes)) if keep[r // per_image] and (augmented or r % per_image < own)],

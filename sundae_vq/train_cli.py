@@ -56,7 +56,6 @@ def with_dropout(
 ) -> nn.Module:  # a new `Hourglass` with the same weights and metadata, in training mode
     "The same prior with another dropout rate, a training setting that sampling (eval mode) never applies."
     from dataclasses import replace
-    from sundae_vq.core import check_number
     from sundae_vq.hourglass import Hourglass
 
     check_number('dropout', p, 0, 1, hi_open=True)
