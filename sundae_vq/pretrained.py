@@ -74,6 +74,14 @@ def train_seconds(
     return total
 
 # %% ../nbs/12_pretrained.ipynb #c008
+_TRAINING_ONLY = ('dropout', 'attn_dropout')  # config fields a stage may change (`--dropout`) on the same network
+
+
+def _network(config: dict) -> dict:
+    "A prior's config without the settings that only act while training."
+    return {k: v for k, v in config.items() if k not in _TRAINING_ONLY}
+
+
 def export_demo(
     vqgan_dir: str | Path,  # a sundae_vq_train_vqgan folder (model.*, history.json), or a demo bundle (vqgan.*)
     prior_run: str | Path,  # training folder written by sundae_vq_train (latest.json, metrics.jsonl)
@@ -105,7 +113,8 @@ def export_demo(
     before = None
     if init is not None:
         was = json.loads((Path(init) / 'prior.json').read_text())
-        if was['config'] != json.loads((latest_checkpoint(prior_run) / 'ema.json').read_text())['config']:
+        now = json.loads((latest_checkpoint(prior_run) / 'ema.json').read_text())['config']
+        if _network(was['config']) != _network(now):
             raise ValueError(
                 f"the prior in {init} is another network than the run in {prior_run}: "
                 "pass the bundle the run started from"
