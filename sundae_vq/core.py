@@ -16,11 +16,11 @@ from safetensors.torch import save_model as _st_save, load_model as _st_load
 import fastcore.script
 
 # %% auto #0
-__all__ = ['STALE_AGE', 'USER_ERRORS', 'seed_everything', 'seeded', 'get_device', 'to_rgb', 'img2tensor', 'tensor2img',
-           'image_grid', 'show_images', 'clean_stale', 'atomic_path', 'atomic_write', 'atomic_dir', 'file_sha256',
-           'config_to_dict', 'config_from_dict', 'save_model', 'check_regular', 'check_sizes', 'machine_memory',
-           'check_memory', 'build_checked', 'read_model_json', 'load_model', 'UserError', 'user_errors', 'run_command',
-           'error_line', 'check_number', 'check_out', 'file_tree']
+__all__ = ['STALE_AGE', 'USER_ERRORS', 'seed_everything', 'seeded', 'eval_mode', 'get_device', 'to_rgb', 'img2tensor',
+           'tensor2img', 'image_grid', 'show_images', 'clean_stale', 'atomic_path', 'atomic_write', 'atomic_dir',
+           'file_sha256', 'config_to_dict', 'config_from_dict', 'save_model', 'check_regular', 'check_sizes',
+           'machine_memory', 'check_memory', 'build_checked', 'read_model_json', 'load_model', 'UserError',
+           'user_errors', 'run_command', 'error_line', 'check_number', 'check_out', 'file_tree']
 
 # %% ../nbs/00_core.ipynb #c005
 def seed_everything(seed: int):  # any integer; the same seed gives the same draws
@@ -47,6 +47,17 @@ def seeded(seed: int | None):  # `None` leaves the generators alone
         torch.set_rng_state(states[2])
         if cuda is not None:
             torch.cuda.set_rng_state_all(cuda)
+
+# %% ../nbs/00_core.ipynb #c006f
+@contextlib.contextmanager
+def eval_mode(model: nn.Module):  # the network; its mode is restored when the block ends
+    "Run a block with `model` in eval mode (no dropout), then give it back in the mode it had."
+    was = model.training
+    model.eval()
+    try:
+        yield model
+    finally:
+        model.train(was)
 
 # %% ../nbs/00_core.ipynb #c008
 def get_device(

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, torch
 from torch import Tensor, nn
 from fastprogress.fastprogress import progress_bar
-from .core import get_device, atomic_path, atomic_write, file_sha256, seeded
+from .core import get_device, atomic_path, atomic_write, file_sha256, seeded, eval_mode
 from .core import check_number, check_out
 from .data import list_images, load_image, img2tensor
 from .vqgan import VQGAN, load_vqgan
@@ -328,10 +328,8 @@ def bits_per_code(
     "The unrolled denoising loss over a dataset, in bits per code, with noise fixed by `seed`."
     dev = get_device(device) if device else next(model.parameters()).device
     model = model.to(dev)
-    was = model.training
-    model.eval()
     total, n = 0.0, 0
-    with seeded(seed):
+    with eval_mode(model), seeded(seed):
         for i in range(0, len(dataset), batch_size):
             items = [dataset[j] for j in range(i, min(i + batch_size, len(dataset)))]
             pair = isinstance(items[0], (tuple, list))
@@ -340,7 +338,6 @@ def bits_per_code(
             out = unrolled_loss(model, codes, labels, unroll=unroll, r_min=r_min, r_max=r_max)
             total += out['loss'].item() * len(codes)
             n += len(codes)
-    model.train(was)
     return total / n / math.log(2)
 
 # %% ../nbs/13_eval.ipynb #c030

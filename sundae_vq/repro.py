@@ -11,7 +11,16 @@ import numpy as np, torch
 from torch import nn, Tensor
 from torch.utils.data import Subset
 
-from .core import seeded, get_device, atomic_write, atomic_dir, config_to_dict, file_sha256, tensor2img
+from sundae_vq.core import (
+    seeded,
+    get_device,
+    eval_mode,
+    atomic_write,
+    atomic_dir,
+    config_to_dict,
+    file_sha256,
+    tensor2img,
+)
 from .timing import sync, device_name
 from .data import FASHION_DIR, FashionMNIST, save_demo_faces
 from .sundae import Noise
@@ -170,18 +179,16 @@ def loss_bits(
 ) -> float:  # the mean loss in bits
     "The mean `loss` of a loss module over a dataset in bits (÷ ln 2), each batch's noise keyed by `seed` and batch."
     dev = next(loss.parameters()).device
-    was = loss.training
-    loss.eval()
     total, n = 0.0, 0
-    for i, lo in enumerate(range(0, len(dataset), batch_size)):
-        items = [dataset[j] for j in range(lo, min(lo + batch_size, len(dataset)))]
-        pair = isinstance(items[0], (tuple, list))
-        codes = torch.stack([o[0] if pair else o for o in items]).long().to(dev)
-        labels = torch.as_tensor([o[1] for o in items]).to(dev) if pair else None
-        noise = Noise.draw(*codes.shape, unroll=1, generator=keyed_generator('valid', seed, i)).to(dev)
-        total += loss(codes, labels, noise)['loss'].item() * len(codes)
-        n += len(codes)
-    loss.train(was)
+    with eval_mode(loss):
+        for i, lo in enumerate(range(0, len(dataset), batch_size)):
+            items = [dataset[j] for j in range(lo, min(lo + batch_size, len(dataset)))]
+            pair = isinstance(items[0], (tuple, list))
+            codes = torch.stack([o[0] if pair else o for o in items]).long().to(dev)
+            labels = torch.as_tensor([o[1] for o in items]).to(dev) if pair else None
+            noise = Noise.draw(*codes.shape, unroll=1, generator=keyed_generator('valid', seed, i)).to(dev)
+            total += loss(codes, labels, noise)['loss'].item() * len(codes)
+            n += len(codes)
     return total / n / math.log(2)
 
 # %% ../nbs/15_repro.ipynb #c025

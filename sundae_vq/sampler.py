@@ -11,7 +11,7 @@ import torch
 from torch import nn, Tensor
 from fastprogress.fastprogress import progress_bar
 
-from .core import get_device, UserError
+from .core import get_device, eval_mode, UserError
 from .timing import sync
 from .critic import watch
 
@@ -219,17 +219,6 @@ def _trust(cfg, t, logits, x, free, score, generator):
 
 
 @torch.no_grad()
-@contextlib.contextmanager
-def _eval_mode(model: nn.Module):
-    "Run `model` in eval mode (no dropout) inside the block, and give it back in the mode it had."
-    was = model.training
-    model.eval()
-    try:
-        yield model
-    finally:
-        model.train(was)
-
-
 def sample_steps(
     model: nn.Module,  # forward (b, h, w) codes [, (b,) labels] -> (b, h, w, v) logits
     codes: Tensor,  # (b, h, w) starting codes (left untouched)
@@ -248,7 +237,7 @@ def sample_steps(
     temps, props = anneal(*cfg.temperature, cfg.steps, cfg.schedule), anneal(*cfg.proportion, cfg.steps, cfg.schedule)
     active, stop = torch.ones(b, dtype=torch.bool, device=dev), _Convergence(cfg, b, dev)
     with contextlib.ExitStack() as stack:
-        stack.enter_context(_eval_mode(model))  # no dropout while sampling; the caller's mode comes back after
+        stack.enter_context(eval_mode(model))  # no dropout while sampling; the caller's mode comes back after
         score = stack.enter_context(watch(model, critic)) if cfg.order == 'critic' else None
         for t in range(cfg.steps):
             idx = active.nonzero().squeeze(1)
